@@ -1,0 +1,80 @@
+from rest_framework import serializers
+
+from apps.lake.models import Import, ImportEntry, Upload
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    filename = serializers.CharField(max_length=255)
+    size = serializers.IntegerField(min_value=1)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$")
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Upload
+        fields = [
+            "id",
+            "filename",
+            "size",
+            "sha256",
+            "received",
+            "status",
+            "import_run",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportCreateSerializer(serializers.Serializer):
+    uploads = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+
+
+class ImportEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImportEntry
+        fields = [
+            "id",
+            "part",
+            "path",
+            "product",
+            "size",
+            "status",
+            "records_written",
+            "records_duplicate",
+            "records_quarantined",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class ImportSerializer(serializers.ModelSerializer):
+    progress = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = Import
+        fields = [
+            "id",
+            "status",
+            "parts",
+            "bytes_total",
+            "bytes_done",
+            "progress",
+            "members_total",
+            "members_done",
+            "records_written",
+            "records_duplicate",
+            "records_quarantined",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class ImportDetailSerializer(ImportSerializer):
+    entries = ImportEntrySerializer(many=True, read_only=True)
+
+    class Meta(ImportSerializer.Meta):
+        fields = [*ImportSerializer.Meta.fields, "entries"]
+        read_only_fields = fields

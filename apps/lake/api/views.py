@@ -1,0 +1,155 @@
+"""Lake API: resumable uploads and imports. Thin: validate, call a service, answer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.lake.archive import ArchiveRejected
+from apps.lake.models import Import, Upload
+from apps.lake.services import TakeoutImportError, takeout_import_prepare
+from apps.lake.uploads import (
+    OffsetMismatch,
+    UploadError,
+    upload_append,
+    upload_complete,
+    upload_create,
+    upload_path,
+)
+
+from .serializers import (
+    ImportCreateSerializer,
+    ImportDetailSerializer,
+    ImportSerializer,
+    UploadCreateSerializer,
+    UploadSerializer,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+def _signed_in_user(request: Request) -> User:
+    """The request's user; IsAuthenticated (the default permission) rules out AnonymousUser."""
+    user = request.user
+    assert not isinstance(user, AnonymousUser)
+    return user
+
+
+class RawChunkParser(BaseParser):
+    """Leaves the body unread: the view streams it to disk."""
+
+    media_type = "application/octet-stream"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream
+
+
+class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Resumable upload of an archive part.
+
+    1. POST /api/uploads/ {filename, size, sha256}
+    2. PUT /api/uploads/{id}/chunk/ with header Upload-Offset and the raw bytes
+       (application/octet-stream), as many times as needed. After a dropped
+       connection, GET /api/uploads/{id}/ tells `received`: resume from there.
+    3. POST /api/uploads/{id}/complete/ verifies the checksum.
+    4. POST /api/imports/ {uploads: [id, ...]} starts the import.
+    """
+
+    serializer_class = UploadSerializer
+    ordering = "-created_at"
+
+    def get_queryset(self):
+        return Upload.objects.filter(user=self.request.user).order_by("-created_at")
+
+    @extend_schema(request=UploadCreateSerializer, responses={201: UploadSerializer})
+    def create(self, request: Request) -> Response:
+        data = UploadCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            upload = upload_create(user=_signed_in_user(request), **data.validated_data)
+        except UploadError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request={"application/octet-stream": bytes},
+        parameters=[OpenApiParameter("Upload-Offset", int, OpenApiParameter.HEADER, required=True)],
+        responses={200: UploadSerializer, 409: UploadSerializer},
+    )
+    @action(detail=True, methods=["put"], parser_classes=[RawChunkParser])
+    def chunk(self, request: Request, pk: str) -> Response:
+        upload = self.get_object()
+        try:
+            offset = int(request.headers.get("Upload-Offset", ""))
+        except ValueError:
+            raise ValidationError(
+                {"detail": "the Upload-Offset header (a byte offset) is required"}
+            ) from None
+        try:
+            upload = upload_append(upload_id=upload.pk, offset=offset, body=request.stream)
+        except OffsetMismatch as exc:
+            upload.refresh_from_db()
+            return Response(
+                {**UploadSerializer(upload).data, "detail": str(exc)},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except UploadError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(UploadSerializer(upload).data)
+
+    @extend_schema(request=None, responses={200: UploadSerializer})
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: str) -> Response:
+        upload = self.get_object()
+        try:
+            upload = upload_complete(upload_id=upload.pk)
+        except UploadError as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        return Response(UploadSerializer(upload).data)
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Takeout imports of the signed-in user; POST starts one from completed uploads."""
+
+    ordering = "-created_at"
+
+    def get_queryset(self):
+        return Import.objects.filter(user=self.request.user).order_by("-created_at")
+
+    def get_serializer_class(self):
+        return ImportDetailSerializer if self.action == "retrieve" else ImportSerializer
+
+    @extend_schema(request=ImportCreateSerializer, responses={201: ImportSerializer})
+    def create(self, request: Request) -> Response:
+        from apps.lake.tasks import run_takeout_import
+
+        data = ImportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data["uploads"]
+        user = _signed_in_user(request)
+        uploads = {u.pk: u for u in Upload.objects.filter(user=user, pk__in=ids)}
+        missing = [i for i in ids if i not in uploads]
+        if missing:
+            raise ValidationError({"uploads": f"no such uploads of yours: {missing}"})
+        unfinished = [i for i in ids if uploads[i].status != Upload.Status.COMPLETE]
+        if unfinished:
+            raise ValidationError(
+                {"uploads": f"not completed (checksum not verified yet): {unfinished}"}
+            )
+        try:
+            run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in ids])
+        except (ArchiveRejected, TakeoutImportError) as exc:
+            raise ValidationError({"detail": f"rejected: {exc}"}) from None
+        Upload.objects.filter(pk__in=ids).update(import_run=run)
+        transaction.on_commit(lambda: run_takeout_import.delay(run.pk))
+        return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,301 @@
+"""Reading Takeout archive parts without extracting them.
+
+A *part* is what the user hands us: a .zip, a .tgz / .tar.gz, an extracted
+Takeout folder, or a single exported file. Each offers its members one at a
+time as streams, in a stable order, so an import can resume by member.
+
+Safety checks happen in ``inspect`` before anything is written: path
+traversal, archive bombs (total size, compression ratio) and truncated or
+corrupt archives are rejected with an ArchiveRejected the user can read.
+Corruption only visible while reading (a zip member failing its CRC) raises
+ArchiveRejected from the member stream.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, Self
+
+# Limits against archive bombs. Real Takeouts reach 50 GB a part uncompressed
+# at most; JSON compresses about 10-20x, so 200x is far beyond a real member.
+MAX_TOTAL_BYTES = int(os.environ.get("DATAPUNK_MAX_ARCHIVE_BYTES", 200 * 1024**3))
+MAX_RATIO = float(os.environ.get("DATAPUNK_MAX_COMPRESSION_RATIO", 200))
+# Small members may compress extremely well (a file of spaces): only judge
+# the ratio of members big enough to matter.
+RATIO_MIN_BYTES = 10 * 1024 * 1024
+MAX_MEMBERS = 2_000_000
+
+
+class ArchiveRejected(Exception):
+    """The archive is unsafe or unreadable; the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    path: PurePosixPath  # inside the archive, e.g. Takeout/Chrome/History.json
+    size: int  # uncompressed bytes
+    modified: datetime  # the archive's time for the member (Takeout: export time)
+
+
+def _check_member_path(name: str, part: Path) -> PurePosixPath:
+    normalized = name.replace("\\", "/")
+    path = PurePosixPath(normalized)
+    if (
+        normalized.startswith("/")
+        or ".." in path.parts
+        or (len(normalized) > 1 and normalized[1] == ":")
+    ):
+        raise ArchiveRejected(
+            f"{part.name}: unsafe member path {name!r} (absolute or leaving the archive)"
+        )
+    return path
+
+
+def _check_totals(part: Path, members: list[Member], compressed: int) -> None:
+    total = sum(member.size for member in members)
+    if len(members) > MAX_MEMBERS:
+        raise ArchiveRejected(
+            f"{part.name}: {len(members)} members, more than the {MAX_MEMBERS} allowed"
+        )
+    if total > MAX_TOTAL_BYTES:
+        raise ArchiveRejected(
+            f"{part.name}: expands to {total / 1024**3:.1f} GB, more than the "
+            f"{MAX_TOTAL_BYTES / 1024**3:.0f} GB allowed (DATAPUNK_MAX_ARCHIVE_BYTES)"
+        )
+    if total > RATIO_MIN_BYTES and compressed and total / compressed > MAX_RATIO:
+        raise ArchiveRejected(
+            f"{part.name}: expands {total / compressed:.0f} times its size, a likely archive bomb "
+            f"(limit {MAX_RATIO:.0f}, DATAPUNK_MAX_COMPRESSION_RATIO)"
+        )
+
+
+class Part:
+    """One input path. ``kind`` is "zip", "tar", "folder" or "file"."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.kind = _kind_of(path)
+        self._members: list[Member] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def inspect(self) -> list[Member]:
+        """List the members, rejecting unsafe or broken archives. Reads no member data for zips."""
+        if self._members is None:
+            self._members = {
+                "zip": self._inspect_zip,
+                "tar": self._inspect_tar,
+                "folder": self._inspect_folder,
+                "file": self._inspect_file,
+            }[self.kind]()
+        return self._members
+
+    def _inspect_zip(self) -> list[Member]:
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                infos = archive.infolist()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ArchiveRejected(
+                f"{self.name}: not a readable zip archive (truncated or corrupt?): {exc}"
+            ) from None
+        members = []
+        for info in infos:
+            if info.is_dir():
+                continue
+            path = _check_member_path(info.filename, self.path)
+            if (
+                info.file_size > RATIO_MIN_BYTES
+                and info.compress_size
+                and info.file_size / info.compress_size > MAX_RATIO
+            ):
+                raise ArchiveRejected(
+                    f"{self.name}: member {info.filename!r} expands {info.file_size / info.compress_size:.0f} "
+                    f"times, a likely archive bomb (limit {MAX_RATIO:.0f})"
+                )
+            members.append(Member(path, info.file_size, datetime(*info.date_time, tzinfo=UTC)))
+        _check_totals(self.path, members, self.path.stat().st_size)
+        return members
+
+    def _inspect_tar(self) -> list[Member]:
+        # A compressed tar has no index: walk it once (headers only are kept)
+        # so traversal, bombs and truncation are caught before any write.
+        members = []
+        total = 0
+        compressed = max(self.path.stat().st_size, 1)
+        try:
+            with tarfile.open(self.path, mode="r|*") as archive:
+                for info in archive:
+                    if info.isdir():
+                        continue
+                    if not info.isfile():
+                        raise ArchiveRejected(
+                            f"{self.name}: member {info.name!r} is a link or device, not a file"
+                        )
+                    path = _check_member_path(info.name, self.path)
+                    members.append(Member(path, info.size, datetime.fromtimestamp(info.mtime, UTC)))
+                    total += info.size
+                    if total > MAX_TOTAL_BYTES or (
+                        total > RATIO_MIN_BYTES and total / compressed > MAX_RATIO
+                    ):
+                        break  # a bomb: stop expanding it; _check_totals says why
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise ArchiveRejected(
+                f"{self.name}: not a readable tar archive (truncated or corrupt?): {exc}"
+            ) from None
+        _check_totals(self.path, members, self.path.stat().st_size)
+        return members
+
+    def _inspect_folder(self) -> list[Member]:
+        members = []
+        for file in sorted(p for p in self.path.rglob("*") if p.is_file() and not p.is_symlink()):
+            stat = file.stat()
+            members.append(
+                Member(
+                    PurePosixPath(file.relative_to(self.path).as_posix()),
+                    stat.st_size,
+                    datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
+            )
+        return members
+
+    def _inspect_file(self) -> list[Member]:
+        stat = self.path.stat()
+        return [
+            Member(
+                PurePosixPath(self.path.name),
+                stat.st_size,
+                datetime.fromtimestamp(stat.st_mtime, UTC),
+            )
+        ]
+
+    @contextmanager
+    def reader(self) -> Iterator[MemberReader]:
+        """Open the part for reading members in ``inspect`` order."""
+        if self.kind == "zip":
+            with zipfile.ZipFile(self.path) as archive:
+                yield _ZipReader(self, archive)
+        elif self.kind == "tar":
+            with tarfile.open(self.path, mode="r|*") as archive:
+                yield _TarReader(self, archive)
+        else:
+            yield _FileReader(self)
+
+
+class MemberReader:
+    """Gives each member's stream, in order; a tar can only go forward."""
+
+    def open(self, member: Member) -> MemberStream:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class _ZipReader(MemberReader):
+    def __init__(self, part: Part, archive: zipfile.ZipFile):
+        self.part, self.archive = part, archive
+        self._infos = {PurePosixPath(i.filename.replace("\\", "/")): i for i in archive.infolist()}
+
+    def open(self, member: Member) -> MemberStream:
+        try:
+            return MemberStream(self.archive.open(self._infos[member.path]), self.part)
+        except (zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise ArchiveRejected(
+                f"{self.part.name}: cannot open member {member.path}: {exc}"
+            ) from None
+
+
+class _TarReader(MemberReader):
+    def __init__(self, part: Part, archive: tarfile.TarFile):
+        self.part, self.archive = part, archive
+        self._iter = iter(archive)
+
+    def open(self, member: Member) -> MemberStream:
+        try:
+            for info in self._iter:
+                if info.isfile() and PurePosixPath(info.name.replace("\\", "/")) == member.path:
+                    stream = self.archive.extractfile(info)
+                    assert stream is not None
+                    return MemberStream(stream, self.part)
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            raise ArchiveRejected(f"{self.part.name}: archive broke while reading: {exc}") from None
+        raise ArchiveRejected(f"{self.part.name}: member {member.path} not found where expected")
+
+
+class _FileReader(MemberReader):
+    def __init__(self, part: Part):
+        self.part = part
+
+    def open(self, member: Member) -> MemberStream:
+        path = self.part.path / member.path if self.part.kind == "folder" else self.part.path
+        return MemberStream(open(path, "rb"), self.part)
+
+
+class MemberStream:
+    """A member stream that turns archive-level read errors into ArchiveRejected
+    and counts the bytes read (for progress)."""
+
+    def __init__(self, stream: IO[bytes], part: Part):
+        self._stream, self._part = stream, part
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            data = self._stream.read(size)
+        except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
+            raise ArchiveRejected(
+                f"{self._part.name}: archive is corrupt or truncated: {exc}"
+            ) from None
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:  # io.BufferedReader wraps us through this
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._stream.closed
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _kind_of(path: Path) -> str:
+    if path.is_dir():
+        return "folder"
+    if not path.is_file():
+        raise ArchiveRejected(f"{path}: no such file or folder")
+    with open(path, "rb") as handle:
+        magic = handle.read(262)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):
+        return "zip"
+    if (
+        magic.startswith(b"\x1f\x8b")
+        or magic.startswith(b"BZh")
+        or magic.startswith(b"\xfd7zXZ")
+        or magic[257:262] == b"ustar"
+    ):
+        return "tar"
+    if path.suffix.casefold() in {".zip", ".tgz", ".gz", ".tar"}:
+        raise ArchiveRejected(
+            f"{path.name}: named like an archive but is not one (truncated download?)"
+        )
+    return "file"

@@ -1,0 +1,179 @@
+"""The one normalizer: parser records to rows the writer can COPY.
+
+UTC times, coordinates as given (to 1e-7), text without NUL characters
+(PostgreSQL text and jsonb cannot hold them), the original fields kept as
+canonical JSON, and a content hash that makes re-imports add nothing.
+Shared by Takeout imports and, later, API streams.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from apps.lake.takeout.records import EventRecord, LocationRecord, PlaceRecord, VisitRecord
+
+
+def _text(value: str | None) -> str:
+    return value.replace("\x00", "") if value else ""
+
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def canonical_json(data: Any) -> str:
+    """Stable JSON (sorted keys) with NUL characters removed; also the hash input."""
+    return orjson.dumps(data, default=str, option=_CANONICAL).replace(b"\\u0000", b"").decode()
+
+
+def content_hash(*parts: str) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.digest()
+
+
+def utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime reached the normalizer")
+    return moment.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class EventRow:
+    kind: str
+    occurred_at: datetime
+    ended_at: datetime | None
+    title: str
+    text: str
+    url: str
+    longitude: float | None
+    latitude: float | None
+    data_json: str
+    content_hash: bytes
+
+
+@dataclass(slots=True)
+class VisitRow:
+    place_id: str
+    started_at: datetime
+    ended_at: datetime | None
+    longitude: float | None
+    latitude: float | None
+    confidence: float | None
+    name: str
+    address: str
+    semantic_type: str
+    data_json: str
+    content_hash: bytes
+
+
+@dataclass(slots=True)
+class PlaceRow:
+    place_id: str
+    name: str
+    address: str
+    semantic_type: str
+    longitude: float | None
+    latitude: float | None
+    data_json: str
+
+
+def event_row(record: EventRecord, *, fallback_time: datetime) -> EventRow:
+    """``fallback_time`` stamps items with no time of their own (see EventRecord)."""
+    data = record.data
+    if record.occurred_at is None:
+        occurred_at = utc(fallback_time)
+        data = {**data, "_occurred_at_from": "archive member time"}
+    else:
+        occurred_at = utc(record.occurred_at)
+    data_json = canonical_json(data)
+    return EventRow(
+        kind=record.kind,
+        occurred_at=occurred_at,
+        ended_at=utc(record.ended_at) if record.ended_at else None,
+        title=_text(record.title),
+        text=_text(record.text),
+        url=_text(record.url),
+        longitude=record.longitude,
+        latitude=record.latitude,
+        data_json=data_json,
+        content_hash=content_hash(
+            record.kind, occurred_at.isoformat(), record.title, record.url, data_json
+        ),
+    )
+
+
+_EWKB_POINT = struct.Struct("<BIIdd")
+_EWKB_POINT_SRID = 0x20000001  # little-endian Point with an SRID
+
+
+def ewkb_point(longitude: float, latitude: float) -> bytes:
+    """A WGS 84 point as EWKB, the binary form PostGIS receives fastest."""
+    return _EWKB_POINT.pack(1, _EWKB_POINT_SRID, 4326, longitude, latitude)
+
+
+def jsonb_binary(data: Any) -> bytes:
+    """jsonb's binary wire form: a version byte, then the JSON text."""
+    return b"\x01" + orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).replace(
+        b"\\u0000", b""
+    )
+
+
+def location_row(record: LocationRecord) -> tuple:
+    """A binary COPY tuple (see writer.POINT_COLUMNS). The hot path: a plain tuple,
+    no hashing (the point's time and place are its identity)."""
+    recorded_at = record.recorded_at
+    return (
+        recorded_at if recorded_at.tzinfo is UTC else utc(recorded_at),
+        _EWKB_POINT.pack(1, _EWKB_POINT_SRID, 4326, record.longitude, record.latitude),
+        record.accuracy_m,
+        record.altitude_m,
+        record.velocity_mps,
+        record.heading_deg,
+        record.source.replace("\x00", "") if record.source else "",
+        jsonb_binary(record.data) if record.data else None,
+    )
+
+
+def visit_row(record: VisitRecord) -> VisitRow:
+    data_json = canonical_json(record.data)
+    started_at = utc(record.started_at)
+    ended_at = utc(record.ended_at) if record.ended_at else None
+    return VisitRow(
+        place_id=_text(record.place_id),
+        started_at=started_at,
+        ended_at=ended_at,
+        longitude=record.longitude,
+        latitude=record.latitude,
+        confidence=record.confidence,
+        name=_text(record.name),
+        address=_text(record.address),
+        semantic_type=_text(record.semantic_type),
+        data_json=data_json,
+        content_hash=content_hash(
+            "visit",
+            started_at.isoformat(),
+            ended_at.isoformat() if ended_at else "",
+            record.place_id,
+            f"{record.latitude},{record.longitude}",
+        ),
+    )
+
+
+def place_row(record: PlaceRecord) -> PlaceRow:
+    return PlaceRow(
+        place_id=_text(record.place_id),
+        name=_text(record.name),
+        address=_text(record.address),
+        semantic_type=_text(record.semantic_type),
+        longitude=record.longitude,
+        latitude=record.latitude,
+        data_json=canonical_json(record.data),
+    )

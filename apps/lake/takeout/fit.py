@@ -1,0 +1,235 @@
+"""Google Fit: sessions (JSON) and daily activity metrics (CSV).
+
+- ``Fit/All Sessions/<start>_<ACTIVITY>.json``: one workout, sleep or walk
+  ``{fitnessActivity, startTime, endTime, duration, segment[], aggregate[]}``.
+- ``Fit/Daily activity metrics/Daily activity metrics.csv``: one row per day,
+  first column the date.
+- ``Fit/Daily activity metrics/YYYY-MM-DD.csv``: that day in intervals, the
+  first two columns start and end time of day ("00:15:00.000+01:00").
+
+Folder and column names are localised ("Google Fit/Alle Sitzungen",
+"Tägliche Aktivitätswerte", "Все сеансы", "일일 활동 측정항목"), so CSV columns
+are read by position and every CSV in a Fit folder is taken: a day-named one
+holds intervals, any other the daily summary. Rows keep their header names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+from . import jsonstream
+from .fields import parse_iso
+from .paths import folder_name, head_text, product_folder_index
+from .records import BadRecord, EventRecord, MemberError, Parser, Record, excerpt_of
+
+FIT_FOLDERS = frozenset({"fit", "google fit"})
+SESSION_FOLDERS = frozenset({"all sessions", "alle sitzungen", "все сеансы", "모든 세션"})
+# Older archives: "Daily Aggregations/Daily Summaries.csv".
+DAILY_METRICS_NAMES = frozenset(
+    {
+        "daily activity metrics.csv",
+        "daily summaries.csv",
+        "tägliche aktivitätswerte.csv",
+        "tägliche zusammenfassungen.csv",
+    }
+)
+# "2021-06-09T13_36_25+02_00_WALKING.json"
+_SESSION_NAME = re.compile(r"\d{4}-\d{2}-\d{2}t\d{2}_\d{2}_\d{2}.*\.json")
+_DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv")
+_METRIC_COLUMNS = ("move minutes count", "calories (kcal)", "step count", "distance (m)")
+
+
+def _in_fit(path: PurePosixPath) -> bool:
+    return product_folder_index(path, FIT_FOLDERS) is not None
+
+
+def matches_session(path: PurePosixPath) -> bool:
+    name = folder_name(path.name)
+    if not name.endswith(".json") or not _in_fit(path):
+        return False
+    return (
+        folder_name(path.parent.name) in SESSION_FOLDERS
+        or _SESSION_NAME.fullmatch(name) is not None
+    )
+
+
+def matches_daily_metrics(path: PurePosixPath) -> bool:
+    name = folder_name(path.name)
+    if not name.endswith(".csv") or _DAY_NAME.fullmatch(name):
+        return False
+    return name in DAILY_METRICS_NAMES or _in_fit(path)
+
+
+def matches_intervals(path: PurePosixPath) -> bool:
+    return _DAY_NAME.fullmatch(folder_name(path.name)) is not None and _in_fit(path)
+
+
+def sniff_session(head: bytes) -> bool:
+    text = head_text(head)
+    return text.startswith("{") and '"fitnessActivity"' in text and '"startTime"' in text
+
+
+def _header_line(head: bytes) -> str:
+    return head_text(head).split("\n", 1)[0].casefold()
+
+
+def sniff_daily_metrics(head: bytes) -> bool:
+    line = _header_line(head)
+    return line.startswith("date,") and any(column in line for column in _METRIC_COLUMNS)
+
+
+def sniff_intervals(head: bytes) -> bool:
+    line = _header_line(head)
+    return line.startswith("start time,end time,") and any(
+        column in line for column in _METRIC_COLUMNS
+    )
+
+
+def parse_session(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
+    yield session_record(jsonstream.load_small(stream))
+
+
+def session_record(session: Any) -> Record:
+    if not isinstance(session, dict):
+        return BadRecord(
+            "a Fit session is a JSON object; this file holds something else", excerpt_of(session)
+        )
+    if not session.get("startTime"):
+        return BadRecord("Fit session without startTime", excerpt_of(session))
+    try:
+        started = parse_iso(session["startTime"])
+        ended = parse_iso(session["endTime"]) if session.get("endTime") else None
+    except ValueError as exc:
+        return BadRecord(f"Fit session time: {exc}", excerpt_of(session))
+    return EventRecord(
+        kind="fit.session",
+        occurred_at=started,
+        ended_at=ended,
+        title=str(session.get("fitnessActivity") or ""),
+        text=_aggregates_text(session.get("aggregate")),
+        data=session,
+    )
+
+
+def parse_daily_metrics(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
+    header, rows = _read_csv(stream)
+    for line_no, row in rows:
+        yield _daily_record(header, row, line_no)
+
+
+def parse_intervals(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
+    day_match = _DAY_NAME.fullmatch(folder_name(path.name))
+    if day_match is None:
+        raise MemberError(
+            "a Fit interval file is named after its day (YYYY-MM-DD.csv); this one is not"
+        )
+    day = date.fromisoformat(day_match[1])
+    header, rows = _read_csv(stream)
+    for line_no, row in rows:
+        yield _interval_record(day, header, row, line_no)
+
+
+def _daily_record(header: list[str], row: list[str], line_no: int) -> Record:
+    values = _row_dict(header, row)
+    try:
+        day = date.fromisoformat(row[0].strip())
+    except ValueError:
+        return BadRecord(
+            f"line {line_no}: first column is not a date (YYYY-MM-DD): {row[0]!r}",
+            excerpt_of(values),
+        )
+    return EventRecord(
+        kind="fit.daily_metrics",
+        occurred_at=datetime.combine(day, time(), UTC),
+        title=day.isoformat(),
+        data=values,
+    )
+
+
+def _interval_record(day: date, header: list[str], row: list[str], line_no: int) -> Record:
+    values = _row_dict(header, row)
+    try:
+        start = _time_of_day(day, row[0])
+        end = _time_of_day(day, row[1]) if len(row) > 1 and row[1].strip() else None
+    except ValueError as exc:
+        return BadRecord(f"line {line_no}: {exc}", excerpt_of(values))
+    if end is not None and end <= start:
+        end += timedelta(days=1)  # the last interval ends at the next midnight
+    values["date"] = day.isoformat()
+    return EventRecord(kind="fit.interval", occurred_at=start, ended_at=end, data=values)
+
+
+def _time_of_day(day: date, value: str) -> datetime:
+    try:
+        moment = time.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"not a time of day: {value!r}") from None
+    return datetime.combine(day, moment, moment.tzinfo or UTC)
+
+
+def _read_csv(stream: BinaryIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise MemberError("the CSV file is empty") from None
+    except UnicodeDecodeError as exc:
+        raise MemberError(f"not UTF-8 encoded CSV: {exc}") from None
+    except csv.Error as exc:
+        raise MemberError(f"unreadable CSV header: {exc}") from None
+    return header, _rows(reader)
+
+
+def _rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+    except UnicodeDecodeError as exc:
+        raise MemberError(f"not UTF-8 encoded CSV: {exc}") from None
+    except csv.Error as exc:
+        raise MemberError(f"unreadable CSV at line {reader.line_num}: {exc}") from None
+
+
+def _row_dict(header: list[str], row: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = dict(zip(header, row, strict=False))
+    if len(row) > len(header):
+        values["_extra"] = row[len(header) :]
+    return values
+
+
+def _aggregates_text(aggregates: Any) -> str:
+    lines = []
+    for aggregate in aggregates if isinstance(aggregates, list) else []:
+        if not isinstance(aggregate, dict):
+            continue
+        value = aggregate.get("intValue", aggregate.get("floatValue"))
+        if aggregate.get("metricName") and value is not None:
+            lines.append(f"{aggregate['metricName']}: {value}")
+    return "\n".join(lines)
+
+
+PARSERS: list[Parser] = [
+    Parser(
+        product="fit.sessions", matches=matches_session, parse=parse_session, sniff=sniff_session
+    ),
+    Parser(
+        product="fit.daily_metrics",
+        matches=matches_daily_metrics,
+        parse=parse_daily_metrics,
+        sniff=sniff_daily_metrics,
+    ),
+    Parser(
+        product="fit.intervals",
+        matches=matches_intervals,
+        parse=parse_intervals,
+        sniff=sniff_intervals,
+    ),
+]

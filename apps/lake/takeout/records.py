@@ -1,0 +1,137 @@
+"""The records a Takeout parser yields, and the parser's own description.
+
+Parsers keep the original fields of each item in ``data`` so nothing the
+export held is lost, even when Datapunk does not (yet) understand it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any, BinaryIO
+
+
+@dataclass(slots=True)
+class EventRecord:
+    """Something that happened at a moment: a watch, a visit, a mail, a note."""
+
+    kind: str  # "<product>.<action>", e.g. "youtube.watch", "chrome.visit"
+    # Timezone-aware; the writer converts to UTC. None for items that have no
+    # time of their own (a contact, a subscription): the writer stamps those
+    # with the archive member's time and records that it did so in ``data``.
+    occurred_at: datetime | None
+    title: str = ""
+    text: str = ""
+    url: str = ""
+    ended_at: datetime | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LocationRecord:
+    """One raw position fix. The bulk of any archive: keep it small."""
+
+    recorded_at: datetime
+    latitude: float
+    longitude: float
+    accuracy_m: float | None = None
+    altitude_m: float | None = None
+    velocity_mps: float | None = None
+    heading_deg: float | None = None
+    source: str = ""  # GPS / WIFI / CELL / ... as the export names it
+    data: dict[str, Any] | None = None  # the fields not mapped above, if any
+
+
+@dataclass(slots=True)
+class VisitRecord:
+    """A stay at a place (semantic location history, on-device timeline)."""
+
+    started_at: datetime
+    ended_at: datetime | None
+    latitude: float | None
+    longitude: float | None
+    place_id: str = ""
+    name: str = ""
+    address: str = ""
+    semantic_type: str = ""
+    confidence: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PlaceRecord:
+    """A place without a visit time (on-device frequentPlaces): lands in Place."""
+
+    place_id: str
+    latitude: float | None
+    longitude: float | None
+    name: str = ""
+    address: str = ""
+    semantic_type: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class BadRecord:
+    """An item the parser could not read: it goes to quarantine, never dropped."""
+
+    reason: str  # written for the user: what is wrong with this item
+    excerpt: str  # the offending input, shortened
+
+
+Record = EventRecord | LocationRecord | VisitRecord | PlaceRecord | BadRecord
+
+
+class MemberError(Exception):
+    """The whole member cannot be read (invalid JSON, wrong encoding...).
+
+    The message is shown to the user; the member's rows are rolled back.
+    """
+
+
+ParseFunction = Callable[[BinaryIO, PurePosixPath], Iterator[Record]]
+
+
+def peekable(stream: BinaryIO) -> io.BufferedReader:
+    """The parser's stream as a BufferedReader, for peek() and bounded readline()."""
+    if isinstance(stream, io.BufferedReader):
+        return stream
+    # typeshed's BinaryIO declares no readinto(), which BufferedReader needs and
+    # every stream a parser is given (member streams, files, BytesIO) has.
+    return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Parser:
+    """A product parser as the registry sees it.
+
+    ``matches`` decides from the member's path inside the archive (folder and
+    file names, localised ones included). ``sniff`` decides from the first
+    bytes of a lone file whose name says nothing (a phone's Timeline.json
+    renamed by the user); it is optional.
+    """
+
+    product: str  # e.g. "location.records", "youtube.watch_history"
+    matches: Callable[[PurePosixPath], bool]
+    parse: ParseFunction
+    sniff: Callable[[bytes], bool] | None = None
+
+
+def excerpt_of(value: Any, limit: int = 500) -> str:
+    """A short printable excerpt of a bad item for the quarantine table."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_error(exc: Exception) -> str:
+    """A quarantine reason for an item whose reading raised ``exc``."""
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]}"
+    if isinstance(exc, TypeError | AttributeError):
+        return "unexpected structure"
+    return str(exc)

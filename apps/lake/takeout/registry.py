@@ -1,0 +1,72 @@
+"""The one registry of Takeout product parsers.
+
+Adding a product: write its module beside this one exporting ``PARSERS`` and
+add the module to ``_MODULES``. Order matters only where two parsers could
+claim the same path: the more specific module comes first.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from . import (
+    calendar,
+    chrome,
+    contacts,
+    fit,
+    gmail,
+    keep,
+    location_device,
+    location_meta,
+    location_records,
+    location_semantic,
+    maps,
+    my_activity,  # after youtube: "My Activity/YouTube" is My Activity, youtube/ owns its own folder
+    photos,
+    play,
+    youtube,
+)
+from .records import Parser
+
+_MODULES = (
+    location_records,
+    location_semantic,
+    location_device,
+    location_meta,
+    youtube,
+    my_activity,
+    chrome,
+    play,
+    fit,
+    photos,
+    keep,
+    calendar,
+    contacts,
+    gmail,
+    maps,
+)
+
+PARSERS: tuple[Parser, ...] = tuple(parser for module in _MODULES for parser in module.PARSERS)
+
+# How much of a file the content sniffers get to see.
+SNIFF_BYTES = 8192
+
+
+def parser_for(path: PurePosixPath, head: bytes = b"") -> Parser | None:
+    """The parser for an archive member or lone file, by path first, then by content."""
+    for parser in PARSERS:
+        if parser.matches(path):
+            return parser
+    if head:
+        for parser in PARSERS:
+            if parser.sniff is not None and parser.sniff(head):
+                return parser
+    return None
+
+
+def parser_named(product: str) -> Parser:
+    """The parser recorded for an import entry (used when an import resumes)."""
+    for parser in PARSERS:
+        if parser.product == product:
+            return parser
+    raise KeyError(product)

@@ -1,0 +1,107 @@
+"""Resumable chunked uploads of archive parts.
+
+A client announces a file (name, size, sha256), sends it in chunks, each
+saying at which offset it starts; after a dropped connection it asks how many
+bytes arrived and goes on from there. The checksum is verified before the
+part can be imported. Writes lock the Upload row, so two chunks racing for
+the same offset cannot both land.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.lake.models import Upload
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+MAX_UPLOAD_BYTES = 200 * 1024**3
+
+
+class UploadError(Exception):
+    """A request the upload cannot accept; the message is for the client."""
+
+
+class OffsetMismatch(UploadError):
+    def __init__(self, received: int):
+        super().__init__(
+            f"this upload has {received} bytes; send the chunk starting at offset {received}"
+        )
+        self.received = received
+
+
+def upload_path(upload: Upload) -> Path:
+    # One folder per upload keeps the user's own file name for the import's display.
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", upload.filename)[-100:] or "part"
+    return Path(settings.UPLOAD_DIR) / str(upload.user_id) / str(upload.pk) / safe
+
+
+def upload_create(*, user: User, filename: str, size: int, sha256: str) -> Upload:
+    if not 0 < size <= MAX_UPLOAD_BYTES:
+        raise UploadError(f"size must be between 1 byte and {MAX_UPLOAD_BYTES} bytes")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256.lower()):
+        raise UploadError("sha256 must be 64 hexadecimal characters")
+    upload = Upload.objects.create(
+        user=user, filename=Path(filename).name, size=size, sha256=sha256.lower()
+    )
+    path = upload_path(upload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    return upload
+
+
+def upload_append(*, upload_id: int, offset: int, body: BinaryIO) -> Upload:
+    """Append a chunk that starts at ``offset``. Idempotent for a repeated chunk at the current end."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload_id)
+        if upload.status != Upload.Status.RECEIVING:
+            raise UploadError("this upload is complete; it takes no more data")
+        if offset != upload.received:
+            raise OffsetMismatch(upload.received)
+        path = upload_path(upload)
+        with open(path, "r+b") as handle:
+            handle.seek(offset)
+            handle.truncate()  # bytes past ``received`` are from a chunk that never committed
+            written = 0
+            while chunk := body.read(1 << 20):
+                written += len(chunk)
+                if offset + written > upload.size:
+                    raise UploadError(f"more data than the announced {upload.size} bytes")
+                handle.write(chunk)
+        upload.received = offset + written
+        upload.save(update_fields=["received"])
+    return upload
+
+
+def upload_complete(*, upload_id: int) -> Upload:
+    """Verify size and checksum. A mismatch discards the data so the client can send it again."""
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().get(pk=upload_id)
+        if upload.status == Upload.Status.COMPLETE:
+            return upload
+        if upload.received != upload.size:
+            raise UploadError(f"only {upload.received} of {upload.size} bytes have arrived")
+        digest = hashlib.sha256()
+        path = upload_path(upload)
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        if digest.hexdigest() == upload.sha256:
+            upload.status = Upload.Status.COMPLETE
+            upload.save(update_fields=["status"])
+            return upload
+        # Committed before raising: the discard must outlive the error.
+        path.write_bytes(b"")
+        upload.received = 0
+        upload.save(update_fields=["received"])
+    raise UploadError(
+        f"checksum mismatch: received data has sha256 {digest.hexdigest()}, expected {upload.sha256}; "
+        "the data was discarded, upload it again from offset 0"
+    )

@@ -1,0 +1,409 @@
+"""The one batch writer: normalized rows into the lake with COPY.
+
+Rows are COPied into session-local staging tables, then moved into the
+real tables with INSERT ... ON CONFLICT DO NOTHING, so the database decides
+what is a duplicate. One flush is one transaction that also advances the
+caller's checkpoint: a crash loses at most the batch in flight, and a resumed
+run skips exactly what was committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from psycopg import Copy
+from psycopg.errors import UniqueViolation
+
+from apps.lake.models import Quarantine
+from apps.lake.normalize import (
+    EventRow,
+    PlaceRow,
+    VisitRow,
+    event_row,
+    location_row,
+    place_row,
+    visit_row,
+)
+from apps.lake.takeout.records import (
+    BadRecord,
+    EventRecord,
+    LocationRecord,
+    PlaceRecord,
+    Record,
+    VisitRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+# Location points are tiny and come by the million: large batches amortise
+# the per-statement cost. Events carry JSON and text: smaller batches.
+POINT_BATCH = 50_000
+OTHER_BATCH = 5_000
+
+# Points go straight into the hypertable with a binary COPY; only when that
+# batch hits a duplicate is it redone through a staging table with ON CONFLICT.
+# First imports (nearly all rows new) thus cost what a raw COPY costs.
+POINT_COLUMNS = "recorded_at, point, accuracy_m, altitude_m, velocity_mps, heading_deg, source, data, user_id, entry_id"
+_POINT_TYPES = [
+    "timestamptz",
+    "bytea",
+    "float8",
+    "float8",
+    "float8",
+    "float8",
+    "text",
+    "bytea",
+    "int4",
+    "int8",
+]
+
+_STAGING_DDL = """
+CREATE TEMP TABLE IF NOT EXISTS lake_stage_point (
+    recorded_at timestamptz, point geography(Point, 4326), accuracy_m float8, altitude_m float8,
+    velocity_mps float8, heading_deg float8, source text, data jsonb, user_id int4, entry_id int8
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS lake_stage_event (
+    kind text, occurred_at timestamptz, ended_at timestamptz, title text, text text, url text,
+    lon float8, lat float8, data jsonb, content_hash bytea
+) ON COMMIT DELETE ROWS;
+"""
+
+_MOVE_POINTS = f"""
+INSERT INTO lake_locationpoint ({POINT_COLUMNS})
+SELECT {POINT_COLUMNS} FROM lake_stage_point
+ON CONFLICT DO NOTHING
+"""
+
+_MOVE_EVENTS = """
+INSERT INTO lake_event
+    (user_id, source, kind, occurred_at, ended_at, title, text, url, location, data, content_hash, entry_id)
+SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
+       CASE WHEN lon IS NULL OR lat IS NULL THEN NULL
+            ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END,
+       data, content_hash, %s
+FROM lake_stage_event
+ON CONFLICT DO NOTHING
+"""
+
+
+def _point_sql(lon_lat: tuple[float | None, float | None]) -> str | None:
+    lon, lat = lon_lat
+    return None if lon is None or lat is None else f"SRID=4326;POINT({lon!r} {lat!r})"
+
+
+@dataclass(slots=True)
+class FlushResult:
+    written: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+
+    def add(self, other: FlushResult) -> None:
+        self.written += other.written
+        self.duplicate += other.duplicate
+        self.quarantined += other.quarantined
+
+
+class BatchWriter:
+    """Collects one source's records for one user and writes them in batches.
+
+    Location points stream into an open binary COPY as they are added, so
+    PostgreSQL stores a batch while the parser is still reading it; the rest
+    is written at ``flush``. Use it as a context manager: leaving the block
+    with an exception rolls back the batch in flight.
+
+    Not thread-safe; one per archive member or stream batch. ``entry_id``
+    tags every row so a failed member can be rolled back as a whole.
+    """
+
+    def __init__(
+        self, *, user_id: int, source: str, fallback_time: datetime, entry_id: int | None = None
+    ):
+        self.user_id = user_id
+        self.source = source
+        self.entry_id = entry_id
+        self.fallback_time = fallback_time
+        self._points: list[tuple] = []
+        self._events: list[EventRow] = []
+        self._visits: list[VisitRow] = []
+        self._places: list[PlaceRow] = []
+        self._bad: list[BadRecord] = []
+        self._transaction: ExitStack | None = None  # the batch's transaction, open while collecting
+        self._copy_scope: ExitStack | None = None  # savepoint + COPY into the hypertable
+        self._copy: Copy | None = None
+        self._cursor: CursorWrapper | None = None
+        self._duplicates_seen = False  # this batch's points go through staging
+
+    def __enter__(self) -> BatchWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.abort(exc_type, exc, tb)
+
+    @property
+    def full(self) -> bool:
+        others = len(self._events) + len(self._visits) + len(self._places) + len(self._bad)
+        return len(self._points) >= POINT_BATCH or others >= OTHER_BATCH
+
+    def add(self, record: Record) -> None:
+        try:
+            if type(record) is LocationRecord:
+                self._add_point(location_row(record) + (self.user_id, self.entry_id))
+            elif type(record) is EventRecord:
+                self._events.append(event_row(record, fallback_time=self.fallback_time))
+            elif type(record) is VisitRecord:
+                self._visits.append(visit_row(record))
+            elif type(record) is PlaceRecord:
+                self._places.append(place_row(record))
+            elif type(record) is BadRecord:
+                self._bad.append(record)
+            else:
+                raise TypeError(f"not a record: {type(record).__name__}")
+        except (ValueError, TypeError) as exc:
+            self._bad.append(
+                BadRecord(reason=f"cannot normalize: {exc}", excerpt=repr(record)[:500])
+            )
+
+    def _add_point(self, row: tuple) -> None:
+        self._points.append(row)
+        if self._duplicates_seen:
+            return
+        try:
+            copy = self._copy if self._copy is not None else self._open_copy()
+            copy.write_row(row)
+        except UniqueViolation as exc:
+            self._close_copy(exc)
+
+    def _begin(self) -> tuple[ExitStack, CursorWrapper]:
+        """Open the batch's transaction unless it is open; return it and its cursor."""
+        if self._transaction is None:
+            self._transaction = ExitStack()
+            self._transaction.enter_context(transaction.atomic())
+            self._cursor = self._transaction.enter_context(connection.cursor())
+        assert self._cursor is not None  # set together with the transaction
+        return self._transaction, self._cursor
+
+    def _open_copy(self) -> Copy:
+        _, cursor = self._begin()
+        self._copy_scope = ExitStack()
+        self._copy_scope.enter_context(
+            transaction.atomic()
+        )  # a savepoint: a duplicate undoes only the COPY
+        self._copy = copy = self._copy_scope.enter_context(
+            cursor.cursor.copy(
+                f"COPY lake_locationpoint ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            )
+        )
+        copy.set_types(_POINT_TYPES)
+        return copy
+
+    def _close_copy(self, error: BaseException | None = None) -> bool:
+        """End the COPY; True when it stored the batch, False when a duplicate undid it."""
+        scope, self._copy_scope, self._copy = self._copy_scope, None, None
+        if scope is None:
+            return False
+        if error is None:
+            try:
+                scope.close()
+                return True
+            except UniqueViolation as exc:
+                error = exc
+        try:
+            scope.__exit__(type(error), error, error.__traceback__)
+        except UniqueViolation:
+            pass
+        self._duplicates_seen = True
+        return False
+
+    def abort(self, exc_type=None, exc=None, tb=None) -> None:
+        """Roll back the batch in flight; what earlier flushes committed stays."""
+        error = exc or RuntimeError("batch aborted")
+        for scope in (self._copy_scope, self._transaction):
+            if scope is not None:
+                try:
+                    scope.__exit__(type(error), error, tb)
+                except Exception:
+                    logger.debug("error while rolling back a batch", exc_info=True)
+        self._copy_scope = self._transaction = self._copy = self._cursor = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._points, self._events, self._visits, self._places, self._bad = [], [], [], [], []
+        self._duplicates_seen = False
+
+    def flush(self, on_commit_update: Callable[[FlushResult], None] | None = None) -> FlushResult:
+        """Finish the batch in one transaction.
+
+        ``on_commit_update`` runs inside that transaction with the result,
+        for the caller to advance its checkpoint atomically with the rows.
+        """
+        result = FlushResult()
+        try:
+            scope, cursor = self._begin()
+            if self._points:
+                if self._close_copy():
+                    written = len(self._points)
+                else:
+                    written = self._write_points_with_conflicts(cursor)
+                result.written += written
+                result.duplicate += len(self._points) - written
+            if self._events:
+                written = self._write_events(cursor)
+                result.written += written
+                result.duplicate += len(self._events) - written
+            if self._places:
+                self._write_places(cursor)
+            if self._visits:
+                written = self._write_visits(cursor)
+                result.written += written
+                result.duplicate += len(self._visits) - written
+            if self._bad:
+                Quarantine.objects.bulk_create(
+                    Quarantine(
+                        user_id=self.user_id,
+                        entry_id=self.entry_id,
+                        source=self.source,
+                        reason=bad.reason,
+                        excerpt=bad.excerpt.replace("\x00", ""),
+                    )
+                    for bad in self._bad
+                )
+                result.quarantined += len(self._bad)
+            if on_commit_update is not None:
+                on_commit_update(result)
+        except BaseException as exc:
+            self.abort(type(exc), exc, exc.__traceback__)
+            raise
+        self._transaction = self._cursor = None
+        scope.close()  # commits
+        self._reset()
+        return result
+
+    def _write_points_with_conflicts(self, cursor) -> int:
+        cursor.execute(_STAGING_DDL)
+        with cursor.cursor.copy(
+            f"COPY lake_stage_point ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(_POINT_TYPES)
+            for row in self._points:
+                copy.write_row(row)
+        cursor.execute(_MOVE_POINTS)
+        return cursor.rowcount
+
+    def _write_events(self, cursor) -> int:
+        cursor.execute(_STAGING_DDL)
+        with cursor.cursor.copy(
+            "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
+            " content_hash) FROM STDIN"
+        ) as copy:
+            for e in self._events:
+                copy.write_row(
+                    (
+                        e.kind,
+                        e.occurred_at,
+                        e.ended_at,
+                        e.title,
+                        e.text,
+                        e.url,
+                        e.longitude,
+                        e.latitude,
+                        e.data_json,
+                        e.content_hash,
+                    )
+                )
+        cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
+        return cursor.rowcount
+
+    def _write_places(self, cursor) -> None:
+        # A place seen again keeps what it knew; new non-empty facts win.
+        cursor.executemany(
+            """
+            INSERT INTO lake_place (user_id, place_id, name, address, semantic_type, location, data)
+            VALUES (%s, %s, %s, %s, %s, %s::geography, %s)
+            ON CONFLICT (user_id, place_id) DO UPDATE SET
+                name = COALESCE(NULLIF(EXCLUDED.name, ''), lake_place.name),
+                address = COALESCE(NULLIF(EXCLUDED.address, ''), lake_place.address),
+                semantic_type = COALESCE(NULLIF(EXCLUDED.semantic_type, ''), lake_place.semantic_type),
+                location = COALESCE(lake_place.location, EXCLUDED.location),
+                data = lake_place.data || EXCLUDED.data
+            """,
+            [
+                (
+                    self.user_id,
+                    p.place_id,
+                    p.name,
+                    p.address,
+                    p.semantic_type,
+                    _point_sql((p.longitude, p.latitude)),
+                    p.data_json,
+                )
+                for p in self._places
+                if p.place_id
+            ],
+        )
+
+    def _write_visits(self, cursor) -> int:
+        named = [v for v in self._visits if v.place_id]
+        if named:
+            cursor.executemany(
+                """
+                INSERT INTO lake_place (user_id, place_id, name, address, semantic_type, location, data)
+                VALUES (%s, %s, %s, %s, %s, %s::geography, '{}')
+                ON CONFLICT (user_id, place_id) DO UPDATE SET
+                    name = COALESCE(NULLIF(EXCLUDED.name, ''), lake_place.name),
+                    address = COALESCE(NULLIF(EXCLUDED.address, ''), lake_place.address),
+                    semantic_type = COALESCE(NULLIF(EXCLUDED.semantic_type, ''), lake_place.semantic_type),
+                    location = COALESCE(lake_place.location, EXCLUDED.location)
+                """,
+                [
+                    (
+                        self.user_id,
+                        v.place_id,
+                        v.name,
+                        v.address,
+                        v.semantic_type,
+                        _point_sql((v.longitude, v.latitude)),
+                    )
+                    for v in named
+                ],
+            )
+        written = 0
+        for v in self._visits:
+            cursor.execute(
+                """
+                INSERT INTO lake_visit (user_id, place_id, started_at, ended_at, location, confidence,
+                                        data, content_hash, entry_id)
+                VALUES (%s, (SELECT id FROM lake_place WHERE user_id = %s AND place_id = %s),
+                        %s, %s, %s::geography, %s, %s, %s, %s)
+                ON CONFLICT DO NOTHING
+                """,
+                [
+                    self.user_id,
+                    self.user_id,
+                    v.place_id,
+                    v.started_at,
+                    v.ended_at,
+                    _point_sql((v.longitude, v.latitude)),
+                    v.confidence,
+                    v.data_json,
+                    v.content_hash,
+                    self.entry_id,
+                ],
+            )
+            written += cursor.rowcount
+        return written
+
+
+def rollback_entries(entry_ids: list[int]) -> None:
+    """Delete every row the given archive members wrote (a failed member, a rejected archive)."""
+    if not entry_ids:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("lake_locationpoint", "lake_event", "lake_visit", "lake_quarantine"):
+            cursor.execute(f"DELETE FROM {table} WHERE entry_id = ANY(%s)", [entry_ids])

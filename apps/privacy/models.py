@@ -1,0 +1,1 @@
+# This app's tables arrive with its issue (see ../shared/DESIGN.md).

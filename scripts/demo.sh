@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# README's first command: set everything up, import a sample Takeout for a demo
+# user, and serve Datapunk on http://localhost:8000 (daphne + a Celery worker
+# with beat). Ctrl-C stops the server and the worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+PORT="${PORT:-8000}"
+DEMO_USER="${DEMO_USER:-demo}"
+DEMO_PASSWORD="${DEMO_PASSWORD:-demo-password}"
+mkdir -p var/log
+
+.venv/bin/python manage.py collectstatic --no-input -v 0
+.venv/bin/python manage.py demo_user --username "$DEMO_USER" --password "$DEMO_PASSWORD"
+if [ ! -f var/demo-takeout.zip ]; then
+  .venv/bin/python manage.py make_sample_takeout var/demo-takeout.zip
+fi
+# Idempotent: a second run finds every record already there and adds nothing.
+.venv/bin/python manage.py import_takeout var/demo-takeout.zip --user "$DEMO_USER" --sync
+
+echo "[demo] starting the Celery worker (log: var/log/worker.log)"
+.venv/bin/celery -A datapunk worker --beat --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+
+cat <<MSG
+
+  Datapunk is running:  http://localhost:$PORT/
+  sign in as            $DEMO_USER / $DEMO_PASSWORD
+  admin                 http://localhost:$PORT/admin/
+  API                   http://localhost:$PORT/api/   (docs: /api/docs/)
+  health                http://localhost:$PORT/health/ready
+
+MSG
+.venv/bin/daphne -b 127.0.0.1 -p "$PORT" datapunk.asgi:application

@@ -1,0 +1,74 @@
+"""Shared fixtures: real PostgreSQL (pytest-django's test database) and real Redis."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str | None = None, password: str = "pw-for-tests-only", **extra):
+        username = username or f"user-{uuid.uuid4().hex[:8]}"
+        return get_user_model().objects.create_user(username=username, password=password, **extra)
+
+    return make
+
+
+@pytest.fixture
+def owner(make_user):
+    return make_user("owner")
+
+
+@pytest.fixture
+def outsider(make_user):
+    return make_user("outsider")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_channel_layer(settings):
+    """Each test talks to the real Redis layer under its own prefix."""
+    layers = {
+        name: {**config, "CONFIG": {**config["CONFIG"], "prefix": f"test-{uuid.uuid4().hex[:8]}"}}
+        for name, config in settings.CHANNEL_LAYERS.items()
+    }
+    settings.CHANNEL_LAYERS = layers
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def child_env(settings):
+    """Environment for a child process (manage.py, daphne, a Celery worker) that must
+    use this test's database, and a Redis database of its own so that no other
+    worker on the machine takes its tasks."""
+    from django.db import connection
+
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env["DATABASE_URL"] = (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
+    )
+    env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    env["CHANNELS_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_connections(django_db_setup, django_db_blocker):
+    """Threads of the ASGI tests (sync_to_async, the live server) keep their own
+    connections; end them so the test database can be dropped at the end."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

@@ -1,0 +1,86 @@
+"""Pages as a person sees them, in headless Chromium (Debian's, driven by Playwright)."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apps.lake.sample_takeout import build_sample_takeout
+from apps.lake.services import takeout_import_prepare, takeout_import_run
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: scripts/setup.sh installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def _sign_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+@pytest.fixture
+def finished_import(make_user, tmp_path):
+    # Database work happens before Playwright starts its event loop in this thread.
+    user = make_user("reader", password="a long enough password")
+    run = takeout_import_prepare(
+        user=user, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=50)]
+    )
+    return takeout_import_run(import_id=run.pk)
+
+
+def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, live_server):
+    run = finished_import
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page = browser.new_page()
+    _sign_in(page, live_server.url, "reader", "a long enough password")
+    assert "Signed in as reader" in page.content()
+
+    page.goto(f"{live_server.url}/imports/")
+    row = page.locator(f"tr[data-import='{run.pk}']")
+    assert row.locator(".status").inner_text() == "done"
+    assert row.locator(".written").inner_text() == str(run.records_written)
+    page.screenshot(path=str(SCREENSHOTS / "imports.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/imports/{run.pk}/")
+    table = page.locator("table").inner_text()
+    assert "location.records" in table and "(not understood, skipped)" in table
+    page.screenshot(path=str(SCREENSHOTS / "import-detail.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/api/imports/{run.pk}/")
+    assert "Import Instance" in page.title() or "Import" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "api-import.png"), full_page=True)
+
+
+def test_admin_login_page_renders_in_a_browser(browser, live_server):
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    assert page.locator("input[name=username]").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "admin-login.png"))

@@ -1,0 +1,88 @@
+import socket
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_live_answers_without_touching_services(client):
+    response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_ready_checks_database_extensions_redis_and_broker(client):
+    response = client.get("/health/ready")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["checks"] == {
+        "database": "ok",
+        "postgis": "ok",
+        "vector": "ok",
+        "timescaledb": "ok",
+        "redis": "ok",
+        "broker": "ok",
+    }
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db
+def test_ready_names_redis_when_it_does_not_answer(client, settings):
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    settings.REDIS_URL = dead
+    from datapunk.celery import app
+
+    app.conf.broker_url = dead
+    try:
+        response = client.get("/health/ready")
+    finally:
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+    body = response.json()
+    assert response.status_code == 503
+    assert body["failed"] == ["broker", "redis"]
+    assert "onnection" in body["checks"]["redis"]
+    assert body["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_ready_names_a_missing_extension(client, django_db_blocker):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP EXTENSION vector")
+    try:
+        response = client.get("/health/ready")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION vector")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["vector"]
+
+
+@pytest.mark.django_db
+def test_metrics_are_exposed(client):
+    client.get("/health/live")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_view_transport_method_total" in response.content
+
+
+@pytest.mark.django_db
+def test_database_backend_names_missing_extensions_before_migrating(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import connection
+
+    from apps.core.dbbackend import base
+
+    monkeypatch.setitem(
+        base.REQUIRED_EXTENSIONS, "datapunk_no_such_extension", "postgresql-17-nothing"
+    )
+    with pytest.raises(ImproperlyConfigured) as error:
+        connection.prepare_database()
+    assert "lacks the extension(s) datapunk_no_such_extension" in str(error.value)
+    assert "postgresql-17-nothing" in str(error.value)

@@ -1,0 +1,54 @@
+"""Configuration errors stop start-up with a message naming the setting, not a traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _check(**overrides: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, **overrides}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"DEBUG": "false", "SECRET_KEY": ""},
+            "SECRET_KEY is not set. It is required when DEBUG is off",
+        ),
+        (
+            {"DEBUG": "false", "SECRET_KEY": "s" * 50, "FIELD_ENCRYPTION_KEY": ""},
+            "FIELD_ENCRYPTION_KEY is not set",
+        ),
+        (
+            {"DEBUG": "true", "FIELD_ENCRYPTION_KEY": "too-short"},
+            "FIELD_ENCRYPTION_KEY must be 32 url-safe",
+        ),
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false, not 'maybe'"),
+        ({"DB_CONN_MAX_AGE": "soon"}, "DB_CONN_MAX_AGE must be a whole number"),
+    ],
+)
+def test_bad_configuration_is_named(overrides, message):
+    result = _check(**overrides)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("a-secret-read-from-a-file-" + "x" * 30 + "\n")
+    result = _check(DEBUG="false", SECRET_KEY="", SECRET_KEY_FILE=str(secret))
+    assert result.returncode == 0, result.stderr

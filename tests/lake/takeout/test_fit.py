@@ -1,0 +1,222 @@
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from apps.lake.takeout import fit
+from apps.lake.takeout.records import BadRecord, EventRecord, MemberError
+
+SESSION = {
+    "fitnessActivity": "running",
+    "startTime": "2021-04-19T20:57:39.686Z",
+    "endTime": "2021-04-19T21:08:53.872Z",
+    "duration": "674.186s",
+    "segment": [
+        {
+            "fitnessActivity": "running",
+            "startTime": "2021-04-19T20:57:39.686Z",
+            "endTime": "2021-04-19T21:08:53.872Z",
+        }
+    ],
+    "aggregate": [
+        {"metricName": "com.google.heart_minutes.summary", "floatValue": 19.0},
+        {"metricName": "com.google.step_count.delta", "intValue": 1550},
+    ],
+}
+DAILY = (
+    "Date,Move Minutes count,Calories (kcal),Distance (m),Heart Points,Step count,Average weight (kg)\r\n"
+    "2021-06-09,30,1800.5,4000.2,12,5321,\r\n"
+    ",,,,,,\r\n"
+    "2021-06-10,10,1700,1000,,1200,77.7\r\n"
+    "10.06.2021,1,1,1,1,1,1\r\n"
+)
+INTERVALS = (
+    "Start time,End time,Move Minutes count,Calories (kcal),Step count\n"
+    "00:00:00.000+02:00,00:15:00.000+02:00,,22.5,\n"
+    "23:45:00.000+02:00,00:00:00.000+02:00,3,25.1,312\n"
+    "noon,00:15:00.000+02:00,,,\n"
+)
+
+
+def run(parse_function, data: bytes, path: str) -> list:
+    return list(parse_function(io.BytesIO(data), PurePosixPath(path)))
+
+
+def test_session():
+    (record,) = run(
+        fit.parse_session,
+        json.dumps(SESSION).encode(),
+        "Takeout/Fit/All Sessions/2021-04-19T22_57_39+02_00_RUNNING.json",
+    )
+    assert isinstance(record, EventRecord)
+    assert record.kind == "fit.session"
+    assert record.title == "running"
+    assert record.occurred_at == datetime(2021, 4, 19, 20, 57, 39, 686000, tzinfo=UTC)
+    assert record.ended_at == datetime(2021, 4, 19, 21, 8, 53, 872000, tzinfo=UTC)
+    assert (
+        record.text == "com.google.heart_minutes.summary: 19.0\ncom.google.step_count.delta: 1550"
+    )
+    assert record.data == SESSION
+
+
+def test_sleep_session_without_aggregates_or_end():
+    sleep = {
+        "fitnessActivity": "sleep",
+        "startTime": "2026-09-09T17:06:00Z",
+        "duration": "27720s",
+        "segment": [],
+    }
+    (record,) = run(fit.parse_session, json.dumps(sleep).encode(), "Fit/All Sessions/x_SLEEP.json")
+    assert record.ended_at is None
+    assert record.text == ""
+
+
+def test_bad_sessions():
+    (no_start,) = run(
+        fit.parse_session, b'{"fitnessActivity": "walking"}', "Fit/All Sessions/a.json"
+    )
+    assert isinstance(no_start, BadRecord) and no_start.reason == "Fit session without startTime"
+    (bad_start,) = run(fit.parse_session, b'{"startTime": "tuesday"}', "Fit/All Sessions/a.json")
+    assert isinstance(bad_start, BadRecord) and "not an ISO 8601 timestamp" in bad_start.reason
+    with pytest.raises(MemberError):
+        run(fit.parse_session, b'{"startTime": ', "Fit/All Sessions/a.json")
+
+
+def test_daily_metrics_rows_by_position_with_header_names():
+    records = run(
+        fit.parse_daily_metrics,
+        DAILY.encode(),
+        "Takeout/Fit/Daily activity metrics/Daily activity metrics.csv",
+    )
+    assert [type(r) for r in records] == [EventRecord, EventRecord, BadRecord]
+    first, second, bad = records
+    assert first.kind == "fit.daily_metrics"
+    assert first.occurred_at == datetime(2021, 6, 9, tzinfo=UTC)
+    assert first.title == "2021-06-09"
+    assert first.data["Step count"] == "5321"
+    assert first.data["Average weight (kg)"] == ""
+    assert second.data["Average weight (kg)"] == "77.7"
+    assert "line 5: first column is not a date" in bad.reason
+
+
+def test_localised_header_is_read_by_position():
+    data = "Datum,Anzahl der Aktivitätsminuten,Schrittzahl\n2021-06-10,12,3456\n".encode()
+    (record,) = run(
+        fit.parse_daily_metrics,
+        data,
+        "Takeout/Google Fit/Tägliche Aktivitätswerte/Tägliche Aktivitätswerte.csv",
+    )
+    assert record.occurred_at == datetime(2021, 6, 10, tzinfo=UTC)
+    assert record.data == {
+        "Datum": "2021-06-10",
+        "Anzahl der Aktivitätsminuten": "12",
+        "Schrittzahl": "3456",
+    }
+
+
+def test_intervals_take_the_day_from_the_file_name():
+    records = run(
+        fit.parse_intervals, INTERVALS.encode(), "Takeout/Fit/Daily activity metrics/2021-06-10.csv"
+    )
+    first, last, bad = records
+    assert first.kind == "fit.interval"
+    assert first.occurred_at == datetime(2021, 6, 9, 22, 0, tzinfo=UTC)
+    assert first.ended_at - first.occurred_at == timedelta(minutes=15)
+    assert first.data["Calories (kcal)"] == "22.5"
+    assert first.data["date"] == "2021-06-10"
+    assert last.ended_at == datetime(2021, 6, 10, 22, 0, tzinfo=UTC)  # next midnight
+    assert isinstance(bad, BadRecord) and "not a time of day: 'noon'" in bad.reason
+
+
+def test_interval_file_needs_a_day_name_and_rows_with_extra_cells_are_kept():
+    with pytest.raises(MemberError, match="named after its day"):
+        run(fit.parse_intervals, INTERVALS.encode(), "intervals.csv")
+    data = b"Start time,End time\n00:00:00.000Z,00:15:00.000Z,surprise\n"
+    (record,) = run(fit.parse_intervals, data, "Fit/Daily activity metrics/2020-01-01.csv")
+    assert record.data["_extra"] == ["surprise"]
+
+
+def test_broken_csv_files_are_member_errors():
+    with pytest.raises(MemberError, match="empty"):
+        run(fit.parse_daily_metrics, b"", "Fit/Daily activity metrics/Daily activity metrics.csv")
+    with pytest.raises(MemberError, match="UTF-8"):
+        run(
+            fit.parse_daily_metrics,
+            b"Date,Steps\n2021-01-01,\xff\xfe\n",
+            "Fit/x/Daily activity metrics.csv",
+        )
+
+
+def test_reads_zip_members(tmp_path: Path):
+    archive = tmp_path / "t.zip"
+    names = {
+        "Takeout/Fit/Daily activity metrics/Daily activity metrics.csv": DAILY,
+        "Takeout/Fit/Daily activity metrics/2021-06-10.csv": INTERVALS,
+    }
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, text in names.items():
+            zf.writestr(name, "\ufeff" + text)
+    with zipfile.ZipFile(archive) as zf:
+        with zf.open("Takeout/Fit/Daily activity metrics/Daily activity metrics.csv") as member:
+            daily = list(fit.parse_daily_metrics(member, PurePosixPath("x.csv")))
+        with zf.open("Takeout/Fit/Daily activity metrics/2021-06-10.csv") as member:
+            intervals = list(fit.parse_intervals(member, PurePosixPath("Fit/d/2021-06-10.csv")))
+    assert len(daily) == 3 and "Date" in daily[0].data
+    assert len(intervals) == 3
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Takeout/Fit/All Sessions/2021-06-09T13_36_25+02_00_WALKING.json",
+        "Takeout/Google Fit/Alle Sitzungen/2021-06-09T13_36_25+02_00_GEHEN.json",
+        "Takeout/Fit/Все сеансы/2021-06-09T13_36_25+03_00_SLEEP.json",
+        "Takeout/Fit/Toutes les sessions/2021-06-09T13_36_25+02_00_WALKING.json",
+    ],
+)
+def test_session_matches(path: str):
+    assert fit.matches_session(PurePosixPath(path))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Takeout/Fit/All Data/derived_com.google.calories.bmr_com.google.and.json",
+        "Takeout/My Activity/Fit/MyActivity.json",
+        "Takeout/Google Photos/Fit/2021-06-09T13_36_25.jpg.json",
+        "2021-06-09T13_36_25+02_00_WALKING.json",
+        "Takeout/Fit/Activities/2017-10-29T23_08_59Z_PT2M5.699S_Other.tcx",
+    ],
+)
+def test_session_does_not_match(path: str):
+    assert not fit.matches_session(PurePosixPath(path))
+
+
+def test_csv_matching():
+    daily = PurePosixPath("Takeout/Fit/Daily activity metrics/Daily activity metrics.csv")
+    day = PurePosixPath("Takeout/Fit/Daily activity metrics/2021-06-10.csv")
+    korean = PurePosixPath("Takeout/Fit/일일 활동 측정항목/일일 활동 측정항목.csv")
+    assert fit.matches_daily_metrics(daily) and not fit.matches_intervals(daily)
+    assert fit.matches_intervals(day) and not fit.matches_daily_metrics(day)
+    assert fit.matches_daily_metrics(korean)
+    assert fit.matches_daily_metrics(PurePosixPath("Daily Summaries.csv"))  # lone, older name
+    for other in (
+        "Takeout/Saved/Favourites.csv",
+        "Takeout/YouTube/subscriptions.csv",
+        "2021-06-10.csv",
+    ):
+        assert not fit.matches_daily_metrics(PurePosixPath(other))
+        assert not fit.matches_intervals(PurePosixPath(other))
+
+
+def test_sniffers():
+    assert fit.sniff_session(json.dumps(SESSION, indent=2).encode())
+    assert not fit.sniff_session(b'{"locations": []}')
+    assert fit.sniff_daily_metrics(DAILY.encode())
+    assert fit.sniff_intervals(INTERVALS.encode())
+    assert not fit.sniff_daily_metrics(INTERVALS.encode())
+    assert not fit.sniff_intervals(b"Title,Note,URL,Tags,Comment\n")
+    assert not fit.sniff_daily_metrics(b"Date,Amount,Currency\n")

@@ -1,0 +1,54 @@
+"""The Celery task runs the import and the user's live feed hears its progress."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from apps.lake.models import Import
+from apps.lake.services import takeout_import_prepare
+from apps.lake.tasks import run_takeout_import
+from apps.stream.events import feed_group
+
+pytestmark = pytest.mark.django_db
+
+
+def test_task_runs_the_import_and_publishes_progress(owner, sample_zip):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(feed_group(owner.pk), channel)
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+
+    run_takeout_import(run.pk)  # the task function itself, as a worker calls it
+
+    run.refresh_from_db()
+    assert run.status == Import.Status.DONE
+    messages = []
+    while True:
+        try:
+            messages.append(async_to_sync(layer.receive)(channel))
+        except Exception:
+            break
+        if messages[-1]["message"]["type"] == "import.finished":
+            break
+    kinds = [m["message"]["type"] for m in messages]
+    assert kinds[0] == "import.progress" and kinds[-1] == "import.finished"
+    last = messages[-1]["message"]["data"]
+    assert last["import_id"] == run.pk
+    assert last["status"] == "done"
+    assert last["records_written"] == run.records_written
+    done = [m["message"]["data"]["members_done"] for m in messages]
+    assert done == sorted(done) and done[-1] == run.members_total
+
+
+def test_task_for_a_missing_import_is_a_no_op():
+    assert run_takeout_import(987654) is None
+
+
+def test_task_for_a_finished_import_changes_nothing(owner, sample_zip):
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run_takeout_import(run.pk)
+    run.refresh_from_db()
+    written = run.records_written
+    run_takeout_import(run.pk)
+    run.refresh_from_db()
+    assert run.records_written == written

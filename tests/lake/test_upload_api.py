@@ -1,0 +1,137 @@
+"""Resumable chunked upload, checksum verification, and starting an import from uploads."""
+
+import hashlib
+
+import pytest
+
+from apps.lake.models import Import, LocationPoint, Upload
+from apps.lake.tasks import run_takeout_import
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def upload_dir(tmp_path, settings):
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+
+
+def _announce(client, data: bytes, name="takeout-001.zip"):
+    response = client.post(
+        "/api/uploads/",
+        {"filename": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def _chunk(client, upload_id, offset, data):
+    return client.put(
+        f"/api/uploads/{upload_id}/chunk/",
+        data,
+        content_type="application/octet-stream",
+        HTTP_UPLOAD_OFFSET=str(offset),
+    )
+
+
+def test_upload_resumes_after_a_dropped_connection_and_imports(
+    client, owner, sample_zip, django_capture_on_commit_callbacks
+):
+    client.force_login(owner)
+    data = sample_zip.read_bytes()
+    upload_id = _announce(client, data)
+    third = len(data) // 3
+
+    assert _chunk(client, upload_id, 0, data[:third]).json()["received"] == third
+    # The connection drops; the client does not know what arrived and asks.
+    assert client.get(f"/api/uploads/{upload_id}/").json()["received"] == third
+    # A chunk from the wrong offset is refused and says where to go on.
+    wrong = _chunk(client, upload_id, third + 10, data[third + 10 :])
+    assert wrong.status_code == 409
+    assert wrong.json()["received"] == third
+    assert _chunk(client, upload_id, third, data[third:]).json()["received"] == len(data)
+
+    done = client.post(f"/api/uploads/{upload_id}/complete/")
+    assert done.status_code == 200 and done.json()["status"] == "complete"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        started = client.post(
+            "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+        )
+    assert started.status_code == 201, started.content
+    assert len(callbacks) == 1  # the task is queued once the import row is committed
+    run_takeout_import(started.json()["id"])  # what the worker does with it
+    run = Import.objects.get(pk=started.json()["id"])
+    assert run.status == Import.Status.DONE
+    assert run.parts[0]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert LocationPoint.objects.filter(user=owner).count() == 300
+    detail = client.get(f"/api/imports/{run.pk}/").json()
+    assert {entry["path"] for entry in detail["entries"]} >= {"Takeout/Chrome/History.json"}
+
+
+def test_checksum_mismatch_is_refused_and_data_discarded(client, owner):
+    client.force_login(owner)
+    data = b"PK\x05\x06" + bytes(18)
+    upload_id = _announce(client, data)
+    _chunk(client, upload_id, 0, b"X" * len(data))
+    response = client.post(f"/api/uploads/{upload_id}/complete/")
+    assert response.status_code == 400
+    assert "checksum mismatch" in response.json()["detail"]
+    assert Upload.objects.get(pk=upload_id).received == 0
+
+
+def test_incomplete_upload_cannot_be_imported(client, owner):
+    client.force_login(owner)
+    upload_id = _announce(client, b"0123456789")
+    _chunk(client, upload_id, 0, b"01234")
+    assert (
+        "only 5 of 10 bytes" in client.post(f"/api/uploads/{upload_id}/complete/").json()["detail"]
+    )
+    response = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "not completed" in str(response.json())
+
+
+def test_more_data_than_announced_is_refused(client, owner):
+    client.force_login(owner)
+    upload_id = _announce(client, b"0123")
+    response = _chunk(client, upload_id, 0, b"0123456789")
+    assert response.status_code == 400
+    assert "more data than the announced 4 bytes" in response.json()["detail"]
+
+
+def test_uploads_are_private(client, owner, outsider):
+    client.force_login(owner)
+    upload_id = _announce(client, b"abc")
+    client.force_login(outsider)
+    assert client.get(f"/api/uploads/{upload_id}/").status_code == 404
+    assert _chunk(client, upload_id, 0, b"abc").status_code == 404
+    response = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+
+
+def test_a_hostile_upload_is_rejected_when_the_import_is_asked_for(client, owner, tmp_path):
+    import zipfile
+
+    path = tmp_path / "evil.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("../evil.json", "{}")
+    data = path.read_bytes()
+    client.force_login(owner)
+    upload_id = _announce(client, data, name="evil.zip")
+    _chunk(client, upload_id, 0, data)
+    client.post(f"/api/uploads/{upload_id}/complete/")
+    response = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "unsafe member path" in response.json()["detail"]
+    assert not Import.objects.exists()
+
+
+def test_anonymous_clients_cannot_upload(client):
+    assert client.post("/api/uploads/", {}, content_type="application/json").status_code == 403

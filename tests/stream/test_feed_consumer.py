@@ -1,0 +1,60 @@
+"""The live feed over the real Redis channel layer."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from apps.stream.events import publish
+from datapunk.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _session_cookie(user) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def _communicator(cookie: str | None) -> WebsocketCommunicator:
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, "/ws/feed/", headers=headers)
+
+
+async def test_message_published_to_a_user_reaches_their_socket_only(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    outsider = await sync_to_async(make_user)("outsider")
+    owner_socket = _communicator(await sync_to_async(_session_cookie)(owner))
+    outsider_socket = _communicator(await sync_to_async(_session_cookie)(outsider))
+    assert (await owner_socket.connect())[0]
+    assert (await outsider_socket.connect())[0]
+
+    message = {"type": "import.progress", "data": {"import_id": 7, "bytes_done": 10}}
+    await sync_to_async(publish)(owner.pk, message)
+
+    assert await owner_socket.receive_json_from(timeout=5) == message
+    assert await outsider_socket.receive_nothing(timeout=0.5)
+    await owner_socket.disconnect()
+    await outsider_socket.disconnect()
+
+
+async def test_anonymous_socket_is_refused():
+    socket = _communicator(None)
+    connected, code = await socket.connect()
+    assert not connected
+    assert code == 4401
+
+
+async def test_the_layer_is_redis():
+    from channels.layers import get_channel_layer
+    from channels_redis.core import RedisChannelLayer
+
+    assert isinstance(get_channel_layer(), RedisChannelLayer)
