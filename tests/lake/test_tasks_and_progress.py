@@ -52,3 +52,36 @@ def test_task_for_a_finished_import_changes_nothing(owner, sample_zip):
     run_takeout_import(run.pk)
     run.refresh_from_db()
     assert run.records_written == written
+
+
+def test_task_retries_when_the_database_connection_is_lost(monkeypatch):
+    from django.db import OperationalError
+
+    from apps.lake import tasks
+
+    calls = []
+
+    def lose_connection(*, import_id):
+        calls.append(import_id)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(tasks, "takeout_import_run", lose_connection)
+    result = run_takeout_import.apply(args=[42])
+
+    assert result.failed()
+    assert isinstance(result.result, OperationalError)
+    assert calls == [42] * (1 + run_takeout_import.max_retries)
+
+
+def test_task_does_not_retry_other_errors(monkeypatch):
+    from apps.lake import tasks
+
+    calls = []
+
+    def broken(*, import_id):
+        calls.append(import_id)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(tasks, "takeout_import_run", broken)
+    assert run_takeout_import.apply(args=[42]).failed()
+    assert calls == [42]
