@@ -35,7 +35,7 @@ require_root() {
 build_root() {
   if [ -f "$ROOT/.datapunk-ready" ]; then return; fi
   require_root
-  command -v debootstrap >/dev/null || { say "installing debootstrap"; apt-get install -y -q debootstrap >/dev/null; }
+  command -v debootstrap >/dev/null || { say "installing debootstrap"; apt-get update -q >/dev/null && apt-get install -y -q debootstrap >/dev/null; }
   mkdir -p "$CACHE"
   if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
     say "building a Debian trixie root in $ROOT (once, about a minute)"

@@ -14,7 +14,7 @@ case "${1:-start}" in
 start)
   if answers; then exit 0; fi
   if ! command -v redis-server >/dev/null; then
-    say "installing redis-server"; apt-get install -y -q redis-server >/dev/null
+    say "installing redis-server"; apt-get update -q >/dev/null && apt-get install -y -q redis-server >/dev/null
   fi
   case "$HOST" in 127.0.0.1|localhost) ;; *) say "no Redis answers at $HOST:$PORT and it is not local: start it there"; exit 1 ;; esac
   mkdir -p "$CACHE"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet, Sum
 
-from apps.lake.models import Event, Import, ImportEntry, LocationPoint, Place, Visit
+from apps.lake.models import (
+    Event,
+    Import,
+    ImportEntry,
+    LocationPoint,
+    Place,
+    Quarantine,
+    Visit,
+)
 
 
 def imports_of(user) -> QuerySet[Import]:
@@ -25,6 +33,20 @@ def import_summary_by_product(run: Import) -> list[dict]:
         .order_by("product", "status")
     )
     return [dict(row) for row in rows]
+
+
+def quarantine_of(run: Import) -> QuerySet[Quarantine]:
+    """What an import could not store, with why, member by member."""
+    return (
+        Quarantine.objects.filter(entry__import_run=run)
+        .select_related("entry")
+        .order_by("entry__path", "id")
+    )
+
+
+def skipped_entries_of(run: Import) -> QuerySet[ImportEntry]:
+    """Members no parser understands: listed, never silently dropped."""
+    return run.entries.filter(status=ImportEntry.Status.SKIPPED).order_by("part", "path")
 
 
 def lake_overview(user) -> dict:

@@ -2,7 +2,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from apps.lake.selectors import import_summary_by_product, imports_of
+from apps.lake.selectors import (
+    import_summary_by_product,
+    imports_of,
+    quarantine_of,
+    skipped_entries_of,
+)
+
+# Long lists are cut on the page; the API pages through all of them.
+PAGE_LIST_LIMIT = 100
 
 
 @login_required
@@ -19,6 +27,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "run": run,
             "summary": import_summary_by_product(run),
-            "failed": run.entries.filter(status="failed").order_by("path")[:100],
+            "failed": run.entries.filter(status="failed").order_by("path")[:PAGE_LIST_LIMIT],
+            "quarantine": quarantine_of(run)[:PAGE_LIST_LIMIT],
+            "skipped": skipped_entries_of(run)[:PAGE_LIST_LIMIT],
+            "list_limit": PAGE_LIST_LIMIT,
         },
     )

@@ -69,8 +69,16 @@ def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, li
     page.screenshot(path=str(SCREENSHOTS / "imports.png"), full_page=True)
 
     page.goto(f"{live_server.url}/imports/{run.pk}/")
-    table = page.locator("table").inner_text()
+    table = page.locator("table.summary").inner_text()
     assert "location.records" in table and "(not understood, skipped)" in table
+    # What was not stored is shown with why, and what was not read by its path.
+    quarantined = page.locator("table.quarantine tbody tr")
+    assert quarantined.count() == 1
+    assert "Takeout/My Activity/Search/MyActivity.json" in quarantined.inner_text()
+    assert "yesterday-ish" in quarantined.inner_text()
+    skipped = page.locator("ul.skipped li").all_inner_texts()
+    assert "Takeout/archive_browser.html" in skipped
+    assert "Takeout/Google Photos/Lisbon 2024/IMG_0001.jpg" in skipped
     page.screenshot(path=str(SCREENSHOTS / "import-detail.png"), full_page=True)
 
     page.goto(f"{live_server.url}/api/imports/{run.pk}/")

@@ -135,3 +135,22 @@ def test_a_hostile_upload_is_rejected_when_the_import_is_asked_for(client, owner
 
 def test_anonymous_clients_cannot_upload(client):
     assert client.post("/api/uploads/", {}, content_type="application/json").status_code == 403
+
+
+def test_quarantined_items_of_an_import_are_listed_for_their_owner_only(
+    client, owner, outsider, sample_zip
+):
+    from apps.lake.services import takeout_import_prepare, takeout_import_run
+
+    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
+    assert run is not None and run.records_quarantined == 1
+
+    client.force_login(owner)
+    body = client.get(f"/api/imports/{run.pk}/quarantine/").json()
+    assert body["count"] == 1
+    [item] = body["results"]
+    assert item["path"] == "Takeout/My Activity/Search/MyActivity.json"
+    assert "yesterday-ish" in item["reason"] + item["excerpt"]
+
+    client.force_login(outsider)
+    assert client.get(f"/api/imports/{run.pk}/quarantine/").status_code == 404

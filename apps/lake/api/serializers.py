@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.lake.models import Import, ImportEntry, Upload
+from apps.lake.models import Import, ImportEntry, Quarantine, Upload
 
 
 class UploadCreateSerializer(serializers.Serializer):
@@ -77,4 +77,13 @@ class ImportDetailSerializer(ImportSerializer):
 
     class Meta(ImportSerializer.Meta):
         fields = [*ImportSerializer.Meta.fields, "entries"]
+        read_only_fields = fields
+
+
+class QuarantineSerializer(serializers.ModelSerializer):
+    path = serializers.CharField(source="entry.path", read_only=True, default="")
+
+    class Meta:
+        model = Quarantine
+        fields = ["id", "path", "reason", "excerpt", "created_at"]
         read_only_fields = fields

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
+from apps.lake.selectors import quarantine_of
 from apps.lake.services import TakeoutImportError, takeout_import_prepare
 from apps.lake.uploads import (
     OffsetMismatch,
@@ -30,6 +31,7 @@ from .serializers import (
     ImportCreateSerializer,
     ImportDetailSerializer,
     ImportSerializer,
+    QuarantineSerializer,
     UploadCreateSerializer,
     UploadSerializer,
 )
@@ -153,3 +155,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         Upload.objects.filter(pk__in=ids).update(import_run=run)
         transaction.on_commit(lambda: run_takeout_import.delay(run.pk))
         return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: QuarantineSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def quarantine(self, request: Request, pk: str) -> Response:
+        """The items this import could not store, each with its reason."""
+        page = self.paginate_queryset(quarantine_of(self.get_object()))
+        return self.get_paginated_response(QuarantineSerializer(page, many=True).data)
