@@ -10,7 +10,8 @@
 # Usage: scripts/postgres.sh [start|stop|status|url]
 set -euo pipefail
 
-CACHE="${DATAPUNK_CACHE:-$HOME/.cache/datapunk}"
+# HOME may be unset in a bare CI environment: ask the password database then.
+CACHE="${DATAPUNK_CACHE:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/datapunk}"
 ROOT="$CACHE/pg17-trixie"
 PORT="${DATAPUNK_PG_PORT:-5417}"
 DB_NAME="${DATAPUNK_DB_NAME:-datapunk}"

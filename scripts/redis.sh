@@ -5,7 +5,8 @@ set -euo pipefail
 URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 HOSTPORT="${URL#*://}"; HOSTPORT="${HOSTPORT#*@}"; HOSTPORT="${HOSTPORT%%/*}"
 HOST="${HOSTPORT%%:*}"; PORT="${HOSTPORT##*:}"; [ "$PORT" = "$HOSTPORT" ] && PORT=6379
-CACHE="${DATAPUNK_CACHE:-$HOME/.cache/datapunk}"
+# HOME may be unset in a bare CI environment: ask the password database then.
+CACHE="${DATAPUNK_CACHE:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.cache/datapunk}"
 say() { echo "[redis] $*" >&2; }
 
 answers() { redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null | grep -q PONG; }
