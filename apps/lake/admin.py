@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.gis.db import models as gis_models
 
 from apps.lake.models import (
     Event,
@@ -10,6 +12,18 @@ from apps.lake.models import (
     Upload,
     Visit,
 )
+
+
+class PointAsTextAdmin(admin.ModelAdmin):
+    """Points as EWKT text ("SRID=4326;POINT (lon lat)"), editable.
+
+    GeoDjango's map widget loads OpenLayers from a CDN, which a self-hosted box
+    without internet cannot reach; the field would render empty.
+    """
+
+    formfield_overrides = {
+        gis_models.PointField: {"widget": forms.TextInput(attrs={"size": 60})},
+    }
 
 
 class ImportEntryInline(admin.TabularInline):
@@ -71,7 +85,7 @@ class QuarantineAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(PointAsTextAdmin):
     list_display = ("occurred_at", "kind", "title", "user", "source")
     list_filter = ("source", "kind")
     search_fields = ("title", "url")
@@ -81,7 +95,7 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(LocationPoint)
-class LocationPointAdmin(admin.ModelAdmin):
+class LocationPointAdmin(PointAsTextAdmin):
     list_display = ("recorded_at", "user", "point", "accuracy_m", "source")
     list_filter = ("source",)
     date_hierarchy = "recorded_at"
@@ -90,13 +104,13 @@ class LocationPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(PointAsTextAdmin):
     list_display = ("name", "address", "place_id", "semantic_type", "user")
     search_fields = ("name", "address", "place_id")
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(PointAsTextAdmin):
     list_display = ("started_at", "ended_at", "place", "confidence", "user")
     date_hierarchy = "started_at"
     readonly_fields = ("content_hash", "entry")

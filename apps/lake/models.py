@@ -156,7 +156,7 @@ class Event(models.Model):
     text = models.TextField(blank=True)
     url = models.TextField(blank=True)
     location = gis.PointField(geography=True, srid=4326, null=True, blank=True)
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, blank=True)
     content_hash = models.BinaryField(max_length=16)
     entry = source_entry_field()
 
@@ -211,7 +211,7 @@ class Place(models.Model):
     address = models.TextField(blank=True)
     semantic_type = models.CharField(max_length=64, blank=True)
     location = gis.PointField(geography=True, srid=4326, null=True, blank=True)
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -235,7 +235,7 @@ class Visit(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     location = gis.PointField(geography=True, srid=4326, null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, blank=True)
     content_hash = models.BinaryField(max_length=16)
     entry = source_entry_field()
 
