@@ -53,6 +53,13 @@ def check_broker() -> str | None:
     return None
 
 
+def celery_workers_answering(timeout: float = 1.0) -> int:
+    """How many Celery workers answer a ping on the broker; 0 when none runs."""
+    from datapunk.celery import app
+
+    return len(app.control.ping(timeout=timeout) or [])
+
+
 def _run(check: Callable[[], str | None]) -> str | None:
     try:
         return check()

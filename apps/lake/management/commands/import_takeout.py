@@ -7,8 +7,10 @@ from typing import TextIO, cast
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from kombu.exceptions import OperationalError as BrokerError
 from tqdm import tqdm
 
+from apps.core.health import celery_workers_answering
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import
 from apps.lake.selectors import import_summary_by_product
@@ -55,13 +57,7 @@ class Command(BaseCommand):
                 f"Resuming import {run.pk} ({run.members_done}/{run.members_total} members done)"
             )
         if not sync:
-            from apps.lake.tasks import run_takeout_import
-
-            result = run_takeout_import.delay(run.pk)
-            Import.objects.filter(pk=run.pk).update(task_id=result.id)
-            self.stdout.write(
-                f"Queued import {run.pk}; watch it at /imports/{run.pk}/ or in the admin."
-            )
+            self._queue(run)
             return
         finished = self._run_with_progress_bar(run)
         if finished is None:
@@ -70,6 +66,29 @@ class Command(BaseCommand):
         if finished.status == Import.Status.FAILED:
             raise CommandError(
                 f"import {finished.pk} failed, nothing of it was kept: {finished.error}"
+            )
+
+    def _queue(self, run: Import) -> None:
+        from apps.lake.tasks import run_takeout_import
+
+        try:
+            result = run_takeout_import.delay(run.pk)
+            workers = celery_workers_answering()
+        except BrokerError as exc:
+            raise CommandError(
+                f"could not queue import {run.pk}: the Celery broker (Redis) does not answer "
+                f"({exc}). Start it (bash scripts/redis.sh) or run the import here with --sync."
+            ) from None
+        Import.objects.filter(pk=run.pk).update(task_id=result.id)
+        self.stdout.write(
+            f"Queued import {run.pk}; watch it at /imports/{run.pk}/ or in the admin."
+        )
+        if not workers:
+            self.stdout.write(
+                self.style.WARNING(
+                    "No Celery worker answered: the import starts when one runs "
+                    "(celery -A datapunk worker, or bash scripts/demo.sh), or run it here with --sync."
+                )
             )
 
     def _run_with_progress_bar(self, run: Import) -> Import | None:
