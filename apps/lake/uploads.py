@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
 
-from apps.lake.models import Upload
+from apps.lake.models import Import, Upload
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -105,3 +106,25 @@ def upload_complete(*, upload_id: int) -> Upload:
         f"checksum mismatch: received data has sha256 {digest.hexdigest()}, expected {upload.sha256}; "
         "the data was discarded, upload it again from offset 0"
     )
+
+
+def upload_delete(*, upload_id: int) -> None:
+    """Delete an uploaded part and its file, unless an unfinished import still reads it.
+
+    The import's own record (counts, entries, quarantine) stays. Locks the Upload row.
+    """
+    with transaction.atomic():
+        upload = (
+            Upload.objects.select_for_update(of=("self",))
+            .select_related("import_run")
+            .get(pk=upload_id)
+        )
+        run = upload.import_run
+        if run is not None and run.status in (Import.Status.PENDING, Import.Status.RUNNING):
+            raise UploadError(
+                f"import {run.pk} still reads this upload ({run.status}); delete it once that "
+                "import has finished"
+            )
+        folder = upload_path(upload).parent
+        upload.delete()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -154,3 +154,34 @@ def test_quarantined_items_of_an_import_are_listed_for_their_owner_only(
 
     client.force_login(outsider)
     assert client.get(f"/api/imports/{run.pk}/quarantine/").status_code == 404
+
+
+def test_an_upload_is_deleted_only_once_its_import_no_longer_reads_it(
+    client, owner, outsider, sample_zip
+):
+    from apps.lake.uploads import upload_path
+
+    data = sample_zip.read_bytes()
+    client.force_login(owner)
+    upload_id = _announce(client, data)
+    _chunk(client, upload_id, 0, data)
+    client.post(f"/api/uploads/{upload_id}/complete/")
+    client.post("/api/imports/", {"uploads": [upload_id]}, content_type="application/json")
+    upload = Upload.objects.get(pk=upload_id)
+    path = upload_path(upload)
+    assert path.is_file() and upload.import_run.status == Import.Status.PENDING
+
+    response = client.delete(f"/api/uploads/{upload_id}/")
+    assert response.status_code == 409
+    assert "still reads this upload" in response.json()["detail"]
+    assert path.is_file()
+
+    run_takeout_import(upload.import_run_id)
+    client.force_login(outsider)
+    assert client.delete(f"/api/uploads/{upload_id}/").status_code == 404
+    client.force_login(owner)
+    assert client.delete(f"/api/uploads/{upload_id}/").status_code == 204
+    assert not path.parent.exists()
+    assert not Upload.objects.filter(pk=upload_id).exists()
+    run = Import.objects.get(pk=upload.import_run_id)
+    assert run.status == Import.Status.DONE and run.records_written > 0  # the history stays

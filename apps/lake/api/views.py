@@ -24,6 +24,7 @@ from apps.lake.uploads import (
     upload_append,
     upload_complete,
     upload_create,
+    upload_delete,
     upload_path,
 )
 
@@ -65,6 +66,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
        connection, GET /api/uploads/{id}/ tells `received`: resume from there.
     3. POST /api/uploads/{id}/complete/ verifies the checksum.
     4. POST /api/imports/ {uploads: [id, ...]} starts the import.
+    5. DELETE /api/uploads/{id}/ frees the disk once that import has finished.
     """
 
     serializer_class = UploadSerializer
@@ -72,6 +74,15 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self):
         return Upload.objects.filter(user=self.request.user).order_by("-created_at")
+
+    @extend_schema(responses={204: None, 409: None})
+    def destroy(self, request: Request, pk: str) -> Response:
+        upload = self.get_object()
+        try:
+            upload_delete(upload_id=upload.pk)
+        except UploadError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=UploadCreateSerializer, responses={201: UploadSerializer})
     def create(self, request: Request) -> Response:
