@@ -13,6 +13,7 @@ ArchiveRejected from the member stream.
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 import zipfile
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, Self
+from typing import IO
 
 # Limits against archive bombs. Real Takeouts reach 50 GB a part uncompressed
 # at most; JSON compresses about 10-20x, so 200x is far beyond a real member.
@@ -238,17 +239,22 @@ class _FileReader(MemberReader):
         return MemberStream(open(path, "rb"), self.part)
 
 
-class MemberStream:
-    """A member stream that turns archive-level read errors into ArchiveRejected
-    and counts the bytes read (for progress)."""
+class MemberStream(io.RawIOBase):
+    """A forward-only member stream that turns archive-level read errors into
+    ArchiveRejected and counts the bytes read (for progress).
+
+    A real RawIOBase (not seekable, not writable), so io.BufferedReader and
+    io.TextIOWrapper (the CSV parsers) accept it as they accept a file.
+    """
 
     def __init__(self, stream: IO[bytes], part: Part):
+        super().__init__()
         self._stream, self._part = stream, part
         self.bytes_read = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         try:
-            data = self._stream.read(size)
+            data = self._stream.read(-1 if size is None else size)
         except (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError) as exc:
             raise ArchiveRejected(
                 f"{self._part.name}: archive is corrupt or truncated: {exc}"
@@ -256,7 +262,7 @@ class MemberStream:
         self.bytes_read += len(data)
         return data
 
-    def readinto(self, buffer: memoryview) -> int:  # io.BufferedReader wraps us through this
+    def readinto(self, buffer) -> int:  # type: ignore[override]  # io.BufferedReader reads through it
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
@@ -266,16 +272,7 @@ class MemberStream:
 
     def close(self) -> None:
         self._stream.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._stream.closed
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().close()
 
 
 def _kind_of(path: Path) -> str:
