@@ -9,6 +9,7 @@ Shared by Takeout imports and, later, API streams.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,10 +26,21 @@ def _text(value: str | None) -> str:
 
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
+# A NUL in JSON text is the escape \u0000 after an even number of backslashes;
+# after an odd number it is the text "\u0000" (an escaped backslash, then "u0000").
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _drop_nul_escapes(json_text: bytes) -> bytes:
+    """PostgreSQL's jsonb cannot hold NUL characters: drop them, keep everything else."""
+    if b"\\u0000" not in json_text:  # the common case, without a regex
+        return json_text
+    return _NUL_ESCAPE.sub(rb"\1", json_text)
+
 
 def canonical_json(data: Any) -> str:
     """Stable JSON (sorted keys) with NUL characters removed; also the hash input."""
-    return orjson.dumps(data, default=str, option=_CANONICAL).replace(b"\\u0000", b"").decode()
+    return _drop_nul_escapes(orjson.dumps(data, default=str, option=_CANONICAL)).decode()
 
 
 def content_hash(*parts: str) -> bytes:
@@ -121,8 +133,8 @@ def ewkb_point(longitude: float, latitude: float) -> bytes:
 
 def jsonb_binary(data: Any) -> bytes:
     """jsonb's binary wire form: a version byte, then the JSON text."""
-    return b"\x01" + orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).replace(
-        b"\\u0000", b""
+    return b"\x01" + _drop_nul_escapes(
+        orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS)
     )
 
 

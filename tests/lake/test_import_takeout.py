@@ -1,5 +1,6 @@
 """Takeout import end to end against the real database: every product, dedupe, shapes of input."""
 
+import json
 import shutil
 import zipfile
 
@@ -223,3 +224,27 @@ def test_csv_products_are_read_from_every_kind_of_part(owner, tmp_path, containe
         "fit.interval": 2,
     }
     assert run.records_quarantined == 0
+
+
+def test_text_that_spells_a_nul_escape_is_stored_as_written(owner, tmp_path):
+    title = "What does \\u0000 mean in a JSON string?"
+    history = {
+        "Browser History": [
+            {"title": title, "url": "https://example.org/q", "time_usec": 1_700_000_000_000_000},
+            {
+                "title": "real\x00nul",
+                "url": "https://example.org/n",
+                "time_usec": 1_700_000_001_000_000,
+            },
+        ]
+    }
+    archive = make_zip(
+        tmp_path / "takeout.zip", {"Takeout/Chrome/History.json": json.dumps(history)}
+    )
+
+    run = run_import(owner, archive)
+
+    assert run.status == Import.Status.DONE and run.records_written == 2
+    stored = dict(Event.objects.filter(user=owner).values_list("url", "title"))
+    assert stored == {"https://example.org/q": title, "https://example.org/n": "realnul"}
+    assert Event.objects.get(url="https://example.org/q").data["title"] == title
