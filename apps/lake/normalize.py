@@ -97,14 +97,16 @@ class PlaceRow:
     data_json: str
 
 
-def event_row(record: EventRecord, *, fallback_time: datetime) -> EventRow:
-    """``fallback_time`` stamps items with no time of their own (see EventRecord)."""
+# The time of items that have none of their own (a contact, a subscription, a
+# saved place). One fixed instant, so the same item from another export, or
+# from the same archive unpacked (new file times), is the same row; and undated
+# items never pose as the newest on a timeline.
+UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def event_row(record: EventRecord) -> EventRow:
     data = record.data
-    if record.occurred_at is None:
-        occurred_at = utc(fallback_time)
-        data = {**data, "_occurred_at_from": "archive member time"}
-    else:
-        occurred_at = utc(record.occurred_at)
+    occurred_at = UNDATED if record.occurred_at is None else utc(record.occurred_at)
     data_json = canonical_json(data)
     return EventRow(
         kind=record.kind,

@@ -324,12 +324,7 @@ class _ImportRun:
         ImportEntry.objects.filter(pk=entry.pk).update(
             status=ImportEntry.Status.RUNNING, started_at=timezone.now()
         )
-        writer = BatchWriter(
-            user_id=self.run.user_id,
-            source="takeout",
-            fallback_time=member.modified,
-            entry_id=entry.pk,
-        )
+        writer = BatchWriter(user_id=self.run.user_id, source="takeout", entry_id=entry.pk)
         skip = entry.checkpoint
         seen = 0
 

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -121,13 +120,10 @@ class BatchWriter:
     tags every row so a failed member can be rolled back as a whole.
     """
 
-    def __init__(
-        self, *, user_id: int, source: str, fallback_time: datetime, entry_id: int | None = None
-    ):
+    def __init__(self, *, user_id: int, source: str, entry_id: int | None = None):
         self.user_id = user_id
         self.source = source
         self.entry_id = entry_id
-        self.fallback_time = fallback_time
         self._points: list[tuple] = []
         self._events: list[EventRow] = []
         self._visits: list[VisitRow] = []
@@ -156,7 +152,7 @@ class BatchWriter:
             if type(record) is LocationRecord:
                 self._add_point(location_row(record) + (self.user_id, self.entry_id))
             elif type(record) is EventRecord:
-                self._events.append(event_row(record, fallback_time=self.fallback_time))
+                self._events.append(event_row(record))
             elif type(record) is VisitRecord:
                 self._visits.append(visit_row(record))
             elif type(record) is PlaceRecord:

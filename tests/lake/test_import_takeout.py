@@ -1,6 +1,7 @@
 """Takeout import end to end against the real database: every product, dedupe, shapes of input."""
 
 import json
+import os
 import shutil
 import zipfile
 
@@ -248,3 +249,31 @@ def test_text_that_spells_a_nul_escape_is_stored_as_written(owner, tmp_path):
     stored = dict(Event.objects.filter(user=owner).values_list("url", "title"))
     assert stored == {"https://example.org/q": title, "https://example.org/n": "realnul"}
     assert Event.objects.get(url="https://example.org/q").data["title"] == title
+
+
+def test_undated_items_are_the_same_rows_in_a_later_export(owner, tmp_path):
+    from apps.lake.normalize import UNDATED
+
+    members = {
+        "Takeout/Contacts/My Contacts/My Contacts.vcf": (
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Demo\r\nN:Demo;Ana;;;\r\n"
+            "EMAIL;TYPE=INTERNET:ana@example.org\r\nEND:VCARD\r\n"
+        ),
+        "Takeout/YouTube and YouTube Music/subscriptions/subscriptions.csv": (
+            "Channel Id,Channel Url,Channel Title\r\nUC1,http://www.youtube.com/channel/UC1,Cooking\r\n"
+        ),
+    }
+    first = run_import(owner, make_zip(tmp_path / "takeout-2025.zip", members))
+    assert first.records_written == 2
+    assert set(Event.objects.filter(user=owner).values_list("occurred_at", flat=True)) == {UNDATED}
+
+    # The next export, unpacked: same items, every file with a new time.
+    later = tmp_path / "takeout-2026"
+    for name, content in members.items():
+        (later / name).parent.mkdir(parents=True, exist_ok=True)
+        (later / name).write_text(content)
+        os.utime(later / name, (1_790_000_000, 1_790_000_000))
+    second = run_import(owner, later)
+
+    assert (second.records_written, second.records_duplicate) == (0, 2)
+    assert Event.objects.filter(user=owner).count() == 2

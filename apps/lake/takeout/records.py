@@ -20,8 +20,8 @@ class EventRecord:
 
     kind: str  # "<product>.<action>", e.g. "youtube.watch", "chrome.visit"
     # Timezone-aware; the writer converts to UTC. None for items that have no
-    # time of their own (a contact, a subscription): the writer stamps those
-    # with the archive member's time and records that it did so in ``data``.
+    # time of their own (a contact, a subscription): they are stored at
+    # normalize.UNDATED.
     occurred_at: datetime | None
     title: str = ""
     text: str = ""
