@@ -46,7 +46,20 @@ class Member:
     modified: datetime  # the archive's time for the member (Takeout: export time)
 
 
+def _check_utf8(name: str, where: str) -> None:
+    # Names arrive with undecodable bytes as surrogates (os, tarfile); they can
+    # be neither stored nor shown. Takeout writes UTF-8: a local rename did this.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise ArchiveRejected(
+            f"{where}: the file name {shown!r} is not valid UTF-8; rename it and try again"
+        ) from None
+
+
 def _check_member_path(name: str, part: Path) -> PurePosixPath:
+    _check_utf8(name, part.name)
     normalized = name.replace("\\", "/")
     path = PurePosixPath(normalized)
     if (
@@ -162,7 +175,7 @@ class Part:
             stat = file.stat()
             members.append(
                 Member(
-                    PurePosixPath(file.relative_to(self.path).as_posix()),
+                    _check_member_path(file.relative_to(self.path).as_posix(), self.path),
                     stat.st_size,
                     datetime.fromtimestamp(stat.st_mtime, UTC),
                 )
@@ -276,6 +289,7 @@ class MemberStream(io.RawIOBase):
 
 
 def _kind_of(path: Path) -> str:
+    _check_utf8(str(path), "archive part")
     if path.is_dir():
         return "folder"
     if not path.is_file():

@@ -1,5 +1,7 @@
 """Unsafe or broken input is refused with a clear message and leaves stored data untouched."""
 
+import io
+import os
 import tarfile
 import zipfile
 
@@ -204,3 +206,36 @@ def test_a_parser_crash_fails_its_member_only(owner, tmp_path, monkeypatch):
     assert "RuntimeError: parser bug" in failed.error
     assert Event.objects.count() == 0  # the two visits it yielded were rolled back
     assert LocationPoint.objects.count() == 10
+
+
+def _latin1_name(folder, name: bytes) -> None:
+    os.makedirs(os.fsencode(folder), exist_ok=True)
+    with open(os.path.join(os.fsencode(folder), name), "wb") as handle:
+        handle.write(b"{}")
+
+
+def test_folder_with_a_file_name_that_is_not_utf8_is_rejected(owner, tmp_path, existing_rows):
+    folder = tmp_path / "Takeout"
+    (folder / "Chrome").mkdir(parents=True)
+    (folder / "Chrome" / "History.json").write_text(chrome_history(2))
+    _latin1_name(folder / "Keep", b"Gr\xfc\xdfe.json")
+
+    message = _rejected(owner, folder)
+    assert "'Keep/Gr\ufffd\ufffde.json' is not valid UTF-8; rename it" in message
+    assert Event.objects.count() == existing_rows
+
+
+def test_tar_member_name_that_is_not_utf8_is_rejected(owner, tmp_path):
+    path = tmp_path / "takeout.tar"
+    # GNU headers keep the name's bytes as encoded (PAX would store UTF-8).
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as archive:
+        info = tarfile.TarInfo("Takeout/Keep/Grüße.json")
+        info.size = 2
+        archive.addfile(info, io.BytesIO(b"{}"))
+    assert "is not valid UTF-8; rename it" in _rejected(owner, path)
+
+
+def test_lone_file_whose_own_name_is_not_utf8_is_rejected(owner, tmp_path):
+    _latin1_name(tmp_path, b"Zeitachse-\xe9t\xe9.json")
+    [name] = [n for n in os.listdir(tmp_path) if n.startswith("Zeitachse")]
+    assert "is not valid UTF-8" in _rejected(owner, tmp_path / name)
