@@ -277,6 +277,7 @@ class _ImportRun:
 
     def _import_part(self, index: int, part: Part) -> None:
         members = part.inspect()
+        paths = {member.path for member in members}
         entries = {
             entry.path: entry
             for entry in ImportEntry.objects.filter(import_run=self.run, part=index)
@@ -309,6 +310,13 @@ class _ImportRun:
                             },
                         )
                     if parser is None:
+                        self._finish_entry(entry, ImportEntry.Status.SKIPPED, member)
+                        continue
+                    twin = registry.json_twin_read_instead(member.path, parser, paths)
+                    if twin is not None:
+                        ImportEntry.objects.filter(pk=entry.pk).update(
+                            error=f"the same items are read from {twin.name} beside it"
+                        )
                         self._finish_entry(entry, ImportEntry.Status.SKIPPED, member)
                         continue
                     self._import_member(entry, parser, member, stream, raw)

@@ -277,3 +277,51 @@ def test_undated_items_are_the_same_rows_in_a_later_export(owner, tmp_path):
 
     assert (second.records_written, second.records_duplicate) == (0, 2)
     assert Event.objects.filter(user=owner).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("folder", "json_name", "kind"),
+    [
+        ("Takeout/My Activity/Search", "MyActivity", "activity.search"),
+        ("Takeout/YouTube and YouTube Music/history", "search-history", "youtube.search"),
+    ],
+)
+def test_history_exported_as_json_and_html_is_read_once(owner, tmp_path, folder, json_name, kind):
+    from .takeout.test_my_activity import card, page
+
+    item = {
+        "header": "Search",
+        "title": "Searched for tram 28",
+        "titleUrl": "https://www.google.com/search?q=tram+28",
+        "time": "2024-03-01T10:00:00.123Z",
+        "products": ["Search"],
+    }
+    html = page(
+        card(
+            "Search",
+            'Searched for&nbsp;<a href="https://www.google.com/search?q=tram+28">tram 28</a>'
+            "<br>Mar 1, 2024, 10:00:00 AM UTC",
+        )
+    )
+    archive = make_zip(
+        tmp_path / "takeout.zip",
+        {f"{folder}/{json_name}.json": json.dumps([item]), f"{folder}/{json_name}.html": html},
+    )
+
+    run = run_import(owner, archive)
+
+    assert Event.objects.filter(user=owner).count() == 1
+    assert Event.objects.get(user=owner).kind == kind
+    html_entry = run.entries.get(path=f"{folder}/{json_name}.html")
+    assert html_entry.status == ImportEntry.Status.SKIPPED
+    assert html_entry.error == f"the same items are read from {json_name}.json beside it"
+
+
+def test_html_history_alone_is_read(owner, tmp_path):
+    from .takeout.test_my_activity import card, page
+
+    html = page(card("Search", "Searched for&nbsp;tram<br>Mar 1, 2024, 10:00:00 AM UTC"))
+    archive = make_zip(tmp_path / "t.zip", {"Takeout/My Activity/Search/MyActivity.html": html})
+    run = run_import(owner, archive)
+    assert run.entries.get().status == ImportEntry.Status.DONE
+    assert Event.objects.filter(user=owner, kind="activity.search").count() == 1

@@ -7,6 +7,7 @@ claim the same path: the more specific module comes first.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import PurePosixPath
 
 from . import (
@@ -62,6 +63,21 @@ def parser_for(path: PurePosixPath, head: bytes = b"") -> Parser | None:
             if parser.sniff is not None and parser.sniff(head):
                 return parser
     return None
+
+
+def json_twin_read_instead(
+    path: PurePosixPath, parser: Parser, paths: Container[PurePosixPath]
+) -> PurePosixPath | None:
+    """The JSON file read instead of this HTML one, if the part has it.
+
+    Takeout writes My Activity and YouTube history as JSON or HTML, as the user
+    chose; an archive with both holds the same items twice, and the JSON has
+    exact times where the HTML has seconds and ambiguous time zones.
+    """
+    if path.suffix.casefold() not in (".html", ".htm"):
+        return None
+    twin = path.with_suffix(".json")
+    return twin if twin in paths and parser_for(twin) is parser else None
 
 
 def parser_named(product: str) -> Parser:
