@@ -65,11 +65,19 @@ def from_epoch_ns(value: str | int) -> datetime:
 
 
 def e7_to_degrees(value: int | str) -> float:
-    """``latitudeE7`` (degrees × 10^7) to degrees, exact to the 7 digits given."""
+    """``latitudeE7`` (degrees × 10^7) to degrees, exact to the 7 digits given.
+
+    Some exports wrote negative E7 values as unsigned 32-bit numbers (a known
+    Google bug): 3956279296 is -338688000. Real E7 values stay within ±1.8e9,
+    below 2^31, so anything from 2^31 up is such a value and is turned back.
+    """
     try:
-        return round(int(value) / 1e7, 7)
+        number = int(value)
     except (TypeError, ValueError):
         raise ValueError(f"not an E7 coordinate: {value!r}") from None
+    if 2**31 <= number < 2**32:
+        number -= 2**32
+    return round(number / 1e7, 7)
 
 
 _LATLNG = re.compile(r"^\s*(?:geo:)?\s*(-?\d+(?:\.\d+)?)\s*°?\s*,\s*(-?\d+(?:\.\d+)?)\s*°?\s*$")

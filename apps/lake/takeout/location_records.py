@@ -111,7 +111,10 @@ def parse(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
                 latitude = lat_e7 / 1e7
                 longitude = lng_e7 / 1e7
                 if not (-_LAT_E7 <= lat_e7 <= _LAT_E7 and -_LNG_E7 <= lng_e7 <= _LNG_E7):
-                    check_coordinates(latitude, longitude)
+                    # An overflowed E7 (see e7_to_degrees) or a point off the globe.
+                    latitude, longitude = check_coordinates(
+                        e7_to_degrees(lat_e7), e7_to_degrees(lng_e7)
+                    )
             elif lat_e7 is None or lng_e7 is None:
                 raise KeyError("latitudeE7" if lat_e7 is None else "longitudeE7")
             else:

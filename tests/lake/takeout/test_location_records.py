@@ -279,3 +279,19 @@ def test_parser_entry():
     [parser] = location_records.PARSERS
     assert parser.product == "location.records"
     assert parser.matches is location_records.matches
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_e7_written_as_unsigned_32_bit_is_turned_back(as_text):
+    # Sydney, -33.8688 151.2093, as some exports wrote it: latitudeE7 + 2^32.
+    lat, lng = 3956279296, 1512093000
+    item = {**OLD_ITEM, "latitudeE7": lat, "longitudeE7": lng}
+    if as_text:
+        item = {**item, "latitudeE7": str(lat), "longitudeE7": str(lng)}
+    [record] = parse([item])
+    assert (record.latitude, record.longitude) == (-33.8688, 151.2093)
+
+
+def test_e7_beyond_32_bits_is_still_off_the_globe():
+    [record] = parse([{**OLD_ITEM, "latitudeE7": 2**32 + 5, "longitudeE7": 0}])
+    assert "outside the globe" in record.reason
