@@ -107,7 +107,12 @@ UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 def event_row(record: EventRecord) -> EventRow:
     data = record.data
     occurred_at = UNDATED if record.occurred_at is None else utc(record.occurred_at)
-    data_json = canonical_json(data)
+    identity_json = canonical_json(data)
+    data_json = (
+        canonical_json({**data, "media_path": record.media_path})
+        if record.media_path
+        else identity_json
+    )
     return EventRow(
         kind=record.kind,
         occurred_at=occurred_at,
@@ -119,7 +124,7 @@ def event_row(record: EventRecord) -> EventRow:
         latitude=record.latitude,
         data_json=data_json,
         content_hash=content_hash(
-            record.kind, occurred_at.isoformat(), record.title, record.url, data_json
+            record.kind, occurred_at.isoformat(), record.title, record.url, identity_json
         ),
     )
 

@@ -325,3 +325,32 @@ def test_html_history_alone_is_read(owner, tmp_path):
     run = run_import(owner, archive)
     assert run.entries.get().status == ImportEntry.Status.DONE
     assert Event.objects.filter(user=owner, kind="activity.search").count() == 1
+
+
+def test_a_photo_is_one_event_wherever_the_export_puts_its_sidecar(owner, tmp_path):
+    sidecar = json.dumps(
+        {
+            "title": "IMG_0001.jpg",
+            "photoTakenTime": {"timestamp": "1709460000"},
+            "geoData": {"latitude": 38.7223, "longitude": -9.1393, "altitude": 0.0},
+            "url": "https://photos.google.com/photo/AF1Qip",
+        }
+    )
+    members = {
+        "Takeout/Google Photos/Photos from 2024/IMG_0001.jpg.supplemental-metadata.json": sidecar,
+        "Takeout/Google Photos/Lisbon/IMG_0001.jpg.supplemental-metadata.json": sidecar,
+    }
+    run = run_import(owner, make_zip(tmp_path / "takeout.zip", members))
+    assert (run.records_written, run.records_duplicate) == (1, 1)
+
+    unpacked = tmp_path / "unpacked"
+    for name, content in members.items():
+        target = unpacked / name.removeprefix("Takeout/")  # one level less above it
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+    again = run_import(owner, unpacked)
+
+    assert (again.records_written, again.records_duplicate) == (0, 2)
+    [photo] = Event.objects.filter(user=owner, kind="photos.photo")
+    assert photo.data["media_path"] == "Takeout/Google Photos/Photos from 2024/IMG_0001.jpg"
+    assert photo.location is not None

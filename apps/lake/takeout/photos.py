@@ -5,7 +5,7 @@
 characters, so the suffix may end anywhere (".supplemental-metad.json",
 ".supp.json", "..json"), and numbers duplicates differently for the two:
 ``img(1).jpg`` is described by ``img.jpg(1).json``. The media file is only
-referenced (``data["media_path"]``), never read or copied.
+referenced (``EventRecord.media_path``), never read or copied.
 """
 
 from __future__ import annotations
@@ -99,7 +99,6 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
         )
     media = media_name(path.name)
     data = dict(sidecar)
-    data["media_path"] = str(path.parent / media)
     if len(path.name) >= _NAME_LIMIT:
         data["media_path_is_prefix"] = True  # the media file's name starts with it
     return EventRecord(
@@ -111,6 +110,7 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
         latitude=latitude,
         longitude=longitude,
         data=data,
+        media_path=str(path.parent / media),
     )
 
 

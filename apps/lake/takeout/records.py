@@ -30,6 +30,10 @@ class EventRecord:
     latitude: float | None = None
     longitude: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # The media file the item describes, as found in this export. Stored in
+    # data["media_path"] but not part of the item's identity: Takeout puts the
+    # same photo in its year folder and in each album, under any prefix.
+    media_path: str = ""
 
 
 @dataclass(slots=True)
