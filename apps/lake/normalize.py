@@ -187,6 +187,8 @@ def visit_row(record: VisitRecord) -> VisitRow:
 
 
 def place_row(record: PlaceRecord) -> PlaceRow:
+    if not record.place_id:
+        raise ValueError("a place without a placeId cannot be kept apart from others")
     return PlaceRow(
         place_id=_text(record.place_id),
         name=_text(record.name),

@@ -254,7 +254,9 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._events) - written
             if self._places:
-                self._write_places(cursor)
+                written = self._write_places(cursor)
+                result.written += written
+                result.duplicate += len(self._places) - written
             if self._visits:
                 written = self._write_visits(cursor)
                 result.written += written
@@ -316,9 +318,12 @@ class BatchWriter:
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
         return cursor.rowcount
 
-    def _write_places(self, cursor) -> None:
+    def _write_places(self, cursor) -> int:
+        """Upsert the places; returns how many were new (the rest merged into known ones)."""
         # A place seen again keeps what it knew; new non-empty facts win.
-        cursor.executemany(
+        # xmax = 0 marks a row this statement inserted rather than updated.
+        raw = cursor.cursor
+        raw.executemany(
             """
             INSERT INTO lake_place (user_id, place_id, name, address, semantic_type, location, data)
             VALUES (%s, %s, %s, %s, %s, %s::geography, %s)
@@ -328,6 +333,7 @@ class BatchWriter:
                 semantic_type = COALESCE(NULLIF(EXCLUDED.semantic_type, ''), lake_place.semantic_type),
                 location = COALESCE(lake_place.location, EXCLUDED.location),
                 data = lake_place.data || EXCLUDED.data
+            RETURNING (xmax = 0)
             """,
             [
                 (
@@ -340,9 +346,14 @@ class BatchWriter:
                     p.data_json,
                 )
                 for p in self._places
-                if p.place_id
             ],
+            returning=True,
         )
+        inserted = 0
+        while True:
+            inserted += sum(1 for (new,) in raw.fetchall() if new)
+            if not raw.nextset():
+                return inserted
 
     def _write_visits(self, cursor) -> int:
         named = [v for v in self._visits if v.place_id]

@@ -354,3 +354,41 @@ def test_a_photo_is_one_event_wherever_the_export_puts_its_sidecar(owner, tmp_pa
     [photo] = Event.objects.filter(user=owner, kind="photos.photo")
     assert photo.data["media_path"] == "Takeout/Google Photos/Photos from 2024/IMG_0001.jpg"
     assert photo.location is not None
+
+
+def test_places_are_counted_as_written_then_as_already_present(owner, tmp_path):
+    timeline = {
+        "semanticSegments": [],
+        "rawSignals": [],
+        "userLocationProfile": {
+            "frequentPlaces": [
+                {"placeId": "ChIJ-home", "placeLocation": "38.7223°, -9.1393°", "label": "HOME"},
+                {"placeId": "ChIJ-work", "placeLocation": "38.7369°, -9.1427°", "label": "WORK"},
+            ]
+        },
+    }
+    path = tmp_path / "Timeline.json"
+    path.write_text(json.dumps(timeline))
+
+    first = run_import(owner, path)
+    second = run_import(owner, path)
+
+    assert (first.records_written, first.records_duplicate) == (2, 0)
+    assert (second.records_written, second.records_duplicate) == (0, 2)
+    assert set(Place.objects.filter(user=owner).values_list("place_id", "semantic_type")) == {
+        ("ChIJ-home", "HOME"),
+        ("ChIJ-work", "WORK"),
+    }
+
+
+def test_a_place_without_an_id_is_quarantined_not_dropped(owner):
+    from apps.lake.takeout.records import PlaceRecord
+    from apps.lake.writer import BatchWriter
+
+    with BatchWriter(user_id=owner.pk, source="test") as writer:
+        writer.add(PlaceRecord(place_id="", latitude=1.0, longitude=2.0, name="nowhere"))
+        result = writer.flush()
+
+    assert (result.written, result.quarantined) == (0, 1)
+    assert "without a placeId" in Quarantine.objects.get(user=owner).reason
+    assert not Place.objects.filter(user=owner).exists()
