@@ -196,14 +196,38 @@ def _headers(message: EmailMessage) -> dict[str, Any]:
     return data
 
 
+def _decode_undeclared(data: bytes) -> str:
+    """8-bit text that names no charset: UTF-8 when it is, else Windows-1252
+    (latin-1 and its superset), which such old mail nearly always is."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _raw_header(message: EmailMessage, name: str) -> str | None:
+    return next((v for k, v in message.raw_items() if k.casefold() == name.casefold()), None)
+
+
 def header_text(message: EmailMessage, name: str) -> str | None:
     """A header decoded; as written when it is too broken to decode."""
     try:
         value = message[name]
-        return None if value is None else str(value)
     except (ValueError, TypeError, IndexError, AttributeError, LookupError):
-        raw = next((v for k, v in message.raw_items() if k.casefold() == name.casefold()), None)
+        raw = _raw_header(message, name)
         return None if raw is None else str(raw)
+    if value is None:
+        return None
+    text = str(value)
+    if "\ufffd" in text:
+        # Raw 8-bit bytes in a header (no RFC 2047 word) became U+FFFD; the parser
+        # kept them as surrogate escapes in the raw value: decode those instead.
+        try:
+            data = str(_raw_header(message, name)).encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            return text
+        text = re.sub(r"\r?\n(?=[ \t])", "", _decode_undeclared(data)).strip()
+    return text
 
 
 def split_labels(value: str) -> list[str]:
@@ -248,6 +272,9 @@ def _content(part: Any) -> str:
     except (LookupError, ValueError):  # unknown or lying charset
         payload = part.get_payload(decode=True) or b""
         content = payload.decode("utf-8", "replace")
+    if isinstance(content, str) and "\ufffd" in content and part.get_content_charset() is None:
+        # 8-bit text with no charset was read as ASCII: read its bytes again.
+        content = _decode_undeclared(part.get_payload(decode=True) or b"")
     return content if isinstance(content, str) else ""
 
 

@@ -179,3 +179,36 @@ def test_long_lines_read_in_pieces_are_not_split_on_from(monkeypatch):
     data = PLAIN.replace("First line.", "A very long line that mentions From here inside it")
     (record,) = parse(data.encode())
     assert record.text.startswith("A very long line that mentions From here inside it\n")
+
+
+def _old_mail(subject: bytes, body: bytes, content_type: bytes = b"text/plain") -> bytes:
+    return (
+        b"From 2@xxx Mon May 01 11:00:00 +0000 2023\r\n"
+        b"Date: Mon, 1 May 2023 13:00:00 +0200\r\nFrom: j@example.com\r\n"
+        b"Subject: " + subject + b"\r\nContent-Type: " + content_type + b"\r\n\r\n" + body + b"\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("Grüße aus München".encode("latin-1"), "Schöne Grüße".encode("latin-1")),
+        ("Grüße aus München".encode(), "Schöne Grüße".encode()),
+    ],
+)
+def test_undeclared_8bit_headers_and_body_keep_their_letters(subject, body):
+    (record,) = parse(_old_mail(subject, body))
+    assert record.title == "Grüße aus München"
+    assert record.data["Subject"] == "Grüße aus München"
+    assert record.text == "Schöne Grüße"
+
+
+def test_declared_charsets_and_encoded_words_are_read_as_declared():
+    (record,) = parse(
+        _old_mail(
+            b"=?iso-8859-1?q?Gr=FC=DFe?=",
+            "Schöne".encode("latin-1"),
+            b"text/plain; charset=iso-8859-1",
+        )
+    )
+    assert (record.title, record.text) == ("Grüße", "Schöne")
