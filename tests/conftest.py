@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+
+ROOT = Path(__file__).resolve().parents[1]
+# A real worker, one task at a time, as a child process of the test.
+CELERY_WORKER = [
+    str(Path(sys.executable).parent / "celery"),
+    *("-A", "datapunk", "worker", "--pool", "solo", "--loglevel", "INFO"),
+]
+
+
+def import_takeout_command(*paths: Path, username: str, sync: bool = True) -> list[str]:
+    """manage.py import_takeout as a user types it, for a child process."""
+    command = [sys.executable, str(ROOT / "manage.py"), "import_takeout", *map(str, paths)]
+    return [*command, "--user", username, *(["--sync"] if sync else [])]
 
 
 @pytest.fixture
@@ -72,3 +89,30 @@ def _close_stray_test_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start child processes (daphne, a Celery worker) in the project folder, each
+    logging to tmp_path/NAME.log; all are stopped when the test ends."""
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_path / f"{name}.log", "wb"),  # noqa: SIM115 - lives as long as the child
+        )
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,29 +1,20 @@
 """import_takeout without --sync queues the import for a real Celery worker."""
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from apps.lake.models import Import
+from tests.conftest import CELERY_WORKER, import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _import_takeout(archive: Path, username: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "manage.py"),
-            "import_takeout",
-            str(archive),
-            "--user",
-            username,
-        ],
+        import_takeout_command(archive, username=username, sync=False),
         env=env,
         capture_output=True,
         text=True,
@@ -32,7 +23,7 @@ def _import_takeout(archive: Path, username: str, env: dict) -> subprocess.Compl
 
 
 def test_queued_import_warns_without_a_worker_and_runs_when_one_starts(
-    owner, sample_zip, child_env, tmp_path
+    owner, sample_zip, child_env, tmp_path, background
 ):
     # child_env's Redis database is this test's own: no other worker takes the task.
     subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, capture_output=True)
@@ -43,35 +34,16 @@ def test_queued_import_warns_without_a_worker_and_runs_when_one_starts(
     assert "No Celery worker answered" in queued.stdout
     assert run.status == Import.Status.PENDING and run.task_id
 
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "datapunk",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=child_env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "worker.log", "wb"),
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            run.refresh_from_db()
-            if run.status == Import.Status.DONE:
-                break
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
-            time.sleep(0.2)
-        else:
-            pytest.fail("the worker did not finish the queued import")
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+    worker = background("worker", CELERY_WORKER, child_env)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        run.refresh_from_db()
+        if run.status == Import.Status.DONE:
+            break
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+        time.sleep(0.2)
+    else:
+        pytest.fail("the worker did not finish the queued import")
     assert run.records_written > 0 and run.members_done == run.members_total
 
 

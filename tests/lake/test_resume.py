@@ -2,37 +2,23 @@
 
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from apps.lake.models import Import, ImportEntry, LocationPoint
 from apps.lake.sample_takeout import write_records_zip
+from tests.conftest import import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 POINTS = 400_000
-
-
-def _command(archive: Path, username: str) -> list[str]:
-    return [
-        sys.executable,
-        str(ROOT / "manage.py"),
-        "import_takeout",
-        str(archive),
-        "--user",
-        username,
-        "--sync",
-    ]
 
 
 def test_killed_import_resumes_exactly(owner, tmp_path, child_env):
     archive = write_records_zip(tmp_path / "takeout.zip", POINTS)
     child = subprocess.Popen(
-        _command(archive, owner.username),
+        import_takeout_command(archive, username=owner.username),
         env=child_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -61,7 +47,10 @@ def test_killed_import_resumes_exactly(owner, tmp_path, child_env):
     assert committed == entry.records_written == entry.checkpoint
 
     resumed = subprocess.run(
-        _command(archive, owner.username), env=child_env, capture_output=True, text=True
+        import_takeout_command(archive, username=owner.username),
+        env=child_env,
+        capture_output=True,
+        text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
     assert f"Resuming import {run.pk}" in resumed.stdout

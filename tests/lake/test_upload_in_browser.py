@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from apps.lake.sample_takeout import build_sample_takeout
+from tests.conftest import CELERY_WORKER
 
 from ..core.test_browser import CHROMIUM, SCREENSHOTS, browser  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,51 +35,17 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 30) ->
 
 
 @pytest.fixture
-def services(child_env, tmp_path):
+def services(child_env, tmp_path, background):
     """daphne and a Celery worker, on this test's database and a Redis database of their own."""
     port = _free_port()
     env = {**child_env, "DEBUG": "true", "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
-    daphne = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "datapunk.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "daphne.log", "wb"),
+    daphne_bin = str(Path(sys.executable).parent / "daphne")
+    daphne = background(
+        "daphne", [daphne_bin, "-b", "127.0.0.1", "-p", str(port), "datapunk.asgi:application"], env
     )
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "celery"),
-            "-A",
-            "datapunk",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "worker.log", "wb"),
-    )
-    try:
-        _wait_for_port(port, daphne)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for process in (daphne, worker):
-            process.terminate()
-        for process in (daphne, worker):
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    background("worker", CELERY_WORKER, env)
+    _wait_for_port(port, daphne)
+    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
