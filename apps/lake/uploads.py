@@ -49,9 +49,10 @@ def upload_create(*, user: User, filename: str, size: int, sha256: str) -> Uploa
         raise UploadError(f"size must be between 1 byte and {MAX_UPLOAD_BYTES} bytes")
     if not re.fullmatch(r"[0-9a-f]{64}", sha256.lower()):
         raise UploadError("sha256 must be 64 hexadecimal characters")
-    upload = Upload.objects.create(
-        user=user, filename=Path(filename).name, size=size, sha256=sha256.lower()
-    )
+    name = Path(filename.replace("\\", "/")).name
+    if name.strip(". ") == "":
+        raise UploadError(f"filename must name a file, not {filename!r}")
+    upload = Upload.objects.create(user=user, filename=name, size=size, sha256=sha256.lower())
     path = upload_path(upload)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
@@ -114,17 +115,21 @@ def upload_delete(*, upload_id: int) -> None:
     The import's own record (counts, entries, quarantine) stays. Locks the Upload row.
     """
     with transaction.atomic():
-        upload = (
-            Upload.objects.select_for_update(of=("self",))
-            .select_related("import_run")
-            .get(pk=upload_id)
-        )
-        run = upload.import_run
-        if run is not None and run.status in (Import.Status.PENDING, Import.Status.RUNNING):
+        upload = Upload.objects.select_for_update().get(pk=upload_id)
+        path = upload_path(upload)
+        readers = list(_unfinished_imports_reading(path).values_list("pk", flat=True))
+        if readers:
             raise UploadError(
-                f"import {run.pk} still reads this upload ({run.status}); delete it once that "
-                "import has finished"
+                f"import {readers[0]} still reads this upload; delete it once that import has "
+                "finished"
             )
-        folder = upload_path(upload).parent
         upload.delete()
-    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _unfinished_imports_reading(path: Path):
+    # Import.parts records every part an import reads: an upload may be part of several.
+    return Import.objects.filter(
+        status__in=[Import.Status.PENDING, Import.Status.RUNNING],
+        parts__contains=[{"path": str(path.resolve())}],
+    ).order_by("pk")

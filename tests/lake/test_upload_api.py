@@ -185,3 +185,72 @@ def test_an_upload_is_deleted_only_once_its_import_no_longer_reads_it(
     assert not Upload.objects.filter(pk=upload_id).exists()
     run = Import.objects.get(pk=upload.import_run_id)
     assert run.status == Import.Status.DONE and run.records_written > 0  # the history stays
+
+
+@pytest.mark.parametrize("name", ["..", "a/../..", ".", "/", "   ", "..\\.."])
+def test_a_filename_that_names_no_file_is_refused(client, owner, name):
+    client.force_login(owner)
+    response = client.post(
+        "/api/uploads/",
+        {"filename": name, "size": 3, "sha256": hashlib.sha256(b"abc").hexdigest()},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    # The serializer refuses a blank name itself; the rest the service words.
+    assert "filename" in str(response.json())
+    assert not Upload.objects.exists()
+
+
+def test_an_empty_chunk_adds_nothing(client, owner):
+    client.force_login(owner)
+    upload_id = _announce(client, b"abc")
+    response = _chunk(client, upload_id, 0, b"")
+    assert response.status_code == 200, response.content
+    assert response.json()["received"] == 0
+    assert _chunk(client, upload_id, 0, b"abc").json()["received"] == 3
+
+
+def _complete_upload(client, data: bytes, name: str) -> int:
+    upload_id = _announce(client, data, name=name)
+    _chunk(client, upload_id, 0, data)
+    assert client.post(f"/api/uploads/{upload_id}/complete/").status_code == 200
+    return upload_id
+
+
+def test_an_upload_read_by_two_imports_is_kept_until_both_have_finished(
+    client, owner, sample_zip, tmp_path
+):
+    from .conftest import make_zip
+
+    client.force_login(owner)
+    shared = _complete_upload(client, sample_zip.read_bytes(), "takeout-001.zip")
+    other = make_zip(
+        tmp_path / "other.zip", {"Takeout/Chrome/History.json": '{"Browser History": []}'}
+    )
+    second = _complete_upload(client, other.read_bytes(), "takeout-002.zip")
+
+    def start(ids):
+        response = client.post("/api/imports/", {"uploads": ids}, content_type="application/json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    first_run, second_run = start([shared]), start([shared, second])
+    run_takeout_import(second_run)
+
+    response = client.delete(f"/api/uploads/{shared}/")
+    assert response.status_code == 409
+    assert f"import {first_run} still reads this upload" in response.json()["detail"]
+
+    run_takeout_import(first_run)
+    assert Import.objects.get(pk=first_run).status == Import.Status.DONE
+    assert client.delete(f"/api/uploads/{shared}/").status_code == 204
+
+
+def test_an_import_names_each_upload_once(client, owner):
+    client.force_login(owner)
+    upload_id = _complete_upload(client, b"abc", "a.zip")
+    response = client.post(
+        "/api/imports/", {"uploads": [upload_id, upload_id]}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "name each upload once" in str(response.json())

@@ -28,6 +28,11 @@ class UploadSerializer(serializers.ModelSerializer):
 class ImportCreateSerializer(serializers.Serializer):
     uploads = serializers.ListField(child=serializers.IntegerField(), min_length=1)
 
+    def validate_uploads(self, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("name each upload once")
+        return value
+
 
 class ImportEntrySerializer(serializers.ModelSerializer):
     class Meta:

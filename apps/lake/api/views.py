@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
@@ -109,7 +110,9 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 {"detail": "the Upload-Offset header (a byte offset) is required"}
             ) from None
         try:
-            upload = upload_append(upload_id=upload.pk, offset=offset, body=request.stream)
+            # DRF gives no stream for an empty body: an empty chunk adds nothing.
+            body = request.stream or io.BytesIO()
+            upload = upload_append(upload_id=upload.pk, offset=offset, body=body)
         except OffsetMismatch as exc:
             upload.refresh_from_db()
             return Response(
