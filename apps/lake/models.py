@@ -212,6 +212,9 @@ class Place(models.Model):
     semantic_type = models.CharField(max_length=64, blank=True)
     location = gis.PointField(geography=True, srid=4326, null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The member that first stored the place: a failed member removes the places it
+    # created that nothing else uses (later members only add facts to a place).
+    entry = source_entry_field()
 
     class Meta:
         constraints = [

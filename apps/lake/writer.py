@@ -325,8 +325,9 @@ class BatchWriter:
         raw = cursor.cursor
         raw.executemany(
             """
-            INSERT INTO lake_place (user_id, place_id, name, address, semantic_type, location, data)
-            VALUES (%s, %s, %s, %s, %s, %s::geography, %s)
+            INSERT INTO lake_place
+                (user_id, place_id, name, address, semantic_type, location, data, entry_id)
+            VALUES (%s, %s, %s, %s, %s, %s::geography, %s, %s)
             ON CONFLICT (user_id, place_id) DO UPDATE SET
                 name = COALESCE(NULLIF(EXCLUDED.name, ''), lake_place.name),
                 address = COALESCE(NULLIF(EXCLUDED.address, ''), lake_place.address),
@@ -344,6 +345,7 @@ class BatchWriter:
                     p.semantic_type,
                     _point_sql((p.longitude, p.latitude)),
                     p.data_json,
+                    self.entry_id,
                 )
                 for p in self._places
             ],
@@ -360,8 +362,9 @@ class BatchWriter:
         if named:
             cursor.executemany(
                 """
-                INSERT INTO lake_place (user_id, place_id, name, address, semantic_type, location, data)
-                VALUES (%s, %s, %s, %s, %s, %s::geography, '{}')
+                INSERT INTO lake_place
+                    (user_id, place_id, name, address, semantic_type, location, data, entry_id)
+                VALUES (%s, %s, %s, %s, %s, %s::geography, '{}', %s)
                 ON CONFLICT (user_id, place_id) DO UPDATE SET
                     name = COALESCE(NULLIF(EXCLUDED.name, ''), lake_place.name),
                     address = COALESCE(NULLIF(EXCLUDED.address, ''), lake_place.address),
@@ -376,6 +379,7 @@ class BatchWriter:
                         v.address,
                         v.semantic_type,
                         _point_sql((v.longitude, v.latitude)),
+                        self.entry_id,
                     )
                     for v in named
                 ],
@@ -414,3 +418,11 @@ def rollback_entries(entry_ids: list[int]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for table in ("lake_locationpoint", "lake_event", "lake_visit", "lake_quarantine"):
             cursor.execute(f"DELETE FROM {table} WHERE entry_id = ANY(%s)", [entry_ids])
+        # After the visits: a place those members created goes unless a visit kept uses it.
+        cursor.execute(
+            """
+            DELETE FROM lake_place p WHERE p.entry_id = ANY(%s)
+            AND NOT EXISTS (SELECT 1 FROM lake_visit v WHERE v.place_id = p.id)
+            """,
+            [entry_ids],
+        )

@@ -239,3 +239,46 @@ def test_lone_file_whose_own_name_is_not_utf8_is_rejected(owner, tmp_path):
     _latin1_name(tmp_path, b"Zeitachse-\xe9t\xe9.json")
     [name] = [n for n in os.listdir(tmp_path) if n.startswith("Zeitachse")]
     assert "is not valid UTF-8" in _rejected(owner, tmp_path / name)
+
+
+def _place_visit(i: int) -> dict:
+    start = f"2021-08-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
+    return {
+        "placeVisit": {
+            "location": {
+                "latitudeE7": 387223000 + i,
+                "longitudeE7": -91393000,
+                "placeId": f"ChIJ-{i}",
+                "name": f"place {i}",
+            },
+            "duration": {"startTimestamp": start, "endTimestamp": start},
+        }
+    }
+
+
+def test_a_member_cut_off_after_a_committed_batch_leaves_no_place_behind(owner, tmp_path):
+    import json
+
+    from apps.lake.models import Place, Visit
+    from apps.lake.writer import OTHER_BATCH
+
+    folder = "Takeout/Location History (Timeline)/Semantic Location History/2021"
+    # An earlier import knows place 0; the broken member mentions it again.
+    earlier = {"timelineObjects": [_place_visit(0)]}
+    run_first = takeout_import_run(
+        import_id=takeout_import_prepare(
+            user=owner,
+            paths=[make_zip(tmp_path / "a.zip", {f"{folder}/2021_JULY.json": json.dumps(earlier)})],
+        ).pk
+    )
+    assert run_first.records_written == 1 and Place.objects.filter(user=owner).count() == 1
+
+    visits = [_place_visit(i) for i in range(OTHER_BATCH + 1000)]
+    text = json.dumps({"timelineObjects": visits})
+    cut = make_zip(tmp_path / "b.zip", {f"{folder}/2021_AUGUST.json": text[: len(text) - 500]})
+    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[cut]).pk)
+
+    entry = run.entries.get()
+    assert entry.status == ImportEntry.Status.FAILED and "truncated" in entry.error
+    assert list(Place.objects.filter(user=owner).values_list("place_id", flat=True)) == ["ChIJ-0"]
+    assert Visit.objects.filter(user=owner).count() == 1  # the earlier import's
