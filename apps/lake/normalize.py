@@ -107,11 +107,11 @@ UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 def event_row(record: EventRecord) -> EventRow:
     data = record.data
     occurred_at = UNDATED if record.occurred_at is None else utc(record.occurred_at)
-    identity_json = canonical_json(data)
-    data_json = (
-        canonical_json({**data, "media_path": record.media_path})
-        if record.media_path
-        else identity_json
+    data_json = canonical_json(data)
+    identity_json = (
+        canonical_json({k: v for k, v in data.items() if k not in record.copy_fields})
+        if record.copy_fields
+        else data_json
     )
     return EventRow(
         kind=record.kind,

@@ -34,7 +34,7 @@ def test_three_sidecars_paired_with_their_media(realdata: Path):
         assert len(record.data.get("people", [])) == people
         # geoData and geoDataExif are all zeros: no location.
         assert (record.latitude, record.longitude) == (None, None)
-        media = realdata / record.media_path
+        media = realdata / record.data["media_path"]
         assert media.name == record.title
         assert media.stat().st_size == media_bytes
 

@@ -392,3 +392,51 @@ def test_a_place_without_an_id_is_quarantined_not_dropped(owner):
     assert (result.written, result.quarantined) == (0, 1)
     assert "without a placeId" in Quarantine.objects.get(user=owner).reason
     assert not Place.objects.filter(user=owner).exists()
+
+
+def _ics(dtstamp: str, summary: str = "Fado night") -> str:
+    return (
+        "BEGIN:VCALENDAR\r\nPRODID:-//Google Inc//Google Calendar 70.9054//EN\r\nVERSION:2.0\r\n"
+        "BEGIN:VEVENT\r\nDTSTART:20240305T180000Z\r\nDTEND:20240305T210000Z\r\n"
+        f"DTSTAMP:{dtstamp}\r\nUID:fado@google.com\r\nSUMMARY:{summary}\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+
+
+def _sidecar(views: str) -> str:
+    return json.dumps(
+        {
+            "title": "IMG_0001.jpg",
+            "imageViews": views,
+            "photoTakenTime": {"timestamp": "1709460000"},
+            "url": "https://photos.google.com/photo/AF1Qip",
+        }
+    )
+
+
+def test_a_later_export_that_only_restamps_items_adds_nothing(owner, tmp_path):
+    calendar = "Takeout/Calendar/Work.ics"
+    photo = "Takeout/Google Photos/Photos from 2024/IMG_0001.jpg.supplemental-metadata.json"
+    first = run_import(
+        owner,
+        make_zip(tmp_path / "2025.zip", {calendar: _ics("20250101T000000Z"), photo: _sidecar("3")}),
+    )
+    later = run_import(
+        owner,
+        make_zip(tmp_path / "2026.zip", {calendar: _ics("20260101T000000Z"), photo: _sidecar("9")}),
+    )
+
+    assert (first.records_written, later.records_written, later.records_duplicate) == (2, 0, 2)
+    event = Event.objects.get(user=owner, kind="calendar.event")
+    assert event.data["DTSTAMP"] == [{"value": "20250101T000000Z"}]  # as first seen
+    assert "DTSTAMP" not in event.data["properties"]
+    assert Event.objects.get(user=owner, kind="photos.photo").data["imageViews"] == "3"
+
+
+def test_a_changed_event_is_stored_as_its_new_version(owner, tmp_path):
+    run_import(
+        owner, make_zip(tmp_path / "a.zip", {"Takeout/Calendar/W.ics": _ics("20250101T000000Z")})
+    )
+    changed = _ics("20260101T000000Z", summary="Fado night (moved)")
+    run = run_import(owner, make_zip(tmp_path / "b.zip", {"Takeout/Calendar/W.ics": changed}))
+    assert run.records_written == 1

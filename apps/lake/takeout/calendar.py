@@ -81,7 +81,11 @@ def event_record(block: Block, calendar: dict[str, str], zones: dict[str, tzinfo
     if "DTSTART" not in event:
         return BadRecord(f"{where} has no start time (DTSTART)", excerpt_of(text))
     default_zone = _zone(calendar.get("X-WR-TIMEZONE", ""), zones) or UTC
-    data: dict[str, Any] = {"properties": properties_of(event)}
+    properties = properties_of(event)
+    data: dict[str, Any] = {"properties": properties}
+    if "DTSTAMP" in properties:
+        # When the file was written (Google stamps exports), not part of the event.
+        data["DTSTAMP"] = properties.pop("DTSTAMP")
     try:
         start, all_day, floating = _moment(event["DTSTART"], default_zone, zones)
         ended_at = _end(event, start, default_zone, zones)
@@ -108,6 +112,7 @@ def event_record(block: Block, calendar: dict[str, str], zones: dict[str, tzinfo
         latitude=latitude,
         longitude=longitude,
         data=data,
+        copy_fields=("DTSTAMP",),
     )
 
 

@@ -5,7 +5,7 @@
 characters, so the suffix may end anywhere (".supplemental-metad.json",
 ".supp.json", "..json"), and numbers duplicates differently for the two:
 ``img(1).jpg`` is described by ``img.jpg(1).json``. The media file is only
-referenced (``EventRecord.media_path``), never read or copied.
+referenced (``data["media_path"]``), never read or copied.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
         )
     media = media_name(path.name)
     data = dict(sidecar)
+    data["media_path"] = str(path.parent / media)
     if len(path.name) >= _NAME_LIMIT:
         data["media_path_is_prefix"] = True  # the media file's name starts with it
     return EventRecord(
@@ -110,7 +111,9 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
         latitude=latitude,
         longitude=longitude,
         data=data,
-        media_path=str(path.parent / media),
+        # The same photo sits in its year folder and in each album; its view
+        # count grows with every export.
+        copy_fields=("media_path", "media_path_is_prefix", "imageViews"),
     )
 
 

@@ -30,10 +30,11 @@ class EventRecord:
     latitude: float | None = None
     longitude: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    # The media file the item describes, as found in this export. Stored in
-    # data["media_path"] but not part of the item's identity: Takeout puts the
-    # same photo in its year folder and in each album, under any prefix.
-    media_path: str = ""
+    # Keys of ``data`` that describe this copy of the item, not the item: where
+    # the export put it, a view counter, the export's own time stamp. Stored (as
+    # first seen) but left out of the item's identity, so that the same item in a
+    # later export, or twice in one, is one row.
+    copy_fields: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
