@@ -104,14 +104,31 @@ class PlaceRow:
 UNDATED = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def _without(data: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` less the dotted key paths given; ``data`` itself is left as it is."""
+    result = dict(data)
+    for path in paths:
+        *parents, last = path.split(".")
+        node: Any = result
+        for key in parents:
+            child = node.get(key) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                node = None
+                break
+            copy = dict(child)  # copied on the way down: data itself is never changed
+            node[key] = copy
+            node = copy
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return result
+
+
 def event_row(record: EventRecord) -> EventRow:
     data = record.data
     occurred_at = UNDATED if record.occurred_at is None else utc(record.occurred_at)
     data_json = canonical_json(data)
     identity_json = (
-        canonical_json({k: v for k, v in data.items() if k not in record.copy_fields})
-        if record.copy_fields
-        else data_json
+        canonical_json(_without(data, record.copy_fields)) if record.copy_fields else data_json
     )
     return EventRow(
         kind=record.kind,

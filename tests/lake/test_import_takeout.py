@@ -440,3 +440,23 @@ def test_a_changed_event_is_stored_as_its_new_version(owner, tmp_path):
     changed = _ics("20260101T000000Z", summary="Fado night (moved)")
     run = run_import(owner, make_zip(tmp_path / "b.zip", {"Takeout/Calendar/W.ics": changed}))
     assert run.records_written == 1
+
+
+def test_an_app_updated_between_exports_is_still_one_install(owner, tmp_path):
+    def installs(updated: str) -> str:
+        install = {
+            "doc": {"documentType": "Android Apps", "title": "Maps"},
+            "firstInstallationTime": "2020-05-01T10:00:00.000Z",
+            "deviceAttribute": {"deviceDisplayName": "Pixel"},
+            "lastUpdateTime": updated,
+        }
+        return json.dumps([{"install": install}])
+
+    path = "Takeout/Google Play Store/Installs.json"
+    run_import(owner, make_zip(tmp_path / "a.zip", {path: installs("2025-01-01T00:00:00.000Z")}))
+    later = run_import(
+        owner, make_zip(tmp_path / "b.zip", {path: installs("2026-06-01T00:00:00.000Z")})
+    )
+
+    assert (later.records_written, later.records_duplicate) == (0, 1)
+    assert Event.objects.filter(user=owner, kind="play.install").count() == 1

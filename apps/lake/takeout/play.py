@@ -94,6 +94,8 @@ def play_event(shape: _Shape, item: Any) -> EventRecord:
         title=str(doc.get("title") or ""),
         text=str(device.get("deviceDisplayName") or doc.get("documentType") or ""),
         data=item,
+        # An app updated between two exports is still the one install.
+        copy_fields=(f"{shape.wrapper}.lastUpdateTime",) if shape is _INSTALLS else (),
     )
 
 

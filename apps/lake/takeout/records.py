@@ -30,10 +30,10 @@ class EventRecord:
     latitude: float | None = None
     longitude: float | None = None
     data: dict[str, Any] = field(default_factory=dict)
-    # Keys of ``data`` that describe this copy of the item, not the item: where
-    # the export put it, a view counter, the export's own time stamp. Stored (as
-    # first seen) but left out of the item's identity, so that the same item in a
-    # later export, or twice in one, is one row.
+    # Keys of ``data`` (dotted for nested ones: "install.lastUpdateTime") that
+    # describe this copy of the item, not the item: where the export put it, a
+    # view counter, the export's own time stamp. Stored (as first seen) but left
+    # out of the item's identity, so the same item in a later export is one row.
     copy_fields: tuple[str, ...] = ()
 
 
