@@ -17,9 +17,13 @@ WORKDIR /app
 COPY --chown=datapunk:datapunk . .
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=datapunk.settings \
     DATAPUNK_DATA_DIR=/data DATAPUNK_UPLOAD_DIR=/data/uploads
+# collectstatic with DEBUG off writes the manifest production serves; the
+# throwaway secrets exist only for this build step.
 RUN mkdir -p /data && chown datapunk:datapunk /data \
- && DEBUG=true python manage.py collectstatic --no-input -v 0 && chown -R datapunk:datapunk var
+ && DEBUG=false SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=ZGF0YXB1bmstbG9jYWwtZGV2ZWxvcG1lbnQta2V5ISE= \
+    python manage.py collectstatic --no-input -v 0 && chown -R datapunk:datapunk var
 USER datapunk
 EXPOSE 8000
-# The web service; compose overrides the command for worker and beat.
-ENTRYPOINT ["daphne", "-b", "0.0.0.0", "-p", "8000", "datapunk.asgi:application"]
+# The web service. A command, not an entrypoint, so that
+# `docker compose run --rm web python manage.py createsuperuser` works too.
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "datapunk.asgi:application"]

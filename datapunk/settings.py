@@ -213,6 +213,9 @@ LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"  # self-hosted: no mail server assumed
+# A personal data box: nobody signs up unless the owner opens it.
+SIGNUP_OPEN = env_bool("SIGNUP_OPEN", default=False)
+ACCOUNT_ADAPTER = "apps.core.accounts.AccountAdapter"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 REST_FRAMEWORK = {
@@ -253,6 +256,10 @@ STORAGES = {
         )
     },
 }
+
+# A file collected without a manifest entry (collectstatic run with DEBUG on, then
+# DEBUG turned off) is served under its plain name instead of failing the page.
+WHITENOISE_MANIFEST_STRICT = False
 
 # Where uploaded archive parts are assembled before an import reads them.
 UPLOAD_DIR = Path(env_str("DATAPUNK_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads")) or "")

@@ -52,3 +52,27 @@ def test_secrets_can_come_from_files(tmp_path):
     secret.write_text("a-secret-read-from-a-file-" + "x" * 30 + "\n")
     result = _check(DEBUG="false", SECRET_KEY="", SECRET_KEY_FILE=str(secret))
     assert result.returncode == 0, result.stderr
+
+
+def test_pages_render_with_debug_off_whatever_collectstatic_wrote(tmp_path):
+    # As in production: DEBUG off, secrets given, static files perhaps collected
+    # with DEBUG on (no manifest) or not at all.
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 50,
+        "FIELD_ENCRYPTION_KEY": "ZGF0YXB1bmstbG9jYWwtZGV2ZWxvcG1lbnQta2V5ISE=",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    script = (
+        "from django.test import Client; c = Client(raise_request_exception=False); "
+        "print([c.get(u).status_code for u in ('/accounts/login/', '/admin/login/', '/api/docs/')])"
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["[200, 200, 200]"], result.stderr[-2000:]
