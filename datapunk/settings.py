@@ -29,7 +29,13 @@ def env_str(name: str, default: str) -> str: ...
 def env_str(name: str, default: None = None) -> str | None: ...
 def env_str(name: str, default: str | None = None) -> str | None:
     if f"{name}_FILE" in os.environ:
-        return Path(os.environ[f"{name}_FILE"]).read_text().strip()
+        path = os.environ[f"{name}_FILE"]
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE is {path!r}, which cannot be read: {exc.strerror}"
+            ) from None
     return os.environ.get(name, default)
 
 
@@ -52,6 +58,16 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    value = env_str(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -151,7 +167,11 @@ TEMPLATES = [
 
 # PostgreSQL 17 with PostGIS, pgvector and TimescaleDB. scripts/postgres.sh
 # provides one locally; DATABASE_URL points anywhere else.
-_database_url = env_str("DATABASE_URL", "postgres://datapunk:datapunk@127.0.0.1:5417/datapunk")
+# The default is scripts/postgres.sh's server, on its port.
+_database_url = env_str(
+    "DATABASE_URL",
+    f"postgres://datapunk:datapunk@127.0.0.1:{env_int('DATAPUNK_PG_PORT', 5417)}/datapunk",
+)
 _db = (
     environ.Env.db_url_config(_database_url)
     if _database_url.startswith(("postgres://", "postgresql://", "postgis://"))
@@ -260,6 +280,11 @@ STORAGES = {
 # A file collected without a manifest entry (collectstatic run with DEBUG on, then
 # DEBUG turned off) is served under its plain name instead of failing the page.
 WHITENOISE_MANIFEST_STRICT = False
+
+# Archive bomb limits (apps/lake/archive.py): real Takeouts reach 50 GB a part
+# uncompressed at most, and JSON compresses 10-20x.
+DATAPUNK_MAX_ARCHIVE_BYTES = env_int("DATAPUNK_MAX_ARCHIVE_BYTES", 200 * 1024**3)
+DATAPUNK_MAX_COMPRESSION_RATIO = env_float("DATAPUNK_MAX_COMPRESSION_RATIO", 200.0)
 
 # Where uploaded archive parts are assembled before an import reads them.
 UPLOAD_DIR = Path(env_str("DATAPUNK_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads")) or "")

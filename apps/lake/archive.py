@@ -14,7 +14,6 @@ ArchiveRejected from the member stream.
 from __future__ import annotations
 
 import io
-import os
 import tarfile
 import zipfile
 import zlib
@@ -25,10 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-# Limits against archive bombs. Real Takeouts reach 50 GB a part uncompressed
-# at most; JSON compresses about 10-20x, so 200x is far beyond a real member.
-MAX_TOTAL_BYTES = int(os.environ.get("DATAPUNK_MAX_ARCHIVE_BYTES", 200 * 1024**3))
-MAX_RATIO = float(os.environ.get("DATAPUNK_MAX_COMPRESSION_RATIO", 200))
+from django.conf import settings
+
+# Limits against archive bombs, from settings (see there why these numbers).
+MAX_TOTAL_BYTES: int = settings.DATAPUNK_MAX_ARCHIVE_BYTES
+MAX_RATIO: float = settings.DATAPUNK_MAX_COMPRESSION_RATIO
 # Small members may compress extremely well (a file of spaces): only judge
 # the ratio of members big enough to matter.
 RATIO_MIN_BYTES = 10 * 1024 * 1024
@@ -73,6 +73,13 @@ def _check_member_path(name: str, part: Path) -> PurePosixPath:
     return path
 
 
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
+
+
 def _check_totals(part: Path, members: list[Member], compressed: int) -> None:
     total = sum(member.size for member in members)
     if len(members) > MAX_MEMBERS:
@@ -81,8 +88,8 @@ def _check_totals(part: Path, members: list[Member], compressed: int) -> None:
         )
     if total > MAX_TOTAL_BYTES:
         raise ArchiveRejected(
-            f"{part.name}: expands to {total / 1024**3:.1f} GB, more than the "
-            f"{MAX_TOTAL_BYTES / 1024**3:.0f} GB allowed (DATAPUNK_MAX_ARCHIVE_BYTES)"
+            f"{part.name}: expands to {_size(total)}, more than the "
+            f"{_size(MAX_TOTAL_BYTES)} allowed (DATAPUNK_MAX_ARCHIVE_BYTES)"
         )
     if total > RATIO_MIN_BYTES and compressed and total / compressed > MAX_RATIO:
         raise ArchiveRejected(

@@ -131,6 +131,8 @@ def takeout_import_prepare(*, user: User, paths: list[Path]) -> Import:
     bytes_total = members_total = 0
     for part in parts:
         members = part.inspect()
+        if not members:
+            raise TakeoutImportError(f"{part.path}: there are no files in it")
         bytes_total += sum(member.size for member in members)
         members_total += len(members)
         size = part.path.stat().st_size if part.kind != "folder" else sum(m.size for m in members)

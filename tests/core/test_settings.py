@@ -38,6 +38,14 @@ def _check(**overrides: str) -> subprocess.CompletedProcess:
         ),
         ({"DEBUG": "maybe"}, "DEBUG must be true or false, not 'maybe'"),
         ({"DB_CONN_MAX_AGE": "soon"}, "DB_CONN_MAX_AGE must be a whole number"),
+        (
+            {"DATAPUNK_MAX_COMPRESSION_RATIO": "abc"},
+            "DATAPUNK_MAX_COMPRESSION_RATIO must be a number, not 'abc'",
+        ),
+        (
+            {"DEBUG": "false", "SECRET_KEY_FILE": "/nonexistent/secret"},
+            "SECRET_KEY_FILE is '/nonexistent/secret', which cannot be read",
+        ),
     ],
 )
 def test_bad_configuration_is_named(overrides, message):
@@ -76,3 +84,18 @@ def test_pages_render_with_debug_off_whatever_collectstatic_wrote(tmp_path):
         timeout=60,
     )
     assert result.stdout.strip().splitlines()[-1:] == ["[200, 200, 200]"], result.stderr[-2000:]
+
+
+def test_archive_limits_come_from_settings_and_files(tmp_path):
+    ratio = tmp_path / "ratio"
+    ratio.write_text("5\n")
+    env = {**os.environ, "DATAPUNK_MAX_COMPRESSION_RATIO_FILE": str(ratio)}
+    script = "from apps.lake import archive; print(archive.MAX_RATIO, archive.MAX_TOTAL_BYTES)"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", script],
+        env={**env, "DATAPUNK_MAX_ARCHIVE_BYTES": "1000"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip().splitlines()[-1:] == ["5.0 1000"], result.stderr[-2000:]

@@ -43,6 +43,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, paths: list[Path], user: str, sync: bool, **options):
+        try:
+            self._import(paths, user, sync)
+        except CONNECTION_ERRORS as exc:
+            raise CommandError(
+                f"cannot reach the database: {str(exc).strip()}. Is PostgreSQL running? "
+                "(the local one: bash scripts/postgres.sh start)"
+            ) from None
+
+    def _import(self, paths: list[Path], user: str, sync: bool) -> None:
         owner = get_user_model().objects.filter(username=user).first()
         if owner is None:
             raise CommandError(
@@ -143,3 +152,10 @@ class Command(BaseCommand):
         )
         for entry in run.entries.filter(status="failed").order_by("path")[:20]:
             self.stdout.write(self.style.WARNING(f"  failed: {entry.path}: {entry.error}"))
+        if run.status == Import.Status.DONE and all(row["status"] == "skipped" for row in rows):
+            self.stdout.write(
+                self.style.WARNING(
+                    "Nothing in these files is something Datapunk reads (README.md, 'What is "
+                    "read'); they are listed above as not understood."
+                )
+            )
