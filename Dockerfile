@@ -17,8 +17,8 @@ WORKDIR /app
 COPY --chown=datapunk:datapunk . .
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=datapunk.settings \
     DATAPUNK_DATA_DIR=/data DATAPUNK_UPLOAD_DIR=/data/uploads
-# collectstatic with DEBUG off writes the manifest production serves; the
-# throwaway secrets exist only for this build step.
+# collectstatic with DEBUG off writes the compressed files production serves;
+# the throwaway secrets exist only for this build step.
 RUN mkdir -p /data && chown datapunk:datapunk /data \
  && DEBUG=false SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEY=ZGF0YXB1bmstbG9jYWwtZGV2ZWxvcG1lbnQta2V5ISE= \
     python manage.py collectstatic --no-input -v 0 && chown -R datapunk:datapunk var

@@ -268,18 +268,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("DATAPUNK_DATA_DIR", str(BASE_DIR / "var")) or "") / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # No manifest: with one, every page fails (500) whenever collectstatic has not
+    # run since the last change, or ran with DEBUG on. Whitenoise serves what was
+    # collected, compressed; unhashed names only cost a short browser cache.
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "whitenoise.storage.CompressedStaticFilesStorage"
         )
     },
 }
-
-# A file collected without a manifest entry (collectstatic run with DEBUG on, then
-# DEBUG turned off) is served under its plain name instead of failing the page.
-WHITENOISE_MANIFEST_STRICT = False
 
 # Archive bomb limits (apps/lake/archive.py): real Takeouts reach 50 GB a part
 # uncompressed at most, and JSON compresses 10-20x.

@@ -63,8 +63,8 @@ def test_secrets_can_come_from_files(tmp_path):
 
 
 def test_pages_render_with_debug_off_whatever_collectstatic_wrote(tmp_path):
-    # As in production: DEBUG off, secrets given, static files perhaps collected
-    # with DEBUG on (no manifest) or not at all.
+    # As in production: DEBUG off, secrets given, static files collected with
+    # DEBUG on (after the demo) or not at all (a fresh clone).
     env = {
         **os.environ,
         "DEBUG": "false",
