@@ -11,13 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import overload
+from typing import TypeVar, overload
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -50,24 +52,22 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
 
 
-def env_int(name: str, default: int) -> int:
+def _env_parsed(name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
     value = env_str(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {expected}, not {value!r}") from None
+
+
+def env_int(name: str, default: int) -> int:
+    return _env_parsed(name, default, int, "a whole number")
 
 
 def env_float(name: str, default: float) -> float:
-    value = env_str(name)
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    return _env_parsed(name, default, float, "a number")
 
 
 def env_list(name: str, default: str) -> list[str]:
