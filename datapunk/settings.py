@@ -165,9 +165,8 @@ TEMPLATES = [
     },
 ]
 
-# PostgreSQL 17 with PostGIS, pgvector and TimescaleDB. scripts/postgres.sh
-# provides one locally; DATABASE_URL points anywhere else.
-# The default is scripts/postgres.sh's server, on its port.
+# PostgreSQL 17 with PostGIS, pgvector and TimescaleDB. The default is the local
+# server of scripts/postgres.sh, on its port; DATABASE_URL points anywhere else.
 _database_url = env_str(
     "DATABASE_URL",
     f"postgres://datapunk:datapunk@127.0.0.1:{env_int('DATAPUNK_PG_PORT', 5417)}/datapunk",

@@ -117,11 +117,10 @@ def upload_delete(*, upload_id: int) -> None:
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload_id)
         path = upload_path(upload)
-        readers = list(_unfinished_imports_reading(path).values_list("pk", flat=True))
-        if readers:
+        reader = _unfinished_imports_reading(path).values_list("pk", flat=True).first()
+        if reader is not None:
             raise UploadError(
-                f"import {readers[0]} still reads this upload; delete it once that import has "
-                "finished"
+                f"import {reader} still reads this upload; delete it once that import has finished"
             )
         upload.delete()
     shutil.rmtree(path.parent, ignore_errors=True)

@@ -320,6 +320,25 @@ class BatchWriter:
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""
+        return self._upsert_places(
+            cursor,
+            [
+                (
+                    p.place_id,
+                    p.name,
+                    p.address,
+                    p.semantic_type,
+                    p.longitude,
+                    p.latitude,
+                    p.data_json,
+                )
+                for p in self._places
+            ],
+        )
+
+    def _upsert_places(self, cursor, places: list[tuple]) -> int:
+        """Upsert (place_id, name, address, semantic_type, lon, lat, data_json) rows;
+        returns how many were inserted rather than merged into a known place."""
         # A place seen again keeps what it knew; new non-empty facts win.
         # xmax = 0 marks a row this statement inserted rather than updated.
         raw = cursor.cursor
@@ -339,15 +358,15 @@ class BatchWriter:
             [
                 (
                     self.user_id,
-                    p.place_id,
-                    p.name,
-                    p.address,
-                    p.semantic_type,
-                    _point_sql((p.longitude, p.latitude)),
-                    p.data_json,
+                    place_id,
+                    name,
+                    address,
+                    semantic_type,
+                    _point_sql((longitude, latitude)),
+                    data_json,
                     self.entry_id,
                 )
-                for p in self._places
+                for place_id, name, address, semantic_type, longitude, latitude, data_json in places
             ],
             returning=True,
         )
@@ -358,32 +377,14 @@ class BatchWriter:
                 return inserted
 
     def _write_visits(self, cursor) -> int:
-        named = [v for v in self._visits if v.place_id]
+        # A visit's place is known by what the visit says of it; it adds no data.
+        named = [
+            (v.place_id, v.name, v.address, v.semantic_type, v.longitude, v.latitude, "{}")
+            for v in self._visits
+            if v.place_id
+        ]
         if named:
-            cursor.executemany(
-                """
-                INSERT INTO lake_place
-                    (user_id, place_id, name, address, semantic_type, location, data, entry_id)
-                VALUES (%s, %s, %s, %s, %s, %s::geography, '{}', %s)
-                ON CONFLICT (user_id, place_id) DO UPDATE SET
-                    name = COALESCE(NULLIF(EXCLUDED.name, ''), lake_place.name),
-                    address = COALESCE(NULLIF(EXCLUDED.address, ''), lake_place.address),
-                    semantic_type = COALESCE(NULLIF(EXCLUDED.semantic_type, ''), lake_place.semantic_type),
-                    location = COALESCE(lake_place.location, EXCLUDED.location)
-                """,
-                [
-                    (
-                        self.user_id,
-                        v.place_id,
-                        v.name,
-                        v.address,
-                        v.semantic_type,
-                        _point_sql((v.longitude, v.latitude)),
-                        self.entry_id,
-                    )
-                    for v in named
-                ],
-            )
+            self._upsert_places(cursor, named)
         written = 0
         for v in self._visits:
             cursor.execute(
