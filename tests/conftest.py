@@ -72,7 +72,9 @@ def child_env(settings):
     env["DATABASE_URL"] = (
         f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{connection.settings_dict['NAME']}"
     )
-    env["REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    # A Redis database of its own; DATAPUNK_TEST_REDIS_URL keeps two checkouts
+    # testing on one machine from taking each other's tasks.
+    env["REDIS_URL"] = os.environ.get("DATAPUNK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     env["CHANNELS_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
     return env
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
+from apps.lake.signals import import_finished
 from apps.lake.takeout import registry
 from apps.lake.takeout.records import MemberError, Parser
 from apps.lake.writer import BatchWriter, FlushResult, rollback_entries
@@ -233,6 +234,7 @@ class _ImportRun:
             status=Import.Status.DONE, finished_at=timezone.now(), bytes_done=run.bytes_total
         )
         self._report(final=True)
+        import_finished.send(sender=Import, user_id=run.user_id, import_id=run.pk)
         return run
 
     def _reject(self, message: str) -> Import:

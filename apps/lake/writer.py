@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -88,6 +88,7 @@ SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
        data, content_hash, %s
 FROM lake_stage_event
 ON CONFLICT DO NOTHING
+RETURNING id
 """
 
 
@@ -101,6 +102,9 @@ class FlushResult:
     written: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    # Ids of the events this flush inserted (not accumulated by ``add``: an
+    # import of millions of events keeps no list of them).
+    event_ids: list[int] = field(default_factory=list)
 
     def add(self, other: FlushResult) -> None:
         self.written += other.written
@@ -250,7 +254,8 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._points) - written
             if self._events:
-                written = self._write_events(cursor)
+                result.event_ids = self._write_events(cursor)
+                written = len(result.event_ids)
                 result.written += written
                 result.duplicate += len(self._events) - written
             if self._places:
@@ -294,7 +299,7 @@ class BatchWriter:
         cursor.execute(_MOVE_POINTS)
         return cursor.rowcount
 
-    def _write_events(self, cursor) -> int:
+    def _write_events(self, cursor) -> list[int]:
         cursor.execute(_STAGING_DDL)
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
@@ -316,7 +321,7 @@ class BatchWriter:
                     )
                 )
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        return cursor.rowcount
+        return [event_id for (event_id,) in cursor.fetchall()]
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""
