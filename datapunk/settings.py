@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, overload
@@ -298,3 +299,28 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Backups and archive policies (apps/ops; README "Backup and restore")
+INSTALLED_APPS += ["apps.ops"]
+# How to run pgBackRest: by default as the server's user inside scripts/postgres.sh's root.
+DATAPUNK_PGBACKREST_COMMAND = shlex.split(
+    env_str(
+        "DATAPUNK_PGBACKREST_COMMAND",
+        shlex.join(["bash", str(BASE_DIR / "scripts" / "postgres.sh"), "pgbackrest"]),
+    )
+)
+DATAPUNK_BACKUP_STANZA = env_str(
+    "DATAPUNK_BACKUP_STANZA", "datapunk-" + env_str("DATAPUNK_PG_CLUSTER", "main")
+)
+# Full backups kept (with the incrementals built on them and the WAL they need).
+DATAPUNK_BACKUP_RETENTION_FULL = env_int("DATAPUNK_BACKUP_RETENTION_FULL", 2)
+# Beat: full backup on Sundays, incremental the other days, at this hour (UTC).
+DATAPUNK_BACKUP_HOUR = env_int("DATAPUNK_BACKUP_HOUR", 2)
+# /health/ready's backup check fails (not fatally) past this age: a missed daily run.
+DATAPUNK_BACKUP_MAX_AGE_HOURS = env_int("DATAPUNK_BACKUP_MAX_AGE_HOURS", 36)
+DATAPUNK_BACKUP_UPLOADS_DIR = Path(
+    env_str("DATAPUNK_BACKUP_UPLOADS_DIR", str(BASE_DIR / "var" / "backups" / "uploads"))
+)
+DATAPUNK_ARCHIVE_DIR = Path(env_str("DATAPUNK_ARCHIVE_DIR", str(BASE_DIR / "var" / "archive")))
+DATAPUNK_UPLOAD_ARCHIVE_DAYS = env_int("DATAPUNK_UPLOAD_ARCHIVE_DAYS", 30)
+DATAPUNK_QUARANTINE_ARCHIVE_DAYS = env_int("DATAPUNK_QUARANTINE_ARCHIVE_DAYS", 90)

@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from apps.ops.models import ArchiveRun, BackupRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by services only: the admin shows them, never edits them."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "kind",
+        "status",
+        "label",
+        "size_bytes",
+        "repo_bytes",
+        "uploads_files",
+        "finished_at",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("label", "error")
+
+
+@admin.register(ArchiveRun)
+class ArchiveRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "status",
+        "uploads_archived",
+        "uploads_bytes",
+        "uploads_kept",
+        "quarantine_archived",
+        "finished_at",
+    )
+    list_filter = ("status",)

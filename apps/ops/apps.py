@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class OpsConfig(AppConfig):
+    name = "apps.ops"
+    label = "ops"
+    verbose_name = "Operations (backups, archive policies)"
+
+    def ready(self) -> None:
+        from apps.ops import metrics  # noqa: F401  registers the Prometheus gauges
+        from apps.ops.services import schedule_ensure
+
+        # The beat schedule is written by code, after every migrate: idempotent.
+        post_migrate.connect(_ensure_schedule, sender=self, dispatch_uid="ops-schedule")
+        self._schedule_ensure = schedule_ensure
+
+
+def _ensure_schedule(sender: OpsConfig, using: str = "default", **kwargs) -> None:
+    sender._schedule_ensure(using=using)

@@ -1,0 +1,27 @@
+from celery import shared_task
+
+from apps.ops.services import BackupError, archive_policies_run, backup_run
+
+
+# A failed backup is recorded on its BackupRun row and shows on /health/ready;
+# retrying blindly would only repeat it against the same repository.
+@shared_task(acks_late=True)
+def backup_full() -> str:
+    try:
+        return backup_run(kind="full").label
+    except BackupError as exc:
+        return f"failed: {exc}"
+
+
+@shared_task(acks_late=True)
+def backup_incremental() -> str:
+    try:
+        return backup_run(kind="incr").label
+    except BackupError as exc:
+        return f"failed: {exc}"
+
+
+@shared_task(acks_late=True)
+def archive_policies() -> int:
+    """Run the archive policies once; returns the ArchiveRun id."""
+    return archive_policies_run().pk
