@@ -53,6 +53,7 @@ pgbackrest() { "${POSTGRES[@]}" pgbackrest --stanza="$STANZA" "$@"; }
 
 recovery_options=()
 if [ -n "$target" ]; then
+  target="${target/T/ }"  # ISO 8601's T: pgBackRest wants a space
   recovery_options+=(--type=time "--target=$target" --target-action=promote)
 fi
 if [ -n "$set_label" ]; then recovery_options+=("--set=$set_label"); fi
