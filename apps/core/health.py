@@ -80,3 +80,22 @@ def readiness() -> dict[str, str]:
     results["redis"] = _run(check_redis)
     results["broker"] = _run(check_broker)
     return {name: error or "ok" for name, error in results.items()}
+
+
+def backup_check() -> dict[str, object]:
+    """The backup check, apart from readiness(): a failing one is reported, never fatal.
+
+    A server whose last backup is old or whose repository is gone still serves
+    and imports; this says so loudly without taking it out of the load balancer.
+    """
+    from apps.ops.selectors import backup_health
+
+    health = backup_health()
+    latest = health.latest
+    return {
+        "status": "ok" if health.ok else "fail",
+        "detail": health.detail,
+        "last_good_label": latest.label if latest else None,
+        "last_good_age_seconds": round(latest.age_seconds) if latest else None,
+        "last_good_size_bytes": latest.size_bytes if latest else None,
+    }

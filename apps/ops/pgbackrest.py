@@ -37,12 +37,34 @@ def command(*args: str) -> list[str]:
     ]
 
 
+# Console lines start with a timestamp and process id; anything else continues the line before.
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \S+ P\d+ ")
+# What a person can do about pgBackRest's commonest repository errors.
+_HINTS = {
+    "055": "the repository is missing, not mounted, or was never initialised for this stanza "
+    "(scripts/postgres.sh start creates it; check /etc/pgbackrest/conf.d/repo.conf in the root)",
+    "041": "the repository is not readable or writable by the postgres user",
+    "047": "the repository is not writable by the postgres user",
+    "064": "the repository could not be written: is its disk full?",
+    "082": "WAL archiving is not reaching the repository (archive_command failing)",
+}
+
+
 def _explain(output: str, returncode: int) -> str:
-    errors = []
-    for line in output.splitlines():
-        match = _ERROR_LINE.match(line.strip())
+    errors: list[str] = []
+    collecting = False
+    for raw in output.splitlines():
+        line = raw.strip()
+        match = _ERROR_LINE.match(line)
         if match:
-            errors.append(f"{match.group(2)} (pgBackRest error {match.group(1)})")
+            code, message = match.groups()
+            hint = _HINTS.get(code)
+            errors.append(f"{message} (pgBackRest error {code}{': ' + hint if hint else ''})")
+            collecting = True
+        elif collecting and line and not _LOG_LINE.match(raw):
+            errors[-1] += f" {line}"
+        else:
+            collecting = False
     if errors:
         return "; ".join(errors)
     tail = " ".join(output.strip().splitlines()[-3:])
@@ -101,7 +123,15 @@ def info() -> dict[str, Any]:
         raise PgBackRestError(f"pgBackRest info gave no JSON: {output[:200]!r}") from None
     if not stanzas:
         raise PgBackRestError(f"stanza {settings.DATAPUNK_BACKUP_STANZA} is not in the repository")
-    return stanzas[0]
+    stanza = stanzas[0]
+    status = stanza.get("status", {})
+    # 0 ok, 2 no valid backups yet, 6 a backup or expire is running: all readable.
+    if status.get("code") not in (0, 2, 6):
+        raise PgBackRestError(
+            f"{status.get('message', 'unknown status')} (pgBackRest info status {status.get('code')}): "
+            + _HINTS["055"]
+        )
+    return stanza
 
 
 ProgressCallback = Callable[[str], None]
