@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -206,11 +207,11 @@ def archive_policies_run() -> ArchiveRun:
                         shutil.copyfileobj(src, dst, 1024 * 1024)
                 upload_delete(upload_id=upload_id)
             except UploadError:
-                copy.unlink(missing_ok=True)
+                _discard(copy)
                 run.uploads_kept += 1
                 continue
             except OSError as exc:
-                copy.unlink(missing_ok=True)
+                _discard(copy)
                 errors.append(f"upload {upload_id}: {exc}")
                 continue
             run.uploads_archived += 1
@@ -250,6 +251,12 @@ def archive_policies_run() -> ArchiveRun:
         folder,
     )
     return run
+
+
+def _discard(path: Path) -> None:
+    """Remove a half-written archive copy; the original is still in place."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _quarantine_archive(*, user_id: int, cutoff, folder: Path) -> int:
