@@ -117,12 +117,16 @@ def backup_health() -> BackupHealth:
         archiving = f"cannot read pg_stat_archiver: {exc}"
     if latest is None:
         problem = "no restorable backup yet (run manage.py backup)"
-        return BackupHealth(ok=False, detail="; ".join(filter(None, [problem, archiving])), latest=None)
+        return BackupHealth(
+            ok=False, detail="; ".join(filter(None, [problem, archiving])), latest=None
+        )
     age = f"last good backup {latest.label} is {human_age(latest.age_seconds)} old"
     max_age = settings.DATAPUNK_BACKUP_MAX_AGE_HOURS * 3600
     too_old = latest.age_seconds > max_age
     if too_old:
         age += f", older than {settings.DATAPUNK_BACKUP_MAX_AGE_HOURS} h"
     if archiving or too_old:
-        return BackupHealth(ok=False, detail="; ".join(filter(None, [age, archiving])), latest=latest)
+        return BackupHealth(
+            ok=False, detail="; ".join(filter(None, [age, archiving])), latest=latest
+        )
     return BackupHealth(ok=True, detail=age, latest=latest)

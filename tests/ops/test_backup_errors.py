@@ -61,12 +61,12 @@ def test_ready_reports_a_missing_repository_as_a_non_fatal_failure(client, setti
     assert body["backup"]["last_good_age_seconds"] is None
 
 
-def _stanza_create(settings, repo: str) -> None:
-    pgbackrest.run(*pointing_at(settings, repo)[len(settings.DATAPUNK_PGBACKREST_COMMAND) :], "stanza-create")
+def _stanza_create(repo: str) -> None:
+    pgbackrest.run(f"--repo1-path={repo}", "stanza-create")
 
 
 def test_unwritable_repository(settings, pg_root, repo_path):
-    _stanza_create(settings, repo_path)
+    _stanza_create(repo_path)
     host = pg_root / repo_path.lstrip("/")
     # Readable, not writable, by the postgres user pgBackRest runs as (root is not asked).
     subprocess.run(["chmod", "-R", "a-w", str(host)], check=True)
@@ -82,7 +82,7 @@ def test_full_repository(settings, pg_root, repo_path):
     # A 256 KB disk: room for the stanza's info files, not for a database.
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(host)], check=True)
     subprocess.run(["chroot", str(pg_root), "chown", "postgres:postgres", repo_path], check=True)
-    _stanza_create(settings, repo_path)
+    _stanza_create(repo_path)
     # No WAL check (archiving goes to the real repository) and no retries: fail fast.
     settings.DATAPUNK_PGBACKREST_COMMAND = pointing_at(
         settings, repo_path, "--archive-check=n", "--job-retry=0"

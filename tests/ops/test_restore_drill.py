@@ -149,7 +149,10 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     name, port = f"drill-{uuid.uuid4().hex[:8]}", _free_port()
     restored = _restore(
         *("--scratch", name, "--port", str(port)),
-        *("--target", f"{target.astimezone(UTC):%Y-%m-%d %H:%M:%S}.{target.microsecond // 1000:03d}+00"),
+        *(
+            "--target",
+            f"{target.astimezone(UTC):%Y-%m-%d %H:%M:%S}.{target.microsecond // 1000:03d}+00",
+        ),
     )
     try:
         assert restored.returncode == 0, restored.stderr
@@ -167,7 +170,11 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
         removed = _restore("--scratch-remove", name)
     assert removed.returncode == 0, removed.stderr
 
-    mismatched = {key: (first.get(key), back.get(key)) for key in first | back if first.get(key) != back.get(key)}
+    mismatched = {
+        key: (first.get(key), back.get(key))
+        for key in first | back
+        if first.get(key) != back.get(key)
+    }
     assert not mismatched, mismatched
     # The comparison covered the lake, not an empty database.
     assert first["lake_locationpoint"] == 300 and first["lake_event"]

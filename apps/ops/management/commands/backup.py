@@ -8,7 +8,6 @@ from tqdm import tqdm
 from apps.ops.formatting import human_bytes
 from apps.ops.services import BackupError, backup_run
 
-
 # pgBackRest's INFO lines worth showing without --verbose-log.
 _SHOWN = ("backup start archive", "new backup label", "backup size")
 

@@ -10,7 +10,9 @@ from apps.ops.selectors import archiving_failure, backup_list
 
 
 class Command(BaseCommand):
-    help = "List the backups in the pgBackRest repository, with age and whether each can be restored."
+    help = (
+        "List the backups in the pgBackRest repository, with age and whether each can be restored."
+    )
     requires_system_checks: list[str] = []
 
     def handle(self, *args, **options):
