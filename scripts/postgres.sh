@@ -154,6 +154,10 @@ ensure_stanza() {
 }
 
 pgbackrest_run() {
+  if [ ! -x "$ROOT/usr/bin/pgbackrest" ]; then
+    say "ERROR: [000]: pgBackRest is not installed in $ROOT: run scripts/postgres.sh start, or set DATAPUNK_PGBACKREST_COMMAND for a server of your own"
+    exit 1
+  fi
   mount_proc
   mount_backup_dir
   in_root runuser -u postgres -- pgbackrest "$@"
