@@ -128,17 +128,19 @@ done
 [ "$state" = f ] || die "recovery did not finish; see $ROOT/var/log/postgresql/postgresql-17-$CLUSTER.log"
 
 # Uploaded parts: the snapshot saved with the newest backup that is not newer than
-# what was restored (labels sort by time). Files are added or replaced, never deleted.
-snapshot=""
+# the restore target (label times are UTC). Files are added or replaced, never deleted.
+snapshot="" best=0
 if [ -d "$UPLOAD_BACKUPS" ]; then
-  for candidate in $(ls -1 "$UPLOAD_BACKUPS" | sort); do
+  limit="$(date -u +%s)"
+  if [ -n "$target" ]; then limit="$(date -u -d "$target" +%s)"; fi
+  for candidate in "$UPLOAD_BACKUPS"/*/; do
+    candidate="$(basename "$candidate")"
+    [ -d "$UPLOAD_BACKUPS/$candidate" ] || continue
     if [ -n "$set_label" ]; then [ "$candidate" = "$set_label" ] && snapshot="$candidate"; continue; fi
-    if [ -n "$target" ]; then
-      stamp="${candidate##*_}"; stamp="${stamp%[FDI]}"  # 20261201-031525
-      when="${stamp:0:4}-${stamp:4:2}-${stamp:6:2} ${stamp:9:2}:${stamp:11:2}:${stamp:13:2}+00"
-      [ "$(date -u -d "$when" +%s)" -le "$(date -u -d "$target" +%s)" ] || continue
-    fi
-    snapshot="$candidate"
+    # A label's own time: 20261201-031525F, or after the "_" of an incremental's.
+    stamp="${candidate##*_}"; stamp="${stamp%[FDI]}"
+    when="$(date -u -d "${stamp:0:4}-${stamp:4:2}-${stamp:6:2} ${stamp:9:2}:${stamp:11:2}:${stamp:13:2}Z" +%s 2>/dev/null)" || continue
+    if [ "$when" -le "$limit" ] && [ "$when" -gt "$best" ]; then snapshot="$candidate" best="$when"; fi
   done
 fi
 if [ -n "$snapshot" ]; then

@@ -9,12 +9,12 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.ops import metrics  # noqa: F401  registers the Prometheus gauges
-        from apps.ops.services import schedule_ensure
 
-        # The beat schedule is written by code, after every migrate: idempotent.
+        # The beat schedule is written by code after every migrate (idempotent).
         post_migrate.connect(_ensure_schedule, sender=self, dispatch_uid="ops-schedule")
-        self._schedule_ensure = schedule_ensure
 
 
-def _ensure_schedule(sender: OpsConfig, using: str = "default", **kwargs) -> None:
-    sender._schedule_ensure(using=using)
+def _ensure_schedule(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    from apps.ops.services import schedule_ensure
+
+    schedule_ensure(using=using)

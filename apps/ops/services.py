@@ -97,7 +97,11 @@ def uploads_snapshot(*, label: str) -> tuple[int, int]:
     source = Path(settings.UPLOAD_DIR)
     root = Path(settings.DATAPUNK_BACKUP_UPLOADS_DIR)
     root.mkdir(parents=True, exist_ok=True)
-    previous = max((p for p in root.iterdir() if p.is_dir() and p.name != label), default=None)
+    previous = max(
+        (p for p in root.iterdir() if p.is_dir() and p.name != label and p.name[0] != "."),
+        key=lambda p: p.name.rsplit("_", 1)[-1],  # an incremental's own time is after the "_"
+        default=None,
+    )
     target, partial = root / label, root / f".{label}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir()
