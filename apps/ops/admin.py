@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from apps.ops.models import ArchiveRun, BackupRun
 
@@ -27,6 +27,15 @@ class BackupRunAdmin(ReadOnlyAdmin):
     )
     list_filter = ("status", "kind")
     search_fields = ("label", "error")
+
+    def changelist_view(self, request, extra_context=None):
+        # The repository's own word, above the log of runs: what /health/ready says.
+        from apps.ops.selectors import backup_health
+
+        health = backup_health()
+        level = messages.SUCCESS if health.ok else messages.WARNING
+        self.message_user(request, f"Backups: {health.detail}", level)
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ArchiveRun)

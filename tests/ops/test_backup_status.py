@@ -70,5 +70,7 @@ def test_admin_shows_backup_and_archive_runs_read_only(client, make_user):
     client.force_login(make_user("admin", is_staff=True, is_superuser=True))
     page = client.get("/admin/ops/backuprun/")
     assert page.status_code == 200 and b"failed" in page.content
+    # The live repository status is shown above the runs.
+    assert b"Backups: " in page.content
     assert client.get("/admin/ops/archiverun/").status_code == 200
     assert client.get("/admin/ops/backuprun/add/").status_code == 403

@@ -61,6 +61,7 @@ STATE_QUERIES = {
         FROM lake_locationpoint""",
     "event locations": "SELECT count(location) FROM lake_event",
     "visit locations": "SELECT count(location) FROM lake_visit",
+    "place locations": "SELECT count(location) FROM lake_place",
     # pgvector: the vectors themselves, not only how many.
     "vectors": "SELECT count(*), string_agg(embedding::text, ';' ORDER BY id) FROM drill_vectors",
     "chunks": """
