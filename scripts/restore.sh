@@ -14,6 +14,8 @@
 #       and start a second server on 127.0.0.1:PORT from it, leaving the running
 #       cluster alone: for a restore drill, or to fetch rows you deleted by mistake.
 #       WAL archiving is off there, so it never writes into the repository.
+#       --only-database DB restores that one database (and the catalogs): quicker on a big
+#       cluster; the other databases are listed but cannot be opened there.
 #   scripts/restore.sh --scratch-remove NAME
 #       Stop that server and delete its data directory.
 #
@@ -33,7 +35,7 @@ UPLOAD_DIR="${DATAPUNK_UPLOAD_DIR:-$PWD/var/uploads}"
 UPLOAD_BACKUPS="${DATAPUNK_BACKUP_UPLOADS_DIR:-$PWD/var/backups/uploads}"
 BIN=/usr/lib/postgresql/17/bin
 
-target="" set_label="" scratch="" scratch_remove="" port="" yes=0
+target="" set_label="" scratch="" scratch_remove="" port="" yes=0 only_db=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="${2:?--target needs a time}"; shift 2 ;;
@@ -41,8 +43,9 @@ while [ $# -gt 0 ]; do
     --scratch) scratch="${2:?--scratch needs a name}"; shift 2 ;;
     --scratch-remove) scratch_remove="${2:?--scratch-remove needs a name}"; shift 2 ;;
     --port) port="${2:?--port needs a number}"; shift 2 ;;
+    --only-database) only_db="${2:?--only-database needs a database name}"; shift 2 ;;
     --yes) yes=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -78,6 +81,7 @@ if [ -n "$scratch" ]; then
   dir="$(scratch_dir "$scratch")"
   [ ! -e "$ROOT$dir" ] || die "$dir exists; remove it first with --scratch-remove $scratch"
   mkdir -p "$ROOT$dir"; chmod 700 "$ROOT$dir"; in_root chown postgres:postgres "$dir"
+  if [ -n "$only_db" ]; then recovery_options+=("--db-include=$only_db"); fi
   say "restoring $STANZA into $dir ${target:+up to $target}"
   # archive-mode=off: the copy must never push WAL (a new timeline) into the real repository.
   pgbackrest --pg1-path="$dir" --archive-mode=off --log-level-console=warn restore "${recovery_options[@]}" >&2 \
@@ -112,6 +116,7 @@ CONF
   exit 0
 fi
 
+[ -z "$only_db" ] || die "--only-database is for --scratch only: in place it would leave the other databases unusable"
 [ "$yes" = 1 ] || die "this replaces the $CLUSTER cluster's data with the backup's; run again with --yes"
 pgbackrest info >/dev/null || die "the repository cannot be read (see above)"
 say "stopping the $CLUSTER cluster"
