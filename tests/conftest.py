@@ -86,7 +86,10 @@ def _close_stray_test_connections(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
+    from apps.privacy.rls import table_owner
+
+    # The owner's right: the app role may not end sessions of the owner.
+    with django_db_blocker.unblock(), table_owner(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -118,3 +121,26 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- row-level security (apps/privacy/rls.py) -------------------------------------------
+# Tests arrange rows of several users with the ORM, so by default the test's own
+# connection works in the system context (all rows). Tests of isolation itself
+# are marked ``@pytest.mark.rls``: their connection starts with no context, as a
+# request or task does. Child processes (daphne, Celery, manage.py) and other
+# threads open their own connections and always run under real RLS.
+
+
+@pytest.fixture(autouse=True)
+def _rls_system_context(request):
+    uses_db = request.node.get_closest_marker("django_db") is not None or (
+        "_django_db_helper" in request.fixturenames
+    )
+    if not uses_db or request.node.get_closest_marker("rls") is not None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # the test's database, transaction or not
+    from apps.privacy.context import system_context
+
+    with system_context():
+        yield

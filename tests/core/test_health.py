@@ -53,12 +53,14 @@ def test_ready_names_redis_when_it_does_not_answer(client, settings):
 def test_ready_names_a_missing_extension(client, django_db_blocker):
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    from apps.privacy.rls import table_owner
+
+    with table_owner(), connection.cursor() as cursor:  # DDL: the owner's
         cursor.execute("DROP EXTENSION vector")
     try:
         response = client.get("/health/ready")
     finally:
-        with connection.cursor() as cursor:
+        with table_owner(), connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION vector")
     assert response.status_code == 503
     assert response.json()["failed"] == ["vector"]
