@@ -76,33 +76,27 @@ def test_each_chunk_is_checked_against_the_free_space_and_the_chunk_limit(
     upload_id = created.json()["id"]
 
     settings.DATAPUNK_MAX_CHUNK_BYTES = 1024
-    too_big = client.put(
-        f"/api/uploads/{upload_id}/chunk/",
-        data,
-        content_type="application/octet-stream",
-        HTTP_UPLOAD_OFFSET="0",
-    )
+    too_big = _first_chunk(client, upload_id, data)
     assert too_big.status_code == 413
 
     settings.DATAPUNK_MAX_CHUNK_BYTES = 1 << 20
     settings.DATAPUNK_DISK_RESERVE_BYTES = shutil.disk_usage(tmp_path).free
-    no_room = client.put(
-        f"/api/uploads/{upload_id}/chunk/",
-        data,
-        content_type="application/octet-stream",
-        HTTP_UPLOAD_OFFSET="0",
-    )
+    no_room = _first_chunk(client, upload_id, data)
     assert no_room.status_code == 507
     assert Upload.objects.get(pk=upload_id).received == 0
 
     settings.DATAPUNK_DISK_RESERVE_BYTES = 0
-    ok = client.put(
+    ok = _first_chunk(client, upload_id, data)
+    assert ok.status_code == 200 and ok.json()["received"] == len(data)
+
+
+def _first_chunk(client, upload_id: int, data: bytes):
+    return client.put(
         f"/api/uploads/{upload_id}/chunk/",
         data,
         content_type="application/octet-stream",
         HTTP_UPLOAD_OFFSET="0",
     )
-    assert ok.status_code == 200 and ok.json()["received"] == len(data)
 
 
 @pytest.mark.parametrize("offset", ["+0_0", " 0", "0x0", "-0", "٠", "1e3", ""])
