@@ -11,6 +11,7 @@ from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops.selectors import backup_health
 from apps.privacy.context import user_context
+from apps.privacy.rls import table_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +32,8 @@ def _wait(condition, seconds: float) -> bool:
 
 
 def _set_archive_command(command: str | None) -> None:
-    with connection.cursor() as cursor:
+    # ALTER SYSTEM is a superuser's: the owner the app logs in as, not its working role.
+    with table_owner(), connection.cursor() as cursor:
         if command is None:
             cursor.execute("ALTER SYSTEM RESET archive_command")
         else:
@@ -40,7 +42,7 @@ def _set_archive_command(command: str | None) -> None:
 
 
 def _switch_wal() -> None:
-    with connection.cursor() as cursor:
+    with table_owner(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_switch_wal()")
 
 

@@ -50,7 +50,8 @@ def test_ready_fails_the_backup_check_when_the_last_one_is_too_old(client, setti
     assert body["failed"] == [] and body["warnings"] == ["backup"]
 
 
-def test_metrics_show_last_backup_age_and_size(client):
+def test_metrics_show_last_backup_age_and_size(client, make_user):
+    client.force_login(make_user("staff", is_staff=True))
     BackupRun.objects.create(
         kind="full",
         status=BackupRun.Status.OK,

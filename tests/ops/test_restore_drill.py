@@ -27,6 +27,7 @@ from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops import pgbackrest
 from apps.ops.services import backup_run
 from apps.privacy.context import user_context
+from apps.privacy.rls import table_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -71,7 +72,11 @@ STATE_QUERIES = {
 
 
 def lake_state(cursor) -> dict[str, object]:
-    """Row count of every table in the public schema, plus STATE_QUERIES."""
+    """Row count of every table in the public schema, plus STATE_QUERIES.
+
+    Run as the tables' owner (here and on the scratch server alike), whom row-level
+    security does not filter: every row of every user counts.
+    """
     cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
     tables = [name for (name,) in cursor.fetchall()]
     state: dict[str, object] = {}
@@ -96,12 +101,13 @@ def _restore(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def vectors():
-    with connection.cursor() as cursor:
+    # DDL is the owner's (the app works as an unprivileged role).
+    with table_owner(), connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE drill_vectors (id serial PRIMARY KEY, embedding vector(3) NOT NULL)"
         )
     yield
-    with connection.cursor() as cursor:
+    with table_owner(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS drill_vectors")
 
 
@@ -129,7 +135,7 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     backup = backup_run(kind="incr")
     assert backup.label[-1] in "FI" and backup.size_bytes
 
-    with connection.cursor() as cursor:
+    with table_owner(), connection.cursor() as cursor:
         first = lake_state(cursor)
         time.sleep(1.1)  # commits after the target must be strictly later than it
         cursor.execute("SELECT clock_timestamp()")
@@ -141,7 +147,7 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     _import(owner, _records_zip(tmp_path / "second.zip", points=200, seed=9, start=later))
     _import(make_user("drill-2"), build_sample_takeout(tmp_path / "third.zip", points=50, seed=3))
     _add_vectors(3, 5)
-    with connection.cursor() as cursor:
+    with table_owner(), connection.cursor() as cursor:
         second = lake_state(cursor)
     assert second["lake_locationpoint"] == first["lake_locationpoint"] + 250  # type: ignore[operator]
     assert second["chunks"] != first["chunks"]
