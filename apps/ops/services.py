@@ -74,6 +74,15 @@ def backup_run(*, kind: str, progress: BackupProgress | None = None) -> BackupRu
         run.save()
         logger.error("backup %s failed: %s", run.pk, exc)
         raise BackupError(str(exc)) from None
+    except KeyboardInterrupt:
+        # Ctrl-C reaches pgBackRest too (same process group): it stops and cleans up.
+        run.status, run.error, run.finished_at = (
+            BackupRun.Status.FAILED,
+            "interrupted",
+            timezone.now(),
+        )
+        run.save()
+        raise BackupError("interrupted; the repository keeps only complete backups") from None
     run.status = BackupRun.Status.OK
     run.label = label
     # pgBackRest makes the first incremental a full one: record what it did.
