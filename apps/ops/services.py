@@ -45,6 +45,7 @@ def backup_run(*, kind: str, progress: BackupProgress | None = None) -> BackupRu
     """
     if kind not in BackupRun.Kind.values:
         raise BackupError(f"kind must be one of {', '.join(BackupRun.Kind.values)}, not {kind!r}")
+    _close_stale_runs()
     run = BackupRun.objects.create(kind=kind)
     label = ""
     try:
@@ -94,6 +95,25 @@ def backup_run(*, kind: str, progress: BackupProgress | None = None) -> BackupRu
     run.save()
     logger.info("backup %s done: %s (%s bytes)", run.pk, label, run.size_bytes)
     return run
+
+
+def _close_stale_runs() -> None:
+    """Mark "running" rows failed when no backup runs: a killed process left them, or
+    the database was restored to a moment during a backup (the row was committed at
+    its start). Only when pgBackRest says no backup holds the stanza's lock."""
+    if not BackupRun.objects.filter(status=BackupRun.Status.RUNNING).exists():
+        return
+    try:
+        held = pgbackrest.info().get("status", {}).get("lock", {}).get("backup", {}).get("held")
+    except PgBackRestError:
+        return  # the backup itself will say what is wrong
+    if held is False:
+        BackupRun.objects.filter(status=BackupRun.Status.RUNNING).update(
+            status=BackupRun.Status.FAILED,
+            error="did not finish: its process was killed, or the database was restored "
+            "to a moment during it",
+            finished_at=timezone.now(),
+        )
 
 
 def uploads_snapshot(*, label: str) -> tuple[int, int]:

@@ -75,3 +75,13 @@ def test_admin_shows_backup_and_archive_runs_read_only(client, make_user):
     assert b"Backups: " in page.content
     assert client.get("/admin/ops/archiverun/").status_code == 200
     assert client.get("/admin/ops/backuprun/add/").status_code == 403
+
+
+def test_a_run_left_running_is_closed_by_the_next_backup(settings, tmp_path):
+    settings.DATAPUNK_BACKUP_UPLOADS_DIR = tmp_path / "upload-backups"
+    stale = BackupRun.objects.create(kind="incr")  # as a restore to mid-backup leaves it
+    from apps.ops.services import backup_run
+
+    backup_run(kind="incr")
+    stale.refresh_from_db()
+    assert stale.status == BackupRun.Status.FAILED and "did not finish" in stale.error
