@@ -13,6 +13,7 @@ from apps.lake.uploads import upload_create, upload_path
 from apps.ops.models import ArchiveRun
 from apps.ops.services import schedule_ensure
 from apps.ops.tasks import archive_policies
+from apps.privacy.context import system_context
 
 pytestmark = pytest.mark.django_db
 
@@ -43,31 +44,36 @@ def _quarantine(user, reason: str, age_days: int) -> Quarantine:
     return item
 
 
+# Under real row-level security, as the beat task runs: no context until the service enters one.
+@pytest.mark.rls
 def test_old_parts_and_quarantine_are_archived_and_counted(dirs, owner, outsider):
-    old = _upload(owner, "takeout-001.zip", b"old part " * 1000, age_days=40)
-    recent = _upload(owner, "takeout-002.zip", b"recent part", age_days=3)
-    busy = _upload(outsider, "takeout-003.zip", b"still being imported", age_days=40)
-    # An unfinished import still reads the busy part: it must stay.
-    Import.objects.create(
-        user=outsider,
-        status=Import.Status.RUNNING,
-        parts=[{"path": str(upload_path(busy).resolve()), "name": "takeout-003.zip"}],
-    )
-    _quarantine(owner, "old reason", age_days=100)
-    _quarantine(outsider, "old too", age_days=91)
-    fresh = _quarantine(owner, "fresh reason", age_days=1)
+    with system_context():
+        old = _upload(owner, "takeout-001.zip", b"old part " * 1000, age_days=40)
+        recent = _upload(owner, "takeout-002.zip", b"recent part", age_days=3)
+        busy = _upload(outsider, "takeout-003.zip", b"still being imported", age_days=40)
+        # An unfinished import still reads the busy part: it must stay.
+        Import.objects.create(
+            user=outsider,
+            status=Import.Status.RUNNING,
+            parts=[{"path": str(upload_path(busy).resolve()), "name": "takeout-003.zip"}],
+        )
+        _quarantine(owner, "old reason", age_days=100)
+        _quarantine(outsider, "old too", age_days=91)
+        fresh = _quarantine(owner, "fresh reason", age_days=1)
 
     run = ArchiveRun.objects.get(pk=archive_policies())  # the beat task, called directly
 
     assert run.status == ArchiveRun.Status.OK, run.errors
     assert (run.uploads_archived, run.uploads_kept, run.quarantine_archived) == (1, 1, 2)
     assert run.uploads_bytes == len(b"old part " * 1000)
-    assert set(Upload.objects.values_list("pk", flat=True)) == {recent.pk, busy.pk}
+    with system_context():
+        assert set(Upload.objects.values_list("pk", flat=True)) == {recent.pk, busy.pk}
+        left = list(Quarantine.objects.values_list("pk", flat=True))
     assert not upload_path(old).exists() and upload_path(busy).exists()
     folder = dirs / "archive" / run.archive_path.rsplit("/", 1)[1]
     copy = folder / "uploads" / str(owner.pk) / f"{old.pk}-takeout-001.zip.gz"
     assert gzip.decompress(copy.read_bytes()) == b"old part " * 1000
-    assert list(Quarantine.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert left == [fresh.pk]
     lines = gzip.decompress((folder / "quarantine" / f"user-{owner.pk}.jsonl.gz").read_bytes())
     [row] = [json.loads(line) for line in lines.splitlines()]
     assert row["reason"] == "old reason" and row["excerpt"] == "{bad json"
