@@ -25,6 +25,7 @@ from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout, records_json_lines
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops import pgbackrest
+from apps.ops.selectors import backup_list
 from apps.ops.services import backup_run
 from apps.privacy.context import user_context
 from apps.privacy.rls import table_owner
@@ -128,11 +129,14 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     owner = make_user("drill")
 
     # First state: a whole sample Takeout, vectors, then a backup. Incremental as on
-    # most days (the first backup of a repository is full); the server may hold other
-    # databases, so this keeps the drill short on a long-lived machine too.
+    # most days, full once a day as the schedule would: the server may hold other
+    # databases (a long-lived machine), and without a new full now and then
+    # retention never expires anything. The first backup of a repository is full.
     _import(owner, build_sample_takeout(tmp_path / "first.zip", points=300, seed=7))
     _add_vectors(5, 0)
-    backup = backup_run(kind="incr")
+    fulls = [backup for backup in backup_list() if backup.kind == "full"]
+    recent_full = fulls and fulls[-1].age_seconds < 86400
+    backup = backup_run(kind="incr" if recent_full else "full")
     assert backup.label[-1] in "FI" and backup.size_bytes
 
     with table_owner(), connection.cursor() as cursor:
