@@ -108,7 +108,7 @@ except (ValueError, binascii.Error):
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "apps.privacy.admin_apps.AuditedAdminConfig",  # django.contrib.admin, changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

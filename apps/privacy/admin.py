@@ -1,1 +1,25 @@
-# Models of this app arrive with its issue; they register here.
+from django.contrib import admin
+
+from apps.privacy.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log: searchable, never editable (the app role may not change it anyway)."""
+
+    list_display = ("created_at", "action", "user_id", "actor_id", "target", "ip")
+    list_filter = ("action", "created_at")
+    # "=" for ids: searching 12 must not match 112.
+    search_fields = ("action", "target", "=user_id", "=actor_id", "ip", "detail")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "action", "user_id", "actor_id", "target", "detail", "ip")
+    list_per_page = 100
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
