@@ -300,3 +300,7 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- privacy (apps/privacy) ---
+# Where "download my data" zips are written until the user deletes their data.
+EXPORT_DIR = Path(env_str("DATAPUNK_EXPORT_DIR", str(BASE_DIR / "var" / "exports")) or "")
