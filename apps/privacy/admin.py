@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.privacy.models import AuditEntry
+from apps.privacy.models import AuditEntry, Export
 
 
 @admin.register(AuditEntry)
@@ -22,4 +22,27 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    """Exports are the user's own; the admin only shows that they happened."""
+
+    list_display = (
+        "id",
+        "user",
+        "status",
+        "tables_done",
+        "tables_total",
+        "rows_written",
+        "created_at",
+    )
+    list_filter = ("status",)
+    readonly_fields = [field.name for field in Export._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -143,7 +143,14 @@ def test_the_api_asks_for_the_password_or_the_typed_username(
     import_sample(alice, tmp_path, points=30)
     client.force_login(alice)  # (audited: a login entry)
     before = _counts(alice.pk)
-    for body in ({}, {"password": "wrong"}, {"confirm": "alice"}, {"password": 123456}):
+    for body in (
+        {},
+        {"password": "wrong"},
+        {"confirm": "alice"},
+        {"password": 123456},
+        {"password": ["x"]},
+        {"password": "pw-for-tests-only", "delete_account": "perhaps"},
+    ):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             response = client.post("/api/privacy/delete/", body, content_type="application/json")
         assert response.status_code == 400, body
