@@ -144,3 +144,72 @@ def _rls_system_context(request):
 
     with system_context():
         yield
+
+
+# --- the product as a client meets it: the nginx front, daphne behind it ---
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_socket(address: tuple[str, int] | str, process: subprocess.Popen, seconds=30) -> None:
+    """Wait until something accepts connections at a TCP (host, port) or a unix socket path."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{process.args[0]} exited"
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        with socket.socket(family) as sock:
+            if sock.connect_ex(address) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"nothing accepts connections at {address}")
+
+
+@pytest.fixture
+def front(child_env, tmp_path, background):
+    """daphne on a unix socket behind the nginx front on a free port, as scripts/demo.sh
+    runs them, on this test's database. Yields the front's base URL; the daphne
+    process is ``front.daphne``."""
+    from apps.core.front import front_config
+
+    socket_path = str(tmp_path / "daphne.sock")
+    env = {**child_env, "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
+    daphne_bin = str(Path(sys.executable).parent / "daphne")
+    daphne = background(
+        "daphne",
+        [daphne_bin, "-u", socket_path, "--proxy-headers", "datapunk.asgi:application"],
+        env,
+    )
+    port = free_port()
+    config = tmp_path / "front.conf"
+    config.write_text(
+        front_config(
+            listen=f"127.0.0.1:{port}",
+            upstream=f"unix:{socket_path}",
+            run_dir=tmp_path / "front-run",
+            log_dir=tmp_path,
+        )
+    )
+    nginx = background(
+        "nginx",
+        ["nginx", "-e", str(tmp_path / "front-error.log"), "-c", str(config), "-g", "daemon off;"],
+        env,
+    )
+    wait_for_socket(socket_path, daphne)
+    wait_for_socket(("127.0.0.1", port), nginx)
+
+    class Front(str):
+        pass
+
+    url = Front(f"http://127.0.0.1:{port}")
+    url.daphne = daphne  # type: ignore[attr-defined]
+    url.socket_path = socket_path  # type: ignore[attr-defined]
+    return url
