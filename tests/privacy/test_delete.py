@@ -188,3 +188,28 @@ def test_the_api_asks_for_the_password_or_the_typed_username(
     assert client.post(
         "/api/privacy/delete/", {"password": "x"}, content_type="application/json"
     ).status_code in (401, 403)
+
+
+@pytest.mark.django_db(transaction=True)  # a request outside a transaction: on_commit runs at once
+def test_without_a_job_queue_the_answer_says_so(client, alice, settings):
+    from datapunk.celery import app
+
+    client.force_login(alice)
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app.conf.broker_transport_options = {"max_retries": 0}
+    app._pool = None  # the producer pool is made for the broker URL in force
+    try:
+        response = client.post(
+            "/api/privacy/delete/",
+            {"password": "pw-for-tests-only"},
+            content_type="application/json",
+        )
+        export = client.post("/api/privacy/exports/")
+    finally:
+        app.conf.broker_url = settings.CELERY_BROKER_URL
+        app.conf.broker_transport_options = {}
+        app._pool = None
+    assert response.status_code == 503
+    assert "job queue" in response.json()["detail"]
+    assert export.status_code == 202 and export.json()["status"] == "failed"
+    assert "job queue" in export.json()["error"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,6 +21,21 @@ from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 
 from .serializers import DeleteMyDataSerializer, ExportSerializer
+
+logger = logging.getLogger(__name__)
+
+
+QUEUE_DOWN = "the job queue (Redis) does not answer; nothing was changed, try again later"
+
+
+def _queued(task, *args) -> bool:
+    """Queue ``task``; False when the broker cannot be reached (logged)."""
+    try:
+        task.delay(*args)
+    except BrokerError:
+        logger.exception("cannot queue %s", task.name)
+        return False
+    return True
 
 
 def _signed_in_user(request: Request) -> User:
@@ -47,7 +65,15 @@ class ExportViewSet(
 
         user = _signed_in_user(request)
         export = export_create(user_id=user.pk, ip=request_ip(request._request))
-        transaction.on_commit(lambda: run_export.delay(export.user_id, export.pk))
+
+        def queue() -> None:
+            if not _queued(run_export, export.user_id, export.pk):
+                Export.objects.filter(pk=export.pk).update(
+                    status=Export.Status.FAILED, error=QUEUE_DOWN
+                )
+
+        transaction.on_commit(queue)
+        export.refresh_from_db()
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/zip"): bytes})
@@ -103,7 +129,12 @@ class DeleteMyDataView(APIView):
             target="account" if delete_account else "data",
             ip=ip,
         )
-        transaction.on_commit(
-            lambda: run_user_data_delete.delay(user.pk, user.pk, ip, delete_account)
-        )
+        queued = [True]
+
+        def queue() -> None:
+            queued[0] = _queued(run_user_data_delete, user.pk, user.pk, ip, delete_account)
+
+        transaction.on_commit(queue)  # at once outside a transaction, as in a request
+        if not queued[0]:
+            return Response({"detail": QUEUE_DOWN}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"status": "queued", "delete_account": delete_account}, status=202)
