@@ -27,6 +27,7 @@ Action names (``AuditEntry.action``); other apps add theirs here:
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from django.core.cache import cache
@@ -34,6 +35,8 @@ from django.http import HttpRequest
 
 from apps.privacy.context import system_context
 from apps.privacy.models import AuditEntry
+
+logger = logging.getLogger(__name__)
 
 # One "api.token" entry per token per hour is enough to know a token is in use,
 # without an entry per request.
@@ -79,7 +82,12 @@ def audit_token_use(*, token_key: str, user_id: int, request: HttpRequest | None
     token (claimed in the cache, so concurrent requests record it once).
     Returns whether an entry was written."""
     digest = hashlib.sha256(token_key.encode()).hexdigest()[:16]
-    if not cache.add(f"privacy:token-used:{digest}", 1, TOKEN_USE_INTERVAL):
+    try:
+        first = cache.add(f"privacy:token-used:{digest}", 1, TOKEN_USE_INTERVAL)
+    except Exception:  # the cache (Redis) is down: record it rather than fail the request
+        logger.warning("token use audit: cache unavailable", exc_info=True)
+        first = True
+    if not first:
         return False
     audit_record(
         action="api.token",

@@ -25,10 +25,10 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
     # Django has already masked the password in ``credentials``; keep only the name.
     typed = str(credentials.get("username") or credentials.get("email") or "")[:150]
     user_model = get_user_model()
+    # allauth signs in by username or by e-mail address.
+    lookup = {"email__iexact": typed} if "@" in typed else {user_model.USERNAME_FIELD: typed}
     account = (
-        user_model.objects.filter(**{user_model.USERNAME_FIELD: typed})
-        .values_list("pk", flat=True)
-        .first()
+        user_model.objects.filter(**lookup).order_by("pk").values_list("pk", flat=True).first()
         if typed
         else None
     )

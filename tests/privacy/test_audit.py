@@ -26,6 +26,8 @@ def staff(make_user):
 
 
 def test_sign_in_failed_sign_in_and_sign_out_are_audited(client, alice):
+    alice.email = "alice@example.org"
+    alice.save()
     refused = client.post("/accounts/login/", {"login": "alice", "password": "wrong"})
     assert refused.status_code == 200  # the form again, with an error
     assert (
@@ -36,11 +38,13 @@ def test_sign_in_failed_sign_in_and_sign_out_are_audited(client, alice):
     )
     client.post("/accounts/logout/")
     client.post("/accounts/login/", {"login": "nobody-here", "password": "x"})
+    client.post("/accounts/login/", {"login": alice.email, "password": "wrong"})
 
     failed = _entries(action="login.failed")
     assert [(e.user_id, e.detail["username"]) for e in failed] == [
         (alice.pk, "alice"),
         (None, "nobody-here"),
+        (alice.pk, alice.email),  # by e-mail address
     ]
     assert all("wrong" not in str(e.detail) for e in failed)
     [login] = _entries(action="login")
@@ -48,7 +52,7 @@ def test_sign_in_failed_sign_in_and_sign_out_are_audited(client, alice):
     assert [e.user_id for e in _entries(action="logout")] == [alice.pk]
     # The user reads the entries about their account; another user does not.
     with user_context(alice.pk):
-        assert AuditEntry.objects.filter(action__startswith="log").count() == 3
+        assert AuditEntry.objects.filter(action__startswith="log").count() == 4
 
 
 def test_token_use_is_audited_once_per_token_per_hour(client, alice):
