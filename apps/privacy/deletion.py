@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +32,45 @@ from apps.privacy.audit import audit_record
 from apps.privacy.rls import APPEND_ONLY_TABLES, user_owned_tables
 
 logger = logging.getLogger(__name__)
+
+
+class DeletionBlocked(Exception):
+    """Something is writing the user's rows right now; the message says what."""
+
+
+@contextmanager
+def _imports_held(user_id: int) -> Iterator[None]:
+    """Hold the advisory lock of each of the user's imports for the block, so
+    none runs (or starts: the import task takes the same lock first) while
+    their rows go. Raises DeletionBlocked when one is running elsewhere."""
+    from apps.lake.models import Import
+    from apps.lake.services import _LOCK_NAMESPACE as IMPORT_LOCKS
+
+    held: list[int] = []
+    try:
+        with connection.cursor() as cursor:
+            for import_id in Import.objects.filter(user_id=user_id).values_list("pk", flat=True):
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCKS, import_id])
+                if not cursor.fetchone()[0]:
+                    raise DeletionBlocked(
+                        f"import {import_id} is running; delete your data when it has finished"
+                    )
+                held.append(import_id)
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for import_id in held:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCKS, import_id])
+
+
+def running_import(user_id: int) -> str | None:
+    """Why a deletion cannot start now, or None."""
+    try:
+        with _imports_held(user_id):
+            return None
+    except DeletionBlocked as exc:
+        return str(exc)
+
 
 # Sent with ``user_id`` inside the user's context, before any row goes. Receivers
 # revoke what lives outside the database (provider tokens, files). A receiver
@@ -78,7 +119,9 @@ def user_data_delete(
 
     Call inside ``user_context(user_id)``: row-level security then guarantees
     that not one row of another user can go, whatever a table holds.
-    Idempotent (a second run removes nothing). The audit log keeps its
+    Idempotent (a second run removes nothing). Locks the user's imports (their
+    advisory locks) for the duration; raises DeletionBlocked, removing nothing,
+    when one of them is running. The audit log keeps its
     entries, and gains ``delete.finished`` with the counts. With
     ``delete_account`` the account itself goes too (sign-in, tokens, e-mail).
     """
@@ -88,7 +131,7 @@ def user_data_delete(
             logger.error("user_data_deleting receiver %r failed: %s", receiver, result)
             failed_receivers.append(f"{getattr(receiver, '__qualname__', receiver)}: {result}")
     counts: dict[str, int] = {}
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _imports_held(user_id), transaction.atomic(), connection.cursor() as cursor:
         # From the catalog, like the row-level security: a table made without a
         # model is emptied too. The audit log stays (append-only).
         tables = [t for t in user_owned_tables(cursor) if t not in APPEND_ONLY_TABLES]

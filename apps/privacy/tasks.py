@@ -2,7 +2,7 @@ from celery import shared_task
 
 from apps.lake.services import CONNECTION_ERRORS
 from apps.privacy.context import user_context
-from apps.privacy.deletion import user_data_delete
+from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
 from apps.stream.events import publish
 
@@ -33,11 +33,16 @@ def run_export(user_id: int, export_id: int) -> None:
 def run_user_data_delete(
     user_id: int, actor_id: int | None = None, ip: str | None = None, delete_account: bool = False
 ) -> None:
-    """Delete-my-data, as the user. Idempotent: a rerun removes nothing more."""
+    """Delete-my-data, as the user. Idempotent: a rerun removes nothing more.
+    An import running meanwhile (started after the request was checked) is
+    waited for: the task retries later."""
     with user_context(user_id):
-        counts = user_data_delete(
-            user_id=user_id, actor_id=actor_id, ip=ip, delete_account=delete_account
-        )
+        try:
+            counts = user_data_delete(
+                user_id=user_id, actor_id=actor_id, ip=ip, delete_account=delete_account
+            )
+        except DeletionBlocked as exc:
+            raise run_user_data_delete.retry(countdown=60, exc=exc) from None
     publish(
         user_id,
         {

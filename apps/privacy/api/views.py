@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.privacy.audit import audit_record, request_ip
+from apps.privacy.deletion import running_import
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 
@@ -121,6 +122,9 @@ class DeleteMyDataView(APIView):
         elif confirm != user.get_username():
             raise ValidationError({"confirm": "type your username to confirm"})
         delete_account = data.validated_data["delete_account"]
+        blocked = running_import(user.pk)
+        if blocked:
+            return Response({"detail": blocked}, status=status.HTTP_409_CONFLICT)
         ip = request_ip(request._request)
         audit_record(
             action="delete.requested",
