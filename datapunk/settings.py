@@ -109,7 +109,7 @@ except (ValueError, binascii.Error):
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "apps.privacy.admin_apps.AuditedAdminConfig",  # django.contrib.admin, changes audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -347,3 +347,7 @@ DATAPUNK_BACKUP_UPLOADS_DIR = Path(
 DATAPUNK_ARCHIVE_DIR = Path(env_str("DATAPUNK_ARCHIVE_DIR", str(BASE_DIR / "var" / "archive")))
 DATAPUNK_UPLOAD_ARCHIVE_DAYS = env_int("DATAPUNK_UPLOAD_ARCHIVE_DAYS", 30)
 DATAPUNK_QUARANTINE_ARCHIVE_DAYS = env_int("DATAPUNK_QUARANTINE_ARCHIVE_DAYS", 90)
+
+# --- privacy (apps/privacy) ---
+# Where "download my data" zips are written until the user deletes their data.
+EXPORT_DIR = Path(env_str("DATAPUNK_EXPORT_DIR", str(BASE_DIR / "var" / "exports")) or "")

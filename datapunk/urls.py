@@ -5,12 +5,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from apps.lake.api.urls import router as lake_router
+from apps.privacy.api.urls import router as privacy_router
+from apps.privacy.api.urls import urlpatterns as privacy_api_urls
 
 _signed_in = [IsAuthenticated]
 
 # One browsable API root at /api/ listing every app's endpoints.
 api_router = DefaultRouter()
 api_router.registry.extend(lake_router.registry)
+api_router.registry.extend(privacy_router.registry)
 
 urlpatterns = [
     path("", include("apps.core.urls")),
@@ -27,5 +30,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/auth/", include("rest_framework.urls")),
+    path("", include("apps.privacy.urls")),
+    path("api/", include(privacy_api_urls)),
     path("api/", include(api_router.urls)),
 ]

@@ -33,11 +33,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from apps.lake.sample_takeout import write_records_zip  # noqa: E402
 from apps.lake.takeout import location_records  # noqa: E402
 from apps.lake.takeout.records import LocationRecord  # noqa: E402
+from apps.privacy.context import system_context, user_context  # noqa: E402
+from apps.privacy.rls import bulk_role  # noqa: E402
 
 MEMBER = "Takeout/Location History (Timeline)/Records.json"
 
@@ -98,10 +100,15 @@ def copy_payload(records_json: Path, user_id: int) -> tuple[bytes, int]:
     return "".join(lines).encode(), len(lines)
 
 
-def bench_raw_copy(payload: bytes) -> float:
+def bench_raw_copy(payload: bytes, user_id: int) -> float:
+    """COPY as the import's writer does it: as the bulk role (COPY FROM is refused
+    under row-level security), in the user's context."""
     started = time.perf_counter()
     with (
+        user_context(user_id),
+        transaction.atomic(),
         connection.cursor() as cursor,
+        bulk_role(cursor, user_id=user_id),
         cursor.cursor.copy(
             "COPY lake_locationpoint (user_id, recorded_at, point, accuracy_m, source) FROM STDIN"
         ) as copy,
@@ -140,10 +147,11 @@ def bench_parse_peer(records_json: Path) -> tuple[float, int, str]:
 
 
 def delete_user_rows(user) -> None:
-    with connection.cursor() as cursor:
-        for table in ("lake_locationpoint", "lake_event", "lake_quarantine"):
-            cursor.execute(f"DELETE FROM {table} WHERE user_id = %s", [user.pk])
-    user.delete()
+    with system_context():
+        with connection.cursor() as cursor:
+            for table in ("lake_locationpoint", "lake_event", "lake_quarantine"):
+                cursor.execute(f"DELETE FROM {table} WHERE user_id = %s", [user.pk])
+        user.delete()
 
 
 def main() -> None:
@@ -173,10 +181,10 @@ def main() -> None:
             )
 
             payload, rows = copy_payload(records_json, copy_user.pk)
-            copy_seconds = bench_raw_copy(payload)
+            copy_seconds = bench_raw_copy(payload, copy_user.pk)
             del payload
             import_seconds, peak_kib = bench_import(archive, import_user.username)
-            with connection.cursor() as cursor:
+            with system_context(), connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT count(*) FROM lake_locationpoint WHERE user_id = %s", [import_user.pk]
                 )

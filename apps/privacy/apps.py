@@ -16,3 +16,4 @@ class PrivacyConfig(AppConfig):
         # After every migrate (and flush): tables any app added since are
         # put under row-level security before anything uses them.
         post_migrate.connect(_isolate_user_tables, sender=self, dispatch_uid="privacy-rls")
+        from apps.privacy import receivers  # noqa: F401  (sign-in audit receivers)

@@ -13,10 +13,14 @@ blocks nest. Outside any block a connection sees no user's rows at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 from django.db import DatabaseError, connection
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 USER_SETTING = "datapunk.user_id"
 SYSTEM_SETTING = "datapunk.system"
@@ -83,3 +87,14 @@ def current_user_id() -> int | None:
 
 def in_system_context() -> bool:
     return _read([SYSTEM_SETTING])[SYSTEM_SETTING] == "on"
+
+
+def run_as_user(user_id: int, func: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """``func(*args, **kwargs)`` inside ``user_context(user_id)``.
+
+    For websocket consumers, whose database calls run in a worker thread with
+    that thread's own connection: ``await database_sync_to_async(run_as_user)(
+    self.scope["user"].pk, selector, ...)``.
+    """
+    with user_context(user_id):
+        return func(*args, **kwargs)

@@ -15,7 +15,8 @@ _SCOPE = "_datapunk_rls_scope"
 
 class RowLevelSecurityMiddleware:
     """After AuthenticationMiddleware: a signed-in user's request sees their rows only;
-    staff in the admin see everyone's (system context). Requests authenticated
+    staff in the admin see everyone's (system context; what they change there is
+    audited by apps/privacy/admin_site.py). Requests authenticated
     later by DRF (token) enter their user through ``enter_request_user``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -31,11 +32,12 @@ class RowLevelSecurityMiddleware:
         with ExitStack() as scope:
             setattr(request, _SCOPE, scope)
             user = request.user
-            if user.is_authenticated:
-                if user.is_staff and self._is_admin(request):
-                    scope.enter_context(system_context())
-                else:
-                    scope.enter_context(user_context(user.pk))
+            if not user.is_authenticated:
+                return self.get_response(request)
+            if user.is_staff and self._is_admin(request):
+                scope.enter_context(system_context())
+            else:
+                scope.enter_context(user_context(user.pk))
             return self.get_response(request)
 
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import ProgrammingError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 APP_ROLE = "datapunk_app"
@@ -119,9 +120,10 @@ def rls_apply(using: str = "default") -> list[str]:
         cursor.execute(_create_role_sql(APP_ROLE, "NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT"))
         cursor.execute(_create_role_sql(BULK_ROLE, "NOLOGIN NOSUPERUSER BYPASSRLS NOINHERIT"))
         # A non-superuser owner needs membership to SET ROLE (a superuser has it implicitly).
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if not cursor.fetchone()[0]:
-            cursor.execute(f"GRANT {APP_ROLE}, {BULK_ROLE} TO current_user")
+        for role in (APP_ROLE, BULK_ROLE):
+            cursor.execute("SELECT pg_has_role(current_user, %s, 'SET')", [role])
+            if not cursor.fetchone()[0]:
+                _grant_to_owner(connection, cursor, role)
         cursor.execute(
             f"""
             GRANT USAGE ON SCHEMA public TO {APP_ROLE}, {BULK_ROLE};
@@ -141,6 +143,19 @@ def rls_apply(using: str = "default") -> list[str]:
         for table in tables:
             _isolate(cursor, table)
     return tables
+
+
+def _grant_to_owner(connection, cursor, role: str) -> None:
+    try:
+        with transaction.atomic(using=connection.alias):
+            cursor.execute(f"GRANT {role} TO current_user WITH SET TRUE, INHERIT FALSE")
+    except ProgrammingError:
+        cursor.execute("SELECT current_user::text")
+        owner = cursor.fetchone()[0]
+        raise ImproperlyConfigured(
+            f"The database owner {owner} may not switch to the role {role}, which someone else "
+            f"created. As a superuser run: GRANT {APP_ROLE}, {BULK_ROLE} TO {owner} WITH SET TRUE;"
+        ) from None
 
 
 def _isolate(cursor, table: str) -> None:
@@ -170,11 +185,14 @@ def _isolate(cursor, table: str) -> None:
 def role_switch_sql() -> str:
     """What a new connection runs to act as the app role (apps/core/dbbackend).
 
-    A database that was never migrated has no such role yet; it then stays
-    the owner, and migrate creates the role.
+    Before the first migrate the role may not exist, or the owner may not be
+    allowed to take it yet: the connection then stays the owner, and migrate
+    creates the role and grants it. (A superuser owner bypasses RLS meanwhile;
+    any other owner is held by FORCE ROW LEVEL SECURITY all the same.)
     """
     return (
         f"DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') "
+        f"AND pg_has_role(current_user, '{APP_ROLE}', 'SET') "
         f"THEN SET ROLE {APP_ROLE}; END IF; END $$"
     )
 

@@ -16,7 +16,15 @@ logger = logging.getLogger(__name__)
 
 
 class FeedMessage(TypedDict):
-    type: Literal["import.progress", "import.finished", "records.stored"]
+    type: Literal[
+        "import.progress",
+        "import.finished",
+        "records.stored",
+        # apps/privacy: export progress, and the end of a delete-my-data
+        "export.progress",
+        "export.finished",
+        "delete.finished",
+    ]
     data: dict[str, Any]
 
 

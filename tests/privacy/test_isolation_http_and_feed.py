@@ -110,3 +110,24 @@ async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
     assert await bob_socket.receive_nothing(timeout=0.5)
     await alice_socket.disconnect()
     await bob_socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.rls
+async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(alice, bob, tmp_path):
+    from channels.db import database_sync_to_async
+
+    from apps.lake.models import Import
+    from apps.privacy.context import run_as_user
+
+    def prepare() -> None:
+        for user in (alice, bob):
+            import_sample(user, tmp_path, points=10, seed_name=user.username)
+
+    await sync_to_async(prepare)()
+
+    def everything() -> list[int]:
+        return list(Import.objects.values_list("user_id", flat=True))  # no filter at all
+
+    assert await database_sync_to_async(run_as_user)(bob.pk, everything) == [bob.pk]
+    assert await database_sync_to_async(everything)() == []  # no context: nothing

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rest_framework import authentication
 
+from apps.privacy.audit import audit_token_use
 from apps.privacy.middleware import enter_request_user
 
 
@@ -26,4 +27,11 @@ class SessionAuthentication(_EntersUserContext, authentication.SessionAuthentica
 
 
 class TokenAuthentication(_EntersUserContext, authentication.TokenAuthentication):
-    pass
+    """Also audits the token's use (at most hourly per token)."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            user, token = result
+            audit_token_use(token_key=token.key, user_id=user.pk, request=request._request)
+        return result

@@ -8,10 +8,14 @@ table under row-level security (apps/privacy/rls.py).
 
 from django.core.management.commands.migrate import Command as MigrateCommand
 
+from apps.privacy.context import system_context
 from apps.privacy.rls import table_owner
 
 
 class Command(MigrateCommand):
     def handle(self, *args, **options):
-        with table_owner(options["database"]):
+        # The system context too: a data migration must see every user's rows. A
+        # superuser bypasses RLS anyway; an owner that is not one is subject to it
+        # (FORCE ROW LEVEL SECURITY) and would otherwise see none.
+        with table_owner(options["database"]), system_context():
             return super().handle(*args, **options)

@@ -1,0 +1,296 @@
+"""Download all my data: a zip of JSON (and CSV for events and points) of every
+row the user owns, in every app.
+
+The tables are found generically (``user_owned_models``): whatever another app
+adds is exported without touching this module. Fields that hold secrets
+(names with token/secret/password/credential, encrypted fields) are left
+out, so connections come without their tokens; events pass through the
+user's redaction policy (``redact_event_payloads``) like every API response.
+The zip holds ``manifest.json`` with the rows per table.
+
+The whole export runs in the owner's ``user_context``: row-level security
+guarantees nothing of another user can be read into it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from apps.lake.services import CONNECTION_ERRORS
+from apps.privacy.audit import audit_record
+from apps.privacy.models import Export
+from apps.privacy.ownership import user_owned_models
+from apps.privacy.redaction import redact_event_payloads
+from apps.stream.events import publish
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+# Rows fetched (and redacted) at a time: bounded memory whatever the lake's size.
+CHUNK = 5_000
+# Seconds between progress messages inside a large table.
+REPORT_INTERVAL = 1.0
+# Tables also written as CSV, for spreadsheets and other tools.
+CSV_TABLES = frozenset({"lake_event", "lake_locationpoint"})
+# Events carry text that may hold PII: the same redaction as the API.
+REDACTED_TABLES = frozenset({"lake_event"})
+_SECRET_NAME = re.compile(r"(^|_)(token|secret|password|credential)s?($|_)", re.IGNORECASE)
+_LOCK_NAMESPACE = 7_771_002
+
+
+def is_secret_field(field: models.Field) -> bool:
+    """Fields an export leaves out: OAuth tokens, API secrets, anything encrypted."""
+    return bool(_SECRET_NAME.search(field.name)) or "encrypt" in type(field).__name__.lower()
+
+
+def export_path(export: Export) -> Path:
+    return Path(settings.EXPORT_DIR) / str(export.user_id) / f"export-{export.pk}.zip"
+
+
+def export_create(*, user_id: int, ip: str | None = None) -> Export:
+    """A new pending export of ``user_id``'s data (queue ``run_export`` after commit)."""
+    export = Export.objects.create(user_id=user_id)
+    audit_record(
+        action="export.requested",
+        user_id=user_id,
+        actor_id=user_id,
+        target=f"export:{export.pk}",
+        ip=ip,
+    )
+    return export
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, GEOSGeometry):
+        if isinstance(value, Point):
+            return {"type": "Point", "coordinates": [value.x, value.y]}
+        return orjson.loads(value.json)
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    return str(value)  # Decimal, timedelta, anything else: its text
+
+
+def _csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, GEOSGeometry):
+        return value.ewkt
+    if isinstance(value, (bytes, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value, default=_json_default).decode()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _columns(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if not is_secret_field(f)]
+
+
+def _rows(model: type[models.Model], user_id: int) -> Iterator[list[dict[str, Any]]]:
+    """The user's rows of ``model`` in chunks, ordered by primary key."""
+    columns = _columns(model)
+    query = model._default_manager.filter(user_id=user_id).order_by("pk").values(*columns)
+    chunk: list[dict[str, Any]] = []
+    with transaction.atomic():  # one snapshot per table, and a server-side cursor
+        for row in query.iterator(chunk_size=CHUNK):
+            chunk.append(row)
+            if len(chunk) >= CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+class _ExportRun:
+    def __init__(self, export: Export):
+        self.export = export
+        self.partial: Path | None = None
+        self.user_id = export.user_id
+        self._last_report = 0.0
+
+    def execute(self) -> Export:
+        export = self.export
+        tables = user_owned_models(include_append_only=True)
+        Export.objects.filter(pk=export.pk).update(
+            status=Export.Status.RUNNING,
+            started_at=timezone.now(),
+            tables_total=len(tables),
+            tables_done=0,
+            rows_written=0,
+            error="",
+        )
+        export.refresh_from_db()
+        final = export_path(export)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.partial = final.with_suffix(".zip.partial")
+        counts: dict[str, int] = {}
+        excluded: dict[str, list[str]] = {}
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for model in tables:
+                table = model._meta.db_table
+                secret = [f.name for f in model._meta.concrete_fields if is_secret_field(f)]
+                if secret:
+                    excluded[table] = secret
+                counts[table] = self._write_table(archive, model)
+                Export.objects.filter(pk=export.pk).update(tables_done=models.F("tables_done") + 1)
+                self._report(final=True)
+            manifest = {
+                "format": FORMAT_VERSION,
+                "user_id": self.user_id,
+                "export_id": export.pk,
+                "generated_at": timezone.now().isoformat(),
+                "tables": counts,
+                "excluded_fields": excluded,
+                "files": {
+                    "json": "one <table>.json per table: a list of rows",
+                    "csv": sorted(f"{t}.csv" for t in counts if t in CSV_TABLES),
+                },
+            }
+            archive.writestr("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        os.replace(partial, final)
+        Export.objects.filter(pk=export.pk).update(
+            status=Export.Status.DONE,
+            finished_at=timezone.now(),
+            counts=counts,
+            file_size=final.stat().st_size,
+        )
+        export.refresh_from_db()
+        audit_record(
+            action="export.finished",
+            user_id=self.user_id,
+            actor_id=self.user_id,
+            target=f"export:{export.pk}",
+            detail={"tables": counts, "bytes": export.file_size},
+        )
+        self._report(final=True)
+        return export
+
+    def _write_table(self, archive: zipfile.ZipFile, model: type[models.Model]) -> int:
+        table = model._meta.db_table
+        written = 0
+        # A zip takes one member at a time: the CSV goes to a side file first.
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as csv_side:
+            writer = csv.writer(csv_side) if table in CSV_TABLES else None
+            if writer is not None:
+                writer.writerow(_columns(model))
+            with archive.open(f"{table}.json", "w", force_zip64=True) as out:
+                out.write(b"[")
+                for chunk in _rows(model, self.user_id):
+                    if table in REDACTED_TABLES:
+                        chunk = redact_event_payloads(user_id=self.user_id, payloads=chunk)
+                    for row in chunk:
+                        out.write(b",\n" if written else b"\n")
+                        out.write(orjson.dumps(row, default=_json_default))
+                        if writer is not None:
+                            writer.writerow([_csv_value(value) for value in row.values()])
+                        written += 1
+                    Export.objects.filter(pk=self.export.pk).update(
+                        rows_written=models.F("rows_written") + len(chunk)
+                    )
+                    self._report()
+                out.write(b"\n]\n")
+            if writer is not None:
+                csv_side.seek(0)
+                with archive.open(f"{table}.csv", "w", force_zip64=True) as out:
+                    while block := csv_side.read(1 << 20):
+                        out.write(block.encode())
+        return written
+
+    def _report(self, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last_report < REPORT_INTERVAL:
+            return
+        self._last_report = now
+        self.export.refresh_from_db()
+        export = self.export
+        publish(
+            self.user_id,
+            {
+                "type": "export.finished"
+                if export.status == Export.Status.DONE
+                else "export.progress",
+                "data": {
+                    "export_id": export.pk,
+                    "status": export.status,
+                    "tables_done": export.tables_done,
+                    "tables_total": export.tables_total,
+                    "rows_written": export.rows_written,
+                },
+            },
+        )
+
+
+def _try_lock(export_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, export_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(export_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, export_id])
+
+
+def export_run(*, export_id: int) -> Export | None:
+    """Write the export's zip. Call inside the owner's ``user_context``.
+
+    Idempotent: a finished export is returned as it is; an interrupted one is
+    written again from the start (the zip appears only when complete).
+    Locks: a session advisory lock on the export; None when another process
+    holds it. Failures are recorded on the row (status failed, error).
+    """
+    export = Export.objects.filter(pk=export_id).first()
+    if export is None:
+        return None
+    if export.status in (Export.Status.DONE, Export.Status.FAILED):
+        return export
+    if not _try_lock(export.pk):
+        return None
+    run = _ExportRun(export)
+    try:
+        return run.execute()
+    except CONNECTION_ERRORS:
+        raise  # the task retries; the export is written again from the start
+    except Exception as exc:
+        if run.partial is not None:
+            run.partial.unlink(missing_ok=True)
+        logger.exception("export %s failed", export_id)
+        Export.objects.filter(pk=export_id).update(
+            status=Export.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}",
+            finished_at=timezone.now(),
+        )
+        audit_record(
+            action="export.failed",
+            user_id=export.user_id,
+            target=f"export:{export_id}",
+            detail={"error": f"{type(exc).__name__}: {exc}"[:500]},
+        )
+        export.refresh_from_db()
+        publish(
+            export.user_id,
+            {
+                "type": "export.finished",
+                "data": {"export_id": export.pk, "status": export.status, "error": export.error},
+            },
+        )
+        return export
+    finally:
+        _unlock(export_id)

@@ -1,0 +1,52 @@
+from celery import shared_task
+
+from apps.lake.services import CONNECTION_ERRORS
+from apps.privacy.context import user_context
+from apps.privacy.deletion import DeletionBlocked, user_data_delete
+from apps.privacy.exports import export_run
+from apps.stream.events import publish
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def run_export(user_id: int, export_id: int) -> None:
+    """Write one export, as its user (row-level security: nothing of anyone else).
+    A no-op if the export is gone, finished, or being written elsewhere."""
+    with user_context(user_id):
+        export_run(export_id=export_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def run_user_data_delete(
+    user_id: int, actor_id: int | None = None, ip: str | None = None, delete_account: bool = False
+) -> None:
+    """Delete-my-data, as the user. Idempotent: a rerun removes nothing more.
+    An import running meanwhile (started after the request was checked) is
+    waited for: the task retries later."""
+    with user_context(user_id):
+        try:
+            counts = user_data_delete(
+                user_id=user_id, actor_id=actor_id, ip=ip, delete_account=delete_account
+            )
+        except DeletionBlocked as exc:
+            raise run_user_data_delete.retry(countdown=60, exc=exc) from None
+    publish(
+        user_id,
+        {
+            "type": "delete.finished",
+            "data": {"rows": sum(counts.values()), "account_deleted": delete_account},
+        },
+    )
