@@ -20,3 +20,9 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/", include(api_router.urls)),
 ]
+
+# PII detection and masking: the policy page and /api/privacy/ (findings, policy, reveal).
+urlpatterns += [
+    path("", include("apps.privacy.pii_urls")),
+    path("api/privacy/", include("apps.privacy.api.pii_urls")),
+]

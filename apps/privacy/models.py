@@ -24,3 +24,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target}"
+
+
+# PII detection and masking: their models live in their own module.
+from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy, RiskClass  # noqa: E402
+
+__all__ = ["AuditEntry", "PiiFinding", "PiiScanState", "RedactionPolicy", "RiskClass"]
