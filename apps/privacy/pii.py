@@ -262,11 +262,23 @@ class PiiScanner:
             nlp_artifacts=artifacts,
             score_threshold=self.score_threshold,
         )
-        found = [Finding(r.entity_type, r.start, r.end, round(float(r.score), 3)) for r in results]
+        found = [
+            Finding(r.entity_type, r.start, r.end, round(float(r.score), 3))
+            for r in results
+            if not _ambiguous_phone(r.entity_type, r.score, text[r.start : r.end])
+        ]
         return resolve_overlaps(found)
 
 
 RISK_RANK = {HIGH: 3, MEDIUM: 2, LOW: 1}
+# Without a context word ("phone", "call", ...) presidio scores any dialable digit
+# run 0.4: IDs, dates, version numbers. Alone, only a number written the way
+# phone numbers are (+country code, or a bracketed area code) is taken as one.
+UNAMBIGUOUS_PHONE = re.compile(r"^(\+|\(\d)")
+
+
+def _ambiguous_phone(entity_type: str, score: float, value: str) -> bool:
+    return entity_type == "PHONE_NUMBER" and score < 0.5 and not UNAMBIGUOUS_PHONE.match(value)
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
