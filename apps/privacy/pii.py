@@ -206,6 +206,30 @@ def build_analyzer() -> AnalyzerEngine:
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en"])
 
 
+def context_gated_entities(analyzer: AnalyzerEngine, threshold: float) -> dict[str, list[str]]:
+    """Entities that can pass ``threshold`` only with one of their context words in the text.
+
+    Presidio raises a score only for a context word among the text's tokens
+    (matched as a substring of the lower-cased token), so a text holding none
+    of those words cannot yield these entities and their recognizers are not
+    run on it. That holds for pattern recognizers whose best pattern scores
+    under the threshold and that do not validate a match up to full score; and
+    for phone numbers, whose 0.4 without context Datapunk only keeps in a
+    ``+``/``(`` format (see _ambiguous_phone).
+    """
+    gated: dict[str, list[str]] = {}
+    for recognizer in analyzer.registry.recognizers:
+        if not isinstance(recognizer, PatternRecognizer):
+            continue
+        validates = type(recognizer).validate_result is not PatternRecognizer.validate_result
+        best = max(pattern.score for pattern in recognizer.patterns)
+        if best < threshold and not validates:
+            for entity in recognizer.supported_entities:
+                gated[entity] = [word.lower() for word in recognizer.context]
+    gated["PHONE_NUMBER"] = [word.lower() for word in PhoneRecognizer.CONTEXT]
+    return gated
+
+
 def prefilter(text: str) -> tuple[bool, bool]:
     """(may hold a pattern entity, may hold a name) for ``text``."""
     return bool(PATTERN_HINT.search(text)), bool(NAME_HINT.search(text))
@@ -219,6 +243,18 @@ class PiiScanner:
         self.nlp = self.analyzer.nlp_engine.get_nlp("en")
         self.score_threshold = score_threshold
         self.batch_size = batch_size
+        self.context_gated = context_gated_entities(self.analyzer, score_threshold)
+
+    def _pattern_entities(self, text: str) -> list[str]:
+        """The pattern entities worth running on ``text``: see context_gated_entities."""
+        lowered = text.lower()
+        return [
+            entity
+            for entity in PATTERN_ENTITIES
+            if entity not in self.context_gated
+            or any(word in lowered for word in self.context_gated[entity])
+            or (entity == "PHONE_NUMBER" and ("+" in text or "(" in text))
+        ]
 
     def scan_texts(self, texts: Sequence[str]) -> list[list[Finding]]:
         """Findings for each text, in order. Identical texts are analysed once."""
@@ -236,13 +272,27 @@ class PiiScanner:
             elif has_pattern:
                 patterns_only.append(text)
         engine = self.analyzer.nlp_engine
+        ner_score = engine.ner_model_configuration.default_score
         for doc in self.nlp.pipe(needs_ner, batch_size=self.batch_size):
-            unique[doc.text] = self._analyze(doc.text, engine._doc_to_nlp_artifact(doc, "en"), None)
+            if PATTERN_HINT.search(doc.text):
+                artifacts = engine._doc_to_nlp_artifact(doc, "en")
+                unique[doc.text] = self._analyze(doc.text, artifacts, None)
+            else:
+                # Names only: what presidio's SpacyRecognizer would return (it has no
+                # context words to weigh), without building artifacts for it.
+                found = [
+                    Finding(ent.label_, ent.start_char, ent.end_char, ner_score)
+                    for ent in doc.ents
+                    if ent.label_ in NER_ENTITIES
+                ]
+                unique[doc.text] = (
+                    resolve_overlaps(found) if ner_score >= self.score_threshold else []
+                )
         for text in patterns_only:
             # The tokenizer alone gives presidio the tokens its context words need.
             doc = self.nlp.make_doc(text)
             artifacts = engine._doc_to_nlp_artifact(doc, "en")
-            unique[text] = self._analyze(text, artifacts, PATTERN_ENTITIES)
+            unique[text] = self._analyze(text, artifacts, self._pattern_entities(text))
         return [unique[text] for text in texts]
 
     def scan_text(self, text: str) -> list[Finding]:

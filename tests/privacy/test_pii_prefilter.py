@@ -76,7 +76,7 @@ def presidio_as_shipped():
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine)
 
 
-def test_batch_path_matches_presidio_on_pattern_classes(scanner, presidio_as_shipped):
+def test_batch_path_matches_presidio_as_shipped(scanner, presidio_as_shipped):
     """Batching, NER-only pipeline with lower-cased tokens as lemmas, tokenizer-only
     artifacts and the pre-filter change no pattern finding against presidio run
     as shipped (full pipeline, one analyze() per text).
