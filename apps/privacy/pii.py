@@ -26,7 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import tldextract
 from presidio_analyzer import (
@@ -155,7 +155,7 @@ class ShippedSpacyNlpEngine(SpacyNlpEngine):
     def load(self) -> None:
         import spacy
 
-        self.nlp = {
+        self.nlp = {  # type: ignore[assignment]  # presidio annotates it as None
             "en": spacy.load(
                 MODEL_PACKAGE,
                 exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
@@ -171,7 +171,7 @@ class ShippedSpacyNlpEngine(SpacyNlpEngine):
             lemmas=[token.lower_ for token in doc],
             nlp_engine=self,
             language=language,
-            scores=[self.ner_model_configuration.default_score] * len(entities),
+            scores=[float(self.ner_model_configuration.default_score or 0.85)] * len(entities),
         )
 
 
@@ -222,7 +222,7 @@ def context_gated_entities(analyzer: AnalyzerEngine, threshold: float) -> dict[s
         if not isinstance(recognizer, PatternRecognizer):
             continue
         validates = type(recognizer).validate_result is not PatternRecognizer.validate_result
-        best = max(pattern.score for pattern in recognizer.patterns)
+        best = max(pattern.score for pattern in recognizer.patterns)  # type: ignore[has-type]
         if best < threshold and not validates:
             for entity in recognizer.supported_entities:
                 gated[entity] = [word.lower() for word in recognizer.context]
@@ -240,7 +240,8 @@ class PiiScanner:
 
     def __init__(self, *, score_threshold: float = SCORE_THRESHOLD, batch_size: int = 512):
         self.analyzer = build_analyzer()
-        self.nlp = self.analyzer.nlp_engine.get_nlp("en")
+        self.nlp_engine = cast(ShippedSpacyNlpEngine, self.analyzer.nlp_engine)
+        self.nlp = self.nlp_engine.get_nlp("en")
         self.score_threshold = score_threshold
         self.batch_size = batch_size
         self.context_gated = context_gated_entities(self.analyzer, score_threshold)
@@ -271,8 +272,8 @@ class PiiScanner:
                 needs_ner.append(text)
             elif has_pattern:
                 patterns_only.append(text)
-        engine = self.analyzer.nlp_engine
-        ner_score = engine.ner_model_configuration.default_score
+        engine = self.nlp_engine
+        ner_score = float(engine.ner_model_configuration.default_score or 0.85)
         for doc in self.nlp.pipe(needs_ner, batch_size=self.batch_size):
             if PATTERN_HINT.search(doc.text):
                 artifacts = engine._doc_to_nlp_artifact(doc, "en")

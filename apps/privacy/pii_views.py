@@ -22,7 +22,7 @@ class PolicyForm(forms.Form):
 
 @login_required
 def pii_policy(request: HttpRequest) -> HttpResponse:
-    user_id = request.user.pk
+    user_id = int(request.user.pk or 0)  # login_required: always a user
     if request.method == "POST":
         form = PolicyForm(request.POST)
         if form.is_valid():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 from apps.privacy.fields import TEXT_FIELDS, data_strings, field_set, field_value, value_digest
@@ -56,10 +57,14 @@ def replacement(*, action: str, entity_type: str, value: str, digest: str) -> st
     return f"<{entity_type}>"
 
 
+def _literal(stand_in: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: stand_in
+
+
 def _sweep(text: str, replacements: list[tuple[str, str]]) -> str:
     for value, masked in replacements:
         if value in text:
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", lambda _m, m=masked: m, text)
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", _literal(masked), text)
     return text
 
 

@@ -49,10 +49,10 @@ class RevealSerializer(serializers.Serializer):
 
 class MaskedEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     kind = serializers.CharField()
     occurred_at = serializers.DateTimeField()
     title = serializers.CharField()
-    text = serializers.CharField()
+    text = serializers.CharField()  # type: ignore[assignment]
     url = serializers.CharField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]
