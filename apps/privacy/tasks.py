@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from apps.lake.services import CONNECTION_ERRORS
 from apps.privacy.context import user_context
@@ -24,7 +25,12 @@ BACKFILL_EVENTS_PER_RUN = 50_000
     max_retries=8,
 )
 def pii_scan_user(user_id: int) -> None:
-    """Scan the user's events above the scan cursor; re-queue itself while more remain."""
+    """Scan the user's events above the scan cursor; re-queue itself while more remain.
+
+    Returns quietly if the user is gone (deleted since the task was queued).
+    """
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        return
     with user_context(user_id):
         result = pii_scan_backfill(user_id=user_id, max_events=BACKFILL_EVENTS_PER_RUN)
     if result.more:
@@ -41,5 +47,7 @@ def pii_scan_user(user_id: int) -> None:
 )
 def pii_scan_stored_events(user_id: int, event_ids: list[int]) -> None:
     """Scan events a stream just stored (idempotent: findings are replaced)."""
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        return
     with user_context(user_id):
         pii_scan_events(user_id=user_id, event_ids=event_ids)
