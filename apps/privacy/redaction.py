@@ -81,6 +81,18 @@ def _sweep_payload(payload: dict[str, Any], replacements: list[tuple[str, str]])
                 field_set(payload, path, swept)
 
 
+def _event_id(payload: dict[str, Any]) -> int | None:
+    """The payload's event id, whether a serializer wrote it as a number or a string."""
+    value = payload.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
 def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return ``payloads`` (dicts with at least ``id`` and the event's text fields:
     ``title``, ``text``, ``url``, ``data``) with PII masked per ``user_id``'s policy.
@@ -88,7 +100,7 @@ def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> li
     One query per call. Payloads without findings come back as they were (the
     same objects); payloads with findings come back as masked copies.
     """
-    ids = [p["id"] for p in payloads if isinstance(p.get("id"), int)]
+    ids = [event_id for p in payloads if (event_id := _event_id(p)) is not None]
     if not ids:
         return payloads
     rows = list(
@@ -121,7 +133,8 @@ def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> li
         )
     out: list[dict[str, Any]] = []
     for payload in payloads:
-        fields = by_event.get(payload.get("id"))  # type: ignore[arg-type]
+        event_id = _event_id(payload)
+        fields = by_event.get(event_id) if event_id is not None else None
         out.append(payload if not fields else _redact_one(payload, fields, policy, user_id))
     return out
 

@@ -110,3 +110,10 @@ def test_payloads_without_findings_or_ids_pass_through(owner):
     page = [{"id": 10**12, "title": "x"}, {"title": "no id"}]
     assert redact_event_payloads(user_id=owner.pk, payloads=page) == page
     assert redact_event_payloads(user_id=owner.pk, payloads=[]) == []
+
+
+def test_ids_written_as_strings_are_masked_too(owner, scanned):
+    page = _page(owner, scanned)
+    page["id"] = str(page["id"])
+    [masked] = redact_event_payloads(user_id=owner.pk, payloads=[page])
+    assert "<EMAIL_ADDRESS>" in masked["title"]
