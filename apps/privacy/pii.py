@@ -303,9 +303,11 @@ class PiiScanner:
         self, text: str, artifacts: NlpArtifacts, entities: list[str] | None
     ) -> list[Finding]:
         if entities is None:
-            entities = (
-                PATTERN_ENTITIES + NER_ENTITIES if PATTERN_HINT.search(text) else NER_ENTITIES
-            )
+            entities = NER_ENTITIES
+            if PATTERN_HINT.search(text):
+                entities = self._pattern_entities(text) + NER_ENTITIES
+        if not entities:
+            return []  # presidio would read an empty list as "every entity"
         results = self.analyzer.analyze(
             text=text,
             language="en",
