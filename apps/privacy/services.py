@@ -15,7 +15,19 @@ from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy
 # Events per transaction of the backfill: large enough for spaCy's batching and
 # the memo of repeated strings, small enough that a crash redoes seconds of work.
 SCAN_BATCH = 2_000
-EVENT_COLUMNS = ("id", "occurred_at", "title", "text", "url", "data")
+EVENT_COLUMNS = ("id", "occurred_at", "kind", "title", "text", "url", "data")
+# Fields that are a person's name by what the event is, whatever the NER model says:
+# a contact's display name (the title, vCard FN) and structured name (N).
+NAME_FIELDS: dict[str, tuple[str, ...]] = {
+    "contacts.contact": ("title", "data/properties/FN/", "data/properties/N/"),
+}
+
+
+def _is_name_field(kind: str, field: str) -> bool:
+    return any(
+        field == prefix or (prefix.endswith("/") and field.startswith(prefix))
+        for prefix in NAME_FIELDS.get(kind, ())
+    )
 
 
 class RevealError(Exception):
@@ -31,7 +43,7 @@ class ScanResult:
 
 def _findings_for(*, user_id: int, events: list[dict[str, Any]]) -> list[PiiFinding]:
     # Imported here: presidio and spaCy load only in processes that scan (workers).
-    from apps.privacy.pii import SCANNER_VERSION, pii_scanner
+    from apps.privacy.pii import SCANNER_VERSION, Finding, pii_scanner, resolve_overlaps
 
     slots: list[tuple[dict[str, Any], str, str]] = []
     for event in events:
@@ -40,6 +52,8 @@ def _findings_for(*, user_id: int, events: list[dict[str, Any]]) -> list[PiiFind
     results = pii_scanner().scan_texts([text for _, _, text in slots])
     rows: list[PiiFinding] = []
     for (event, name, text), findings in zip(slots, results, strict=True):
+        if _is_name_field(event.get("kind", ""), name) and text.strip():
+            findings = resolve_overlaps([*findings, Finding("PERSON", 0, len(text), 1.0)])
         for finding in findings:
             rows.append(
                 PiiFinding(
@@ -175,7 +189,7 @@ def pii_reveal(
     Event.DoesNotExist for an event that is not the user's, RevealError for a
     field the event does not have.
     """
-    event = Event.objects.filter(user_id=user_id, id=event_id).values(*EVENT_COLUMNS, "kind").get()
+    event = Event.objects.filter(user_id=user_id, id=event_id).values(*EVENT_COLUMNS).get()
     value = field_value(event, field)
     if value is None:
         raise RevealError(f"Event {event_id} has no text field {field!r}.")

@@ -171,3 +171,18 @@ def test_a_broker_outage_does_not_fail_the_sender(
     with django_capture_on_commit_callbacks(execute=True):
         import_finished.send(sender=None, user_id=owner.pk, import_id=1)
         events_stored.send(sender=None, user_id=owner.pk, source="webhook", event_ids=[1])
+
+
+def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
+    contact = make_event(
+        owner,
+        kind="contacts.contact",
+        title="Ana Demo",
+        data={"properties": {"FN": [{"value": "Ana Demo"}], "N": [{"value": "Demo;Ana;;;"}]}},
+    )
+    note = make_event(owner, kind="keep.note", title="Ana Demo")
+    pii_scan_events(user_id=owner.pk, event_ids=[contact.id, note.id])
+    assert _findings(owner) == [
+        (contact.id, "data/properties/N/0/value", "PERSON", "low"),
+        (contact.id, "title", "PERSON", "low"),
+    ]
