@@ -34,3 +34,9 @@ urlpatterns = [
     path("api/", include(privacy_api_urls)),
     path("api/", include(api_router.urls)),
 ]
+
+# PII detection and masking: the policy page and /api/privacy/ (findings, policy, reveal).
+urlpatterns += [
+    path("", include("apps.privacy.pii_urls")),
+    path("api/privacy/", include("apps.privacy.api.pii_urls")),
+]

@@ -46,3 +46,7 @@ class ExportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# PII detection and masking registers its own models.
+from apps.privacy import pii_admin  # noqa: E402,F401

@@ -61,3 +61,9 @@ class Export(models.Model):
     @property
     def progress(self) -> float:
         return self.tables_done / self.tables_total if self.tables_total else 0.0
+
+
+# PII detection and masking: their models live in their own module.
+from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy, RiskClass  # noqa: E402
+
+__all__ = ["AuditEntry", "Export", "PiiFinding", "PiiScanState", "RedactionPolicy", "RiskClass"]

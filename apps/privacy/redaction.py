@@ -1,21 +1,174 @@
 """Masking what an event says before it leaves the server (API responses, exports).
 
 Every response or export that carries events' text passes the serialized events
-through ``redact_event_payloads`` in one call per page (so findings are looked up
-once per page, not once per event). The owner's policy per risk class decides
-what is shown, masked, partly masked or hashed; a reveal is a separate, audited
-request.
+through ``redact_event_payloads`` in one call per page: one query reads the
+page's findings together with the owner's policy. The policy per risk class
+decides what is shown, masked, partly masked or hashed; a reveal is a separate,
+audited request (``apps.privacy.services.pii_reveal``).
+
+Fail closed: a finding whose span no longer holds the value that was found
+(the serializer cut or changed the text) masks its whole field.
 """
 
 from __future__ import annotations
 
+import copy
+import re
+from collections.abc import Callable
 from typing import Any
+
+from apps.privacy.fields import TEXT_FIELDS, data_strings, field_set, field_value, value_digest
+from apps.privacy.pii_models import PiiFinding, RedactionPolicy
+
+Action = RedactionPolicy.Action
+REDACTED_FIELD = "<REDACTED>"
+_DEFAULTS = {
+    "high": RedactionPolicy._meta.get_field("high").default,
+    "medium": RedactionPolicy._meta.get_field("medium").default,
+    "low": RedactionPolicy._meta.get_field("low").default,
+}
+_NAME_LIKE = {"PERSON", "USERNAME"}
+
+
+def partial_mask(entity_type: str, value: str) -> str:
+    """Enough of a value to recognise it, not to use it."""
+    if entity_type == "EMAIL_ADDRESS" and "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if entity_type in _NAME_LIKE:
+        return re.sub(r"(\w)(\w*)", lambda m: m.group(1) + "*" * len(m.group(2)), value)
+    if entity_type == "IP_ADDRESS":
+        head = re.split(r"[.:]", value, maxsplit=1)[0]
+        return head + re.sub(r"[0-9A-Za-z]", "*", value[len(head) :])
+    # Numbers (cards, IBAN, IDs, phones): the last four characters, as on a receipt.
+    alnum = [i for i, char in enumerate(value) if char.isalnum()]
+    keep = set(alnum[-4:]) if len(alnum) >= 8 else set()
+    return "".join(char if i in keep or not char.isalnum() else "*" for i, char in enumerate(value))
+
+
+def replacement(*, action: str, entity_type: str, value: str, digest: str) -> str | None:
+    """What stands in for ``value`` under ``action``; None to show it."""
+    if action == Action.SHOW:
+        return None
+    if action == Action.PARTIAL:
+        return partial_mask(entity_type, value)
+    if action == Action.HASH:
+        return f"<{entity_type}:{digest}>"
+    return f"<{entity_type}>"
+
+
+def _literal(stand_in: str) -> Callable[[re.Match[str]], str]:
+    return lambda _match: stand_in
+
+
+def _sweep(text: str, replacements: list[tuple[str, str]]) -> str:
+    for value, masked in replacements:
+        if value in text:
+            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", _literal(masked), text)
+    return text
+
+
+def _sweep_payload(payload: dict[str, Any], replacements: list[tuple[str, str]]) -> None:
+    """Mask the found values wherever else they appear in the payload (data repeats titles)."""
+    for name in TEXT_FIELDS:
+        value = payload.get(name)
+        if isinstance(value, str) and value:
+            payload[name] = _sweep(value, replacements)
+    if isinstance(payload.get("data"), dict | list):
+        for path, value in list(data_strings(payload["data"])):
+            swept = _sweep(value, replacements)
+            if swept != value:
+                field_set(payload, path, swept)
+
+
+def _event_id(payload: dict[str, Any]) -> int | None:
+    """The payload's event id, whether a serializer wrote it as a number or a string."""
+    value = payload.get("id")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
 
 
 def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return ``payloads`` (dicts with at least ``id`` and the event's text fields:
     ``title``, ``text``, ``url``, ``data``) with PII masked per ``user_id``'s policy.
 
-    Until PII findings exist this returns the payloads unchanged.
+    One query per call. Payloads without findings come back as they were (the
+    same objects); payloads with findings come back as masked copies.
     """
-    return payloads
+    ids = [event_id for p in payloads if (event_id := _event_id(p)) is not None]
+    if not ids:
+        return payloads
+    rows = list(
+        PiiFinding.objects.filter(user_id=user_id, event_id__in=ids)
+        .order_by("event_id", "field", "span_start")
+        .values_list(
+            "event_id",
+            "field",
+            "entity_type",
+            "risk",
+            "span_start",
+            "span_end",
+            "value_digest",
+            "user__redaction_policy__high",
+            "user__redaction_policy__medium",
+            "user__redaction_policy__low",
+        )
+    )
+    if not rows:
+        return payloads
+    policy = {
+        "high": rows[0][7] or _DEFAULTS["high"],
+        "medium": rows[0][8] or _DEFAULTS["medium"],
+        "low": rows[0][9] or _DEFAULTS["low"],
+    }
+    by_event: dict[int, dict[str, list[tuple]]] = {}
+    for event_id, field, entity, risk, start, end, digest, *_ in rows:
+        by_event.setdefault(event_id, {}).setdefault(field, []).append(
+            (start, end, entity, risk, digest)
+        )
+    out: list[dict[str, Any]] = []
+    for payload in payloads:
+        event_id = _event_id(payload)
+        fields = by_event.get(event_id) if event_id is not None else None
+        out.append(payload if not fields else _redact_one(payload, fields, policy, user_id))
+    return out
+
+
+def _redact_one(
+    payload: dict[str, Any],
+    fields: dict[str, list[tuple]],
+    policy: dict[str, str],
+    user_id: int,
+) -> dict[str, Any]:
+    payload = copy.deepcopy(payload)
+    sweep: list[tuple[str, str]] = []
+    for field, spans in fields.items():
+        text = field_value(payload, field)
+        if text is None:
+            continue  # the serializer left this field out
+        masked = text
+        # Right to left, so earlier spans keep their offsets.
+        for start, end, entity, risk, digest in sorted(spans, reverse=True):
+            action = policy.get(risk, Action.MASK)
+            value = text[start:end]
+            if end > len(text) or value_digest(user_id=user_id, value=value) != digest:
+                if action != Action.SHOW:
+                    masked = REDACTED_FIELD
+                    break
+                continue
+            stand_in = replacement(action=action, entity_type=entity, value=value, digest=digest)
+            if stand_in is None:
+                continue
+            masked = masked[:start] + stand_in + masked[end:]
+            sweep.append((value, stand_in))
+        if masked != text:
+            field_set(payload, field, masked)
+    if sweep:
+        sweep.sort(key=lambda pair: -len(pair[0]))
+        _sweep_payload(payload, sweep)
+    return payload

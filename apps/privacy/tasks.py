@@ -1,9 +1,16 @@
+"""Privacy jobs: exports, delete-my-data and PII scans. Each takes a user id and
+works inside that user's context."""
+
+from __future__ import annotations
+
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
 from apps.lake.services import CONNECTION_ERRORS
 from apps.privacy.context import user_context
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
+from apps.privacy.services import pii_scan_backfill, pii_scan_events
 from apps.stream.events import publish
 
 
@@ -50,3 +57,47 @@ def run_user_data_delete(
             "data": {"rows": sum(counts.values()), "account_deleted": delete_account},
         },
     )
+
+
+# One run scans this many events, then queues the next run: a worker is never
+# held for hours by one person's archive, and other users' scans get a turn.
+BACKFILL_EVENTS_PER_RUN = 50_000
+
+
+# A lost database connection loses at most the batch in flight: retrying
+# resumes from the cursor (scans are idempotent).
+@shared_task(
+    acks_late=True,
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def pii_scan_user(user_id: int) -> None:
+    """Scan the user's events above the scan cursor; re-queue itself while more remain.
+
+    Returns quietly if the user is gone (deleted since the task was queued).
+    """
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        return
+    with user_context(user_id):
+        result = pii_scan_backfill(user_id=user_id, max_events=BACKFILL_EVENTS_PER_RUN)
+    if result.more:
+        pii_scan_user.delay(user_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=CONNECTION_ERRORS,
+    retry_backoff=10,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def pii_scan_stored_events(user_id: int, event_ids: list[int]) -> None:
+    """Scan events a stream just stored (idempotent: findings are replaced)."""
+    if not get_user_model().objects.filter(pk=user_id).exists():
+        return
+    with user_context(user_id):
+        pii_scan_events(user_id=user_id, event_ids=event_ids)

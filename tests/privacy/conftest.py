@@ -6,6 +6,7 @@ from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.privacy.context import user_context
+from apps.privacy.pii import pii_scanner
 
 
 def import_sample(user, folder: Path, *, points: int = 200, seed_name: str = "a") -> Import:
@@ -26,3 +27,9 @@ def alice(make_user):
 @pytest.fixture
 def bob(make_user):
     return make_user("bob")
+
+
+@pytest.fixture(scope="session")
+def scanner():
+    """The process's scanner, loaded once (about a second)."""
+    return pii_scanner()

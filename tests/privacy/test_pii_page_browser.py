@@ -1,0 +1,54 @@
+"""The personal-data page in headless Chromium: counts, the policy form, a masked event."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.lake.models import Event
+from apps.lake.sample_takeout import build_sample_takeout
+from apps.lake.services import takeout_import_prepare, takeout_import_run
+from apps.privacy.selectors import finding_counts_of
+from apps.privacy.services import pii_scan_backfill
+from tests.core.test_browser import SCREENSHOTS, _sign_in, browser  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def scanned_import(make_user, tmp_path, scanner):
+    # Database work happens before Playwright starts its event loop in this thread.
+    user = make_user("reader", password="a long enough password")
+    run = takeout_import_prepare(
+        user=user, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=20)]
+    )
+    takeout_import_run(import_id=run.pk)
+    pii_scan_backfill(user_id=user.pk)
+    contact = Event.objects.get(user=user, kind="contacts.contact", title="Ana Demo")
+    return user, finding_counts_of(user_id=user.pk), contact.id
+
+
+def test_personal_data_page_and_masked_event(scanned_import, browser, live_server):  # noqa: F811
+    user, counts, contact_id = scanned_import
+    assert counts["medium"] > 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()
+    _sign_in(page, live_server.url, "reader", "a long enough password")
+
+    page.click("text=Personal data")
+    assert page.locator("td[data-risk=medium]").inner_text() == str(counts["medium"])
+    assert page.locator("select[name=medium]").input_value() == "mask"
+    page.screenshot(path=str(SCREENSHOTS / "privacy-pii.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/api/privacy/events/{contact_id}/")
+    assert "&lt;EMAIL_ADDRESS&gt;" in page.content() or "<EMAIL_ADDRESS>" in page.inner_text("body")
+    assert "ana@example.org" not in page.content()
+    assert "Ana Demo" not in page.content() and "A** D***" in page.inner_text("body")
+    page.screenshot(path=str(SCREENSHOTS / "privacy-masked-event.png"), full_page=True)
+
+    page.goto(f"{live_server.url}/privacy/pii/")
+    page.select_option("select[name=medium]", "partial")
+    page.click("#pii-policy button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/privacy/pii/")
+    assert page.locator("select[name=medium]").input_value() == "partial"
+    page.goto(f"{live_server.url}/api/privacy/events/{contact_id}/")
+    assert "a***@example.org" in page.inner_text("body")
