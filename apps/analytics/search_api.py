@@ -50,6 +50,7 @@ class SearchView(APIView):
         except SearchParamError as error:
             raise ValidationError({"detail": str(error)}) from None
         user_id = request.user.pk
+        assert user_id is not None  # IsAuthenticated, the default permission
         hits = semantic_search(user_id=user_id, request=search)
         status = index_status(user_id=user_id)
         return Response(

@@ -18,6 +18,7 @@ from apps.analytics.search import (
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
     user_id = request.user.pk
+    assert user_id is not None  # login_required: a signed-in user
     error = ""
     hits = []
     try:
