@@ -138,3 +138,25 @@ def test_a_user_with_nothing_embedded_yet_is_told_how_much_is_indexing(api, owne
     body = search(api, q="ramen")
     assert body["results"] == []
     assert body["indexing"] == {"embedded": 0, "pending": len(LIFE)}
+
+
+@pytest.mark.rls
+def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owner, outsider):
+    from apps.analytics.embeddings import embed_query
+    from apps.analytics.search import SearchFilters, nearest_event_refs
+    from apps.privacy.context import system_context, user_context
+
+    with system_context():
+        store_life(owner.pk)
+        embeddings_backfill(user_id=owner.pk)
+    vector = embed_query("that ramen place in Osaka")
+    # A bug that asked for the owner's rows from the outsider's session gets nothing.
+    with user_context(outsider.pk):
+        assert (
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+            == []
+        )
+    with user_context(owner.pk):
+        assert len(
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+        ) == len(LIFE)
