@@ -18,6 +18,7 @@ api_router.registry.extend(privacy_router.registry)
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
+    path("", include("apps.analytics.search_urls")),  # /search/, /api/search/
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The API's map is for its users, not for anyone who finds the server.

@@ -68,7 +68,9 @@ def test_ready_names_a_missing_extension(client, django_db_blocker):
     from apps.privacy.rls import table_owner
 
     with table_owner(), connection.cursor() as cursor:  # DDL: the owner's
-        cursor.execute("DROP EXTENSION vector")
+        # CASCADE: analytics_embedding's vector column depends on it. The test's
+        # transaction is rolled back at its end, which brings the column back too.
+        cursor.execute("DROP EXTENSION vector CASCADE")
     try:
         response = client.get("/health/ready")
     finally:

@@ -1,0 +1,42 @@
+"""Semantic search: Celery tasks. They take ids, enter the user's context, call a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from apps.analytics.search_services import embeddings_backfill, embeddings_for_events
+from apps.privacy.context import user_context
+
+# A lost database connection is worth a retry: everything committed is kept and the
+# services only look for what is still missing.
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(**RETRY)
+def embeddings_backfill_task(user_id: int, after: list | None = None) -> int:
+    """Embed a bounded share of the user's events that lack an embedding, then queue the
+    rest as a new task (so one big import never holds a worker for hours). Idempotent."""
+    position = (dt.datetime.fromisoformat(after[0]), int(after[1])) if after else None
+    with user_context(user_id):
+        result = embeddings_backfill(user_id=user_id, after=position)
+    if not result.done and result.after is not None:
+        moment, last_id = result.after
+        embeddings_backfill_task.delay(user_id, [moment.isoformat(), last_id])
+    return result.embedded
+
+
+@shared_task(**RETRY)
+def embeddings_for_events_task(user_id: int, event_ids: list[int]) -> int:
+    """Embed new stream events of the user (those with text and no embedding yet)."""
+    with user_context(user_id):
+        return embeddings_for_events(user_id=user_id, event_ids=event_ids)

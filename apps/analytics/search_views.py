@@ -1,0 +1,45 @@
+"""The search page: a query box, the timeline's filters, results with time and kind."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.analytics.search import (
+    SearchParamError,
+    index_status,
+    search_facets,
+    search_request_from_params,
+    semantic_search,
+)
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    user_id = request.user.pk
+    assert user_id is not None  # login_required: a signed-in user
+    error = ""
+    hits = []
+    try:
+        search = search_request_from_params(request.GET, require_query=False)
+        hits = semantic_search(user_id=user_id, request=search)
+    except SearchParamError as problem:
+        error = str(problem)
+    sources, kinds = search_facets(user_id=user_id)
+    return render(
+        request,
+        "analytics/search.html",
+        {
+            "query": request.GET.get("q", ""),
+            "chosen": {
+                name: request.GET.get(name, "") for name in ("source", "kind", "start", "end")
+            },
+            "error": error,
+            "hits": hits,
+            "status": index_status(user_id=user_id),
+            "sources": sources,
+            "kinds": kinds,
+        },
+        status=400 if error else 200,
+    )

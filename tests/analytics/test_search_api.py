@@ -1,0 +1,162 @@
+"""GET /api/search/: paraphrases find the right event; filters; owner only; bad input."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.analytics.search_services import embeddings_backfill
+from apps.lake.takeout.records import EventRecord
+from apps.stream.pipeline import records_store
+
+from .search_data import LIFE, at, store_life
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def life(owner):
+    ids = store_life(owner.pk)
+    embeddings_backfill(user_id=owner.pk)
+    return dict(zip([title for _, _, title, _, _ in LIFE], ids, strict=True))
+
+
+@pytest.fixture
+def api(owner):
+    client = APIClient()
+    client.force_authenticate(owner)
+    return client
+
+
+def search(client, **params):
+    response = client.get("/api/search/", params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("that ramen place in Osaka", "Ichiran Dotonbori"),
+        ("videos about woodworking", "Watched Building a walnut dining table with hand tools"),
+        ("trip to Japan plane tickets", "Cheap flights from Lisbon to Tokyo in October"),
+        ("power company invoice", "Your electricity bill for August"),
+        ("teeth", "Dentist appointment"),
+        ("shopping for food", "Grocery list"),
+    ],
+)
+def test_a_paraphrase_finds_the_right_event_first(api, life, query, expected):
+    body = search(api, q=query)
+    titles = [hit["title"] for hit in body["results"]]
+    assert titles[0] == expected, titles
+    top = body["results"][0]
+    assert top["id"] == life[expected]
+    assert set(top) >= {"id", "source", "kind", "occurred_at", "title", "text", "url", "score"}
+    assert 0 < top["score"] <= 1
+    assert body["indexing"] == {"embedded": len(LIFE), "pending": 0}
+    scores = [hit["score"] for hit in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_filters_narrow_the_results(api, life, owner):
+    spoon = EventRecord(
+        kind="youtube.watch", occurred_at=at("2023-01-07T19:00"), title="Carving a wooden spoon"
+    )
+    records_store(user_id=owner.pk, source="ingest", records=[spoon])
+    embeddings_backfill(user_id=owner.pk)
+
+    everything = search(api, q="woodworking")["results"]
+    assert {hit["source"] for hit in everything} == {"takeout", "ingest"}
+
+    only_ingest = search(api, q="woodworking", source="ingest")["results"]
+    assert only_ingest and {hit["source"] for hit in only_ingest} == {"ingest"}
+
+    videos = search(api, q="woodworking", kind="youtube.watch")["results"]
+    assert {hit["kind"] for hit in videos} == {"youtube.watch"} and len(videos) == 2
+
+    youtube = search(api, q="woodworking", kind="youtube.*")["results"]
+    assert {hit["kind"] for hit in youtube} == {"youtube.watch", "youtube.search"}
+
+    two_kinds = search(api, q="woodworking", kind="keep.note,calendar.event")["results"]
+    assert {hit["kind"] for hit in two_kinds} == {"keep.note", "calendar.event"}
+
+    # A date-only end includes that day; start is inclusive.
+    summer = search(api, q="anything", start="2024-06-01", end="2024-07-15")["results"]
+    assert {hit["title"] for hit in summer} == {"Grocery list", "Dentist appointment"}
+    after = search(api, q="anything", start="2024-10-01T00:00:00Z")["results"]
+    assert {hit["title"] for hit in after} == {"Searched for how to sharpen a chisel"}
+
+    assert search(api, q="woodworking", limit=3)["results"].__len__() == 3
+    assert search(api, q="woodworking", source="spotify")["results"] == []
+
+
+def test_another_user_never_sees_the_owners_events(life, outsider):
+    client = APIClient()
+    client.force_authenticate(outsider)
+    body = search(client, q="that ramen place in Osaka")
+    assert body["results"] == []
+    assert body["indexing"] == {"embedded": 0, "pending": 0}
+
+    # Even with the outsider's own data indexed, only their own rows come back.
+    store_life(outsider.pk, source="ingest")
+    embeddings_backfill(user_id=outsider.pk)
+    results = search(client, q="that ramen place in Osaka")["results"]
+    assert results and {hit["source"] for hit in results} == {"ingest"}
+    assert not set(life.values()) & {hit["id"] for hit in results}
+
+
+def test_no_credentials_no_search(life):
+    response = APIClient().get("/api/search/", {"q": "ramen"})
+    assert response.status_code in (401, 403)
+    assert "Ichiran" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": "   "},
+        {"q": "x" * 501},
+        {"q": "ramen\x00"},
+        {"q": "ramen", "limit": "0"},
+        {"q": "ramen", "limit": "51"},
+        {"q": "ramen", "limit": "ten"},
+        {"q": "ramen", "start": "yesterday"},
+        {"q": "ramen", "end": "2024-13-45"},
+        {"q": "ramen", "start": "2024-05-01", "end": "2024-04-01"},
+        {"q": "ramen", "kind": "k" * 65},
+        {"q": "ramen", "source": ",".join(["s"] * 51)},
+        {"q": "ramen", "limit": ["1", "2"]},
+    ],
+)
+def test_bad_parameters_are_a_400_with_a_message(api, life, params):
+    response = api.get("/api/search/", params)
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
+
+
+def test_a_user_with_nothing_embedded_yet_is_told_how_much_is_indexing(api, owner):
+    store_life(owner.pk)
+    body = search(api, q="ramen")
+    assert body["results"] == []
+    assert body["indexing"] == {"embedded": 0, "pending": len(LIFE)}
+
+
+@pytest.mark.rls
+def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owner, outsider):
+    from apps.analytics.embeddings import embed_query
+    from apps.analytics.search import SearchFilters, nearest_event_refs
+    from apps.privacy.context import system_context, user_context
+
+    with system_context():
+        store_life(owner.pk)
+        embeddings_backfill(user_id=owner.pk)
+    vector = embed_query("that ramen place in Osaka")
+    # A bug that asked for the owner's rows from the outsider's session gets nothing.
+    with user_context(outsider.pk):
+        assert (
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+            == []
+        )
+    with user_context(owner.pk):
+        assert len(
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+        ) == len(LIFE)

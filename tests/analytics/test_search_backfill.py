@@ -1,0 +1,140 @@
+"""Backfill and new-event embeddings: the real model, the real database, the real signals."""
+
+import pytest
+from django.db import transaction
+
+from apps.analytics.embeddings import MODEL_NAME
+from apps.analytics.models import Embedding
+from apps.analytics.search import index_status, text_events
+from apps.analytics.search_services import (
+    embeddings_backfill,
+    embeddings_for_events,
+    pending_count,
+)
+from apps.analytics.search_tasks import embeddings_backfill_task
+from apps.lake.models import Event, Import
+from apps.lake.sample_takeout import build_sample_takeout
+from apps.lake.services import takeout_import_prepare, takeout_import_run
+from apps.lake.signals import import_finished
+from apps.lake.takeout.records import EventRecord
+from apps.stream.pipeline import records_store
+from datapunk.celery import app as celery_app
+
+from .search_data import LIFE, at, store_life
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_import(owner, tmp_path):
+    run = takeout_import_prepare(
+        user=owner, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=20)]
+    )
+    return takeout_import_run(import_id=run.pk)
+
+
+def test_backfill_embeds_the_demo_imports_text_events_and_a_second_run_adds_nothing(
+    owner, demo_import
+):
+    assert demo_import.status == Import.Status.DONE
+    expected = text_events(owner.pk).count()
+    assert expected > 20  # the demo has videos, searches, notes, mails, places...
+    # An event with nothing to read gets no embedding.
+    blank = EventRecord(kind="fit.interval", occurred_at=at("2024-03-03T10:00"))
+    records_store(user_id=owner.pk, source="ingest", records=[blank])
+    assert Event.objects.filter(user=owner).count() == expected + 1
+
+    first = embeddings_backfill(user_id=owner.pk)
+    assert first.done and first.embedded == expected
+    stored = Embedding.objects.filter(user=owner, model=MODEL_NAME)
+    assert stored.count() == expected
+    # One embedding per text event, pointing at that event and its time, kind, source.
+    pairs = set(stored.values_list("event_id", "occurred_at", "kind", "source"))
+    assert pairs == set(text_events(owner.pk).values_list("id", "occurred_at", "kind", "source"))
+
+    second = embeddings_backfill(user_id=owner.pk)
+    assert second.done and second.embedded == 0
+    assert stored.count() == expected
+    assert pending_count(user_id=owner.pk) == 0
+    assert index_status(user_id=owner.pk).pending == 0
+
+
+def test_a_bounded_backfill_resumes_where_it_stopped(owner, demo_import):
+    expected = text_events(owner.pk).count()
+    part = embeddings_backfill(user_id=owner.pk, batch_size=5, max_batches=2)
+    assert not part.done and part.embedded == 10 and part.after is not None
+    assert Embedding.objects.filter(user=owner).count() == 10
+    rest = embeddings_backfill(user_id=owner.pk, after=part.after, batch_size=50)
+    assert rest.done and rest.embedded == expected - 10
+    # A fresh run (a crash lost ``after``) finds nothing missing either.
+    assert embeddings_backfill(user_id=owner.pk).embedded == 0
+
+
+def test_the_task_requeues_itself_until_everything_is_embedded(owner, demo_import):
+    from apps.analytics import search_services
+
+    celery_app.conf.task_always_eager = True
+    try:
+        original = search_services.MAX_BATCHES
+        search_services.MAX_BATCHES = 1
+        embeddings_backfill_task.delay(owner.pk)
+    finally:
+        search_services.MAX_BATCHES = original
+        celery_app.conf.task_always_eager = False
+    assert pending_count(user_id=owner.pk) == 0
+
+
+def test_another_users_events_are_left_alone(owner, outsider):
+    store_life(owner.pk)
+    store_life(outsider.pk)
+    embeddings_backfill(user_id=owner.pk)
+    assert Embedding.objects.filter(user=outsider).count() == 0
+    outsider_ids = list(Event.objects.filter(user=outsider).values_list("id", flat=True))
+    # Ids of another user's events are skipped, not embedded into the wrong account.
+    assert embeddings_for_events(user_id=owner.pk, event_ids=outsider_ids) == 0
+    assert Embedding.objects.filter(user=outsider).count() == 0
+
+
+@pytest.fixture
+def eager_tasks():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_new_stream_events_are_embedded_by_the_events_stored_receiver(owner, eager_tasks):
+    ids = store_life(owner.pk, source="ingest")  # records_store sends events_stored
+    assert len(ids) == len(LIFE)
+    assert set(Embedding.objects.filter(user=owner).values_list("event_id", flat=True)) == set(ids)
+    assert set(Embedding.objects.filter(user=owner).values_list("source", flat=True)) == {"ingest"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_import_queues_the_backfill(owner, tmp_path, eager_tasks):
+    run = takeout_import_prepare(
+        user=owner, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=20)]
+    )
+    takeout_import_run(import_id=run.pk)  # sends import_finished
+    assert Embedding.objects.filter(user=owner).count() == text_events(owner.pk).count() > 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_receivers_queue_only_after_commit_and_never_fail_the_sender(owner, monkeypatch):
+    store_life(owner.pk)  # stored without eager tasks: only queued to the broker
+    celery_app.conf.task_always_eager = True
+    try:
+        with transaction.atomic():
+            import_finished.send(sender=Import, user_id=owner.pk, import_id=0)
+            assert Embedding.objects.filter(user=owner).count() == 0  # not before commit
+        assert Embedding.objects.filter(user=owner).count() == len(LIFE)
+    finally:
+        celery_app.conf.task_always_eager = False
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is unreachable")
+
+    # A broker that cannot be reached: the receiver logs, the sender goes on.
+    monkeypatch.setattr(embeddings_backfill_task, "delay", broker_down)
+    with transaction.atomic():
+        import_finished.send(sender=Import, user_id=owner.pk, import_id=0)
