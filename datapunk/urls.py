@@ -10,6 +10,8 @@ api_router = DefaultRouter()
 api_router.registry.extend(lake_router.registry)
 
 urlpatterns = [
+    # analytics first: its dashboard is the home page "/" (name "home")
+    path("", include("apps.analytics.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
     path("", include("django_prometheus.urls")),  # /metrics

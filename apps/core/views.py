@@ -1,10 +1,7 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from apps.core.health import readiness
-from apps.lake.selectors import lake_overview
 
 
 @never_cache
@@ -21,8 +18,3 @@ def health_ready(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks},
         status=status,
     )
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", lake_overview(request.user))
