@@ -107,9 +107,13 @@ def _one(params: Mapping[str, Any], name: str) -> str:
 
 def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
     """A date or date-time; an end date means the start of the following day."""
+    moment: dt.datetime | None = None
+    day: dt.date | None = None
     try:
-        moment = parse_datetime(value)
-        day = None if moment else parse_date(value)
+        # A bare date first: parse_datetime would read it as that day's midnight.
+        day = parse_date(value)
+        if day is None:
+            moment = parse_datetime(value)
     except ValueError:
         moment, day = None, None
     if moment is not None:
