@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from apps.analytics.timeline import Cursor, timeline_queryset
 from apps.analytics.filters import EventFilters
+from apps.analytics.timeline import Cursor, timeline_queryset
 from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
 
