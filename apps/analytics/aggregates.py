@@ -156,7 +156,9 @@ def aggregates_refresh(
                 )
             continue
         # The same bounds, on the rollup's day and on the hypertable's own time column.
-        conditions, source_conditions, params = [], [], []
+        conditions: list[str] = []
+        source_conditions: list[str] = []
+        params: list[Any] = []
         if user_id is not None:
             conditions.append("user_id = %s")
             source_conditions.append("user_id = %s")
@@ -187,7 +189,8 @@ def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
 
 def _range_sql(start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:
     """[start, end] as whole UTC days (end inclusive)."""
-    conditions, params = [], []
+    conditions: list[str] = []
+    params: list[Any] = []
     if start:
         conditions.append("day >= %s")
         params.append(dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -25,6 +26,13 @@ from apps.analytics.timeline import Cursor, page_size_from, timeline_page
 
 MAX_MAP_POINTS = 20_000
 MAX_STAY_RANGE = dt.timedelta(days=92)
+
+
+def _user(request: Request) -> User:
+    """The signed-in user; IsAuthenticated (the default permission) rules out AnonymousUser."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _bad(message: str) -> Response:
@@ -63,13 +71,13 @@ FILTER_PARAMETERS = [
 def events_list(request: Request) -> Response:
     """Your events from every source, newest first, filtered, a page at a time."""
     try:
-        filters = event_filters_from_params(request.query_params, user=request.user)
+        filters = event_filters_from_params(request.query_params, user=_user(request))
         cursor_token = request.query_params.get("cursor")
         cursor = Cursor.decode(cursor_token) if cursor_token else None
         limit = page_size_from(request.query_params.get("limit"))
     except FilterError as exc:
         return _bad(str(exc))
-    page = timeline_page(user=request.user, filters=filters, cursor=cursor, limit=limit)
+    page = timeline_page(user=_user(request), filters=filters, cursor=cursor, limit=limit)
     next_url = None
     if page.next_cursor:
         query = request.query_params.copy()
@@ -114,7 +122,7 @@ def timeseries(request: Request) -> Response:
         return _bad(str(exc))
     if start and end and end < start:
         return _bad("end must not be before start")
-    kwargs: dict[str, Any] = {"user_id": request.user.pk, "start": start, "end": end}
+    kwargs: dict[str, Any] = {"user_id": _user(request).pk, "start": start, "end": end}
     if metric == "events":
         group_by = params.get("group_by", "kind")
         if group_by not in ("kind", "source"):
@@ -155,14 +163,14 @@ def map_data(request: Request) -> Response:
     except FilterError as exc:
         return _bad(str(exc))
     points, total = spatial.map_points(
-        user_id=request.user.pk, start=lower, end=upper, limit=MAX_MAP_POINTS
+        user_id=_user(request).pk, start=lower, end=upper, limit=MAX_MAP_POINTS
     )
     return Response(
         {
             "points": points,
             "points_total": total,
-            "visits": visits_for_map(user_id=request.user.pk, start=lower, end=upper),
-            "events": located_events(user_id=request.user.pk, start=lower, end=upper),
+            "visits": visits_for_map(user_id=_user(request).pk, start=lower, end=upper),
+            "events": located_events(user_id=_user(request).pk, start=lower, end=upper),
         }
     )
 
@@ -186,7 +194,7 @@ def stays(request: Request) -> Response:
     if upper - lower > MAX_STAY_RANGE:
         return _bad(f"a range of at most {MAX_STAY_RANGE.days} days")
     try:
-        found = spatial.stays_of(user_id=request.user.pk, start=lower, end=upper)
+        found = spatial.stays_of(user_id=_user(request).pk, start=lower, end=upper)
     except spatial.RangeTooLarge as exc:
         return _bad(str(exc))
     return Response({"results": [stay.payload() for stay in found]})
@@ -217,7 +225,7 @@ def where(request: Request) -> Response:
         return Response(
             {
                 "at": moment.isoformat(),
-                "fix": spatial.position_at(user_id=request.user.pk, moment=moment),
+                "fix": spatial.position_at(user_id=_user(request).pk, moment=moment),
             }
         )
     try:
@@ -226,7 +234,7 @@ def where(request: Request) -> Response:
         return _bad(str(exc))
     assert day is not None
     try:
-        return Response(spatial.whereabouts_on(user_id=request.user.pk, day=day))
+        return Response(spatial.whereabouts_on(user_id=_user(request).pk, day=day))
     except spatial.RangeTooLarge as exc:
         return _bad(str(exc))
 
@@ -252,7 +260,7 @@ def geofences(request: Request) -> Response:
     """Your geofences; POST {name, area: GeoJSON Polygon} or {name, lat, lon, radius_m}."""
     if request.method == "GET":
         return Response(
-            {"results": [geofence_payload(g) for g in Geofence.objects.filter(user=request.user)]}
+            {"results": [geofence_payload(g) for g in Geofence.objects.filter(user=_user(request))]}
         )
     data = request.data if isinstance(request.data, dict) else None
     if data is None:
@@ -262,7 +270,7 @@ def geofences(request: Request) -> Response:
         return _bad("name: text")
     try:
         geofence = geofence_create(
-            user=request.user,
+            user=_user(request),
             name=name,
             area=data.get("area"),
             center_lat=_number(data, "lat"),
@@ -273,7 +281,7 @@ def geofences(request: Request) -> Response:
         return _bad(str(exc))
     from apps.analytics.tasks import emit_geofence_events, queue_after_commit
 
-    queue_after_commit(emit_geofence_events, request.user.pk, geofence.pk)
+    queue_after_commit(emit_geofence_events, _user(request).pk, geofence.pk)
     return Response(geofence_payload(geofence), status=status.HTTP_201_CREATED)
 
 
@@ -281,7 +289,7 @@ def geofences(request: Request) -> Response:
 @api_view(["GET", "DELETE"])
 def geofence_detail(request: Request, pk: int) -> Response:
     """One of your geofences; DELETE removes it (its past events stay on the timeline)."""
-    geofence = Geofence.objects.filter(user=request.user, pk=pk).first()
+    geofence = Geofence.objects.filter(user=_user(request), pk=pk).first()
     if geofence is None:
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if request.method == "DELETE":

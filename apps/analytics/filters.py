@@ -88,7 +88,7 @@ def _values(params: Mapping[str, Any], name: str) -> list[str]:
         raw = list(getlist(name))
     else:
         value = params.get(name)
-        raw = value if isinstance(value, list | tuple) else ([] if value is None else [value])
+        raw = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
     items = [item.strip() for value in raw for item in str(value).split(",") if item.strip()]
     if len(items) > MAX_LIST_ITEMS:
         raise FilterError(f"{name}: at most {MAX_LIST_ITEMS} values")

@@ -101,11 +101,13 @@ def geofence_create(
 
 def geofence_crossings(*, geofence: Geofence) -> list[Crossing]:
     """Every enter and exit over the owner's fixes, oldest first."""
+    inside_params: list[Any]
     if geofence.area is not None:
         inside_sql, inside_params = "ST_Covers(%s::geography, point)", [geofence.area.ewkt]
     else:
+        assert geofence.center is not None  # the check constraint: a polygon or a circle
         inside_sql = "ST_DWithin(point, %s::geography, %s)"
-        inside_params = [geofence.center.ewkt, geofence.radius_m]  # type: ignore[union-attr]
+        inside_params = [geofence.center.ewkt, geofence.radius_m]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT recorded_at, inside, ST_Y(point::geometry), ST_X(point::geometry) FROM ("

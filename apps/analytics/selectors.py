@@ -81,8 +81,8 @@ def located_events(
             "kind": event.kind,
             "title": event.title[:200],
             "occurred_at": event.occurred_at.isoformat(),
-            "lat": event.location.y,
-            "lon": event.location.x,
+            "lat": event.location.y,  # type: ignore[union-attr]  # location__isnull=False
+            "lon": event.location.x,  # type: ignore[union-attr]
         }
         for event in queryset.order_by("-occurred_at").only(
             "id", "kind", "title", "occurred_at", "location"

@@ -145,9 +145,9 @@ def merge_visits(stays: list[Stay], visits: Iterable[Visit]) -> list[Stay]:
                 break
         place = visit.place
         if match is None:
-            if visit.location is None and (place is None or place.location is None):
+            location = visit.location or (place.location if place is not None else None)
+            if location is None:
                 continue  # nowhere to put it on a map
-            location = visit.location or place.location  # type: ignore[union-attr]
             match = Stay(
                 started_at=visit.started_at,
                 ended_at=ended,
@@ -220,8 +220,8 @@ def whereabouts_on(*, user_id: int, day: dt.date, path_limit: int = 2000) -> dic
                 "kind": event.kind,
                 "title": event.title,
                 "occurred_at": event.occurred_at.isoformat(),
-                "lat": event.location.y,
-                "lon": event.location.x,
+                "lat": event.location.y,  # type: ignore[union-attr]  # location__isnull=False
+                "lon": event.location.x,  # type: ignore[union-attr]
             }
             for event in located
         ],
@@ -254,7 +254,8 @@ def map_points(
     Thinned in SQL (every n-th row by row number) so a million-fix history sends
     ``limit`` rows to the browser, not a million.
     """
-    conditions, params = ["user_id = %s"], [user_id]
+    conditions: list[str] = ["user_id = %s"]
+    params: list[Any] = [user_id]
     if start:
         conditions.append("recorded_at >= %s")
         params.append(start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -14,10 +15,16 @@ from apps.analytics.timeline import Cursor, page_size_from, timeline_page
 from apps.lake.models import Event
 
 
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required
+    return user
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    summary = dashboard_summary(user_id=request.user.pk)
-    recent = timeline_page(user=request.user, filters=EventFilters(), limit=8)
+    summary = dashboard_summary(user_id=_user(request).pk)
+    recent = timeline_page(user=_user(request), filters=EventFilters(), limit=8)
     return render(
         request,
         "analytics/dashboard.html",
@@ -37,11 +44,11 @@ def timeline(request: HttpRequest) -> HttpResponse:
     page = None
     filters = EventFilters()
     try:
-        filters = event_filters_from_params(request.GET, user=request.user)
+        filters = event_filters_from_params(request.GET, user=_user(request))
         token = request.GET.get("cursor")
         cursor = Cursor.decode(token) if token else None
         page = timeline_page(
-            user=request.user,
+            user=_user(request),
             filters=filters,
             cursor=cursor,
             limit=page_size_from(request.GET.get("limit")),
@@ -67,9 +74,9 @@ def timeline(request: HttpRequest) -> HttpResponse:
             "first_query": first.urlencode(),
             "filters": filters,
             "params": request.GET,
-            "kinds": _known_kinds(request.user),
-            "geofences": Geofence.objects.filter(user=request.user),
-            "has_any": Event.objects.filter(user=request.user).exists(),
+            "kinds": _known_kinds(_user(request)),
+            "geofences": Geofence.objects.filter(user=_user(request)),
+            "has_any": Event.objects.filter(user=_user(request)).exists(),
         },
     )
 
