@@ -76,8 +76,10 @@ def page_size_from(raw: str | None) -> int:
 
 def events_before(queryset: QuerySet[Event], cursor: Cursor) -> QuerySet[Event]:
     """Rows strictly after ``cursor`` in newest-first order, as one row comparison
-    (the form PostgreSQL turns into an index range on (occurred_at, id))."""
-    return queryset.filter(
+    (the form PostgreSQL turns into an index range on (occurred_at, id)). The plain
+    bound on occurred_at is redundant for the rows but lets TimescaleDB skip every
+    chunk newer than the cursor, which it cannot infer from a row comparison."""
+    return queryset.filter(occurred_at__lte=cursor.occurred_at).filter(
         RawSQL(
             '("lake_event"."occurred_at", "lake_event"."id") < (%s, %s)',
             [cursor.occurred_at, cursor.id],
