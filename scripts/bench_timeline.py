@@ -107,14 +107,14 @@ def main() -> None:
         print(f"first page (newest {PAGE}): {first_ms:.2f} ms")
         print(f"{'depth':>8} {'keyset ms':>10} {'ratio to first':>15} {'OFFSET ms':>10}")
         ordered = Event.objects.filter(user=user).order_by("-occurred_at", "-id")
-        deepest_cursor = None
+        deepest_cursor: Cursor | None = None
         for decile in (1, 5, 9):
             depth = args.events * decile // 10
             anchor = ordered.values_list("occurred_at", "id")[depth]
-            cursor = Cursor(occurred_at=anchor[0], id=anchor[1])
-            deepest_cursor = cursor
+            page_cursor = Cursor(occurred_at=anchor[0], id=anchor[1])
+            deepest_cursor = page_cursor
             keyset_ms = timed(
-                lambda c=cursor: list(
+                lambda c=page_cursor: list(
                     timeline_queryset(user=user, filters=filters, cursor=c)[:PAGE]
                 )
             )
