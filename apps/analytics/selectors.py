@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -11,6 +12,7 @@ from django.db.models import Count
 from apps.analytics import aggregates
 from apps.analytics.models import Geofence
 from apps.lake.models import Event, LocationPoint, Place, Visit
+from apps.privacy.redaction import redact_event_payloads
 
 # The dashboard charts the busiest kinds one by one and folds the rest.
 CHART_KINDS = 6
@@ -63,11 +65,8 @@ def visits_for_map(
 def located_events(
     *, user_id: int, start: dt.datetime | None, end: dt.datetime | None
 ) -> list[dict[str, Any]]:
-    """Events with a position (photos, saved places, geofence crossings), for map markers.
-
-    Only what a marker shows (kind, title, time): no text or data, so nothing
-    here needs the redaction that full event payloads go through.
-    """
+    """Events with a position (photos, saved places, geofence crossings), for map markers:
+    only what a marker shows (kind, title, time)."""
     queryset = Event.objects.filter(user_id=user_id, location__isnull=False).exclude(
         kind__startswith="location."
     )
@@ -75,19 +74,35 @@ def located_events(
         queryset = queryset.filter(occurred_at__gte=start)
     if end:
         queryset = queryset.filter(occurred_at__lt=end)
-    return [
+    return marker_payloads(
+        user_id=user_id,
+        events=queryset.order_by("-occurred_at").only(
+            "id", "kind", "title", "occurred_at", "location"
+        )[:MAP_EVENTS_LIMIT],
+    )
+
+
+def marker_payloads(*, user_id: int, events: Iterable[Event]) -> list[dict[str, Any]]:
+    """Map markers of located events; their titles pass the owner's redaction in one call."""
+    payloads = [
         {
             "id": event.id,
             "kind": event.kind,
             "title": event.title[:200],
+            "text": "",
+            "url": "",
+            "data": {},
             "occurred_at": event.occurred_at.isoformat(),
             "lat": event.location.y,  # type: ignore[union-attr]  # location__isnull=False
             "lon": event.location.x,  # type: ignore[union-attr]
         }
-        for event in queryset.order_by("-occurred_at").only(
-            "id", "kind", "title", "occurred_at", "location"
-        )[:MAP_EVENTS_LIMIT]
+        for event in events
     ]
+    redacted = redact_event_payloads(user_id=user_id, payloads=payloads)
+    for payload in redacted:
+        for key in ("text", "url", "data"):
+            payload.pop(key, None)
+    return redacted
 
 
 def _point_count(user_id: int) -> int:

@@ -188,6 +188,7 @@ def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def whereabouts_on(*, user_id: int, day: dt.date, path_limit: int = 2000) -> dict[str, Any]:
     """ "Where was I on ``day``" (UTC): stays, the path walked, distance, located events."""
+    from apps.analytics.selectors import marker_payloads
     from apps.lake.models import Event
 
     start, end = day_bounds(day)
@@ -214,17 +215,7 @@ def whereabouts_on(*, user_id: int, day: dt.date, path_limit: int = 2000) -> dic
         "last_fix": fixes[-1][0].isoformat() if fixes else None,
         "path": [[round(f[1], 6), round(f[2], 6)] for f in fixes[::stride]],
         "stays": [stay.payload() for stay in stays],
-        "events": [
-            {
-                "id": event.id,
-                "kind": event.kind,
-                "title": event.title,
-                "occurred_at": event.occurred_at.isoformat(),
-                "lat": event.location.y,  # type: ignore[union-attr]  # location__isnull=False
-                "lon": event.location.x,  # type: ignore[union-attr]
-            }
-            for event in located
-        ],
+        "events": marker_payloads(user_id=user_id, events=located),
     }
 
 

@@ -112,3 +112,34 @@ def test_static_libraries_are_served_with_their_licences(client):
         "vendor/chartjs/LICENSE.md",
     ]:
         assert finders.find(path), path
+
+
+def test_only_http_links_are_made_from_imported_urls(client, owner):
+    from apps.lake.takeout.records import EventRecord
+
+    from .conftest import at, store_events
+
+    store_events(
+        owner,
+        EventRecord(kind="x.bad", occurred_at=at(1), title="evil", url="javascript:alert(1)"),
+        EventRecord(kind="x.good", occurred_at=at(2), title="fine", url="https://example.org/"),
+    )
+    client.force_login(owner)
+    page = client.get("/timeline/").content.decode()
+    assert 'href="javascript:' not in page
+    assert "evil" in page
+    assert 'href="https://example.org/"' in page
+
+
+def test_map_markers_pass_the_redaction_once(client, sample_owner, monkeypatch):
+    calls: list[int] = []
+
+    def mask(*, user_id, payloads):
+        calls.append(len(payloads))
+        return [{**p, "title": "[masked]"} for p in payloads]
+
+    monkeypatch.setattr("apps.analytics.selectors.redact_event_payloads", mask)
+    client.force_login(sample_owner)
+    events = client.get("/api/map/").json()["events"]
+    assert len(calls) == 1 and events and {e["title"] for e in events} == {"[masked]"}
+    assert "data" not in events[0] and "text" not in events[0]
