@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.analytics.aggregates import timescale_has_community_features
+from apps.privacy.rls import table_owner
 
 LAKE_HYPERTABLES = {"lake_event": "occurred_at", "lake_locationpoint": "recorded_at"}
 
@@ -22,7 +23,8 @@ def chunk_policies_apply() -> list[str]:
     retention_days = settings.DATAPUNK_RETENTION_DAYS
     community = timescale_has_community_features()
     said: list[str] = []
-    with connection.cursor() as cursor:
+    # Policies and drop_chunks are the tables' owner's to change, not the app role's.
+    with table_owner(), connection.cursor() as cursor:
         for table, time_column in LAKE_HYPERTABLES.items():
             if compress_days > 0 and community:
                 cursor.execute(
