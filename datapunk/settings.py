@@ -351,3 +351,28 @@ DATAPUNK_QUARANTINE_ARCHIVE_DAYS = env_int("DATAPUNK_QUARANTINE_ARCHIVE_DAYS", 9
 # --- privacy (apps/privacy) ---
 # Where "download my data" zips are written until the user deletes their data.
 EXPORT_DIR = Path(env_str("DATAPUNK_EXPORT_DIR", str(BASE_DIR / "var" / "exports")) or "")
+
+# --- analytics: timeline, map, dashboard (apps/analytics) ---------------------
+# Map tiles: any XYZ tile server; the map still shows your points when tiles fail.
+DATAPUNK_MAP_TILE_URL = env_str(
+    "DATAPUNK_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+)
+DATAPUNK_MAP_TILE_ATTRIBUTION = env_str(
+    "DATAPUNK_MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
+)
+# Old chunks of the lake's hypertables: compress after N days (needs TimescaleDB's
+# community features), drop after N days. 0 = never: a person's history is not
+# deleted unless they ask for it.
+DATAPUNK_COMPRESS_AFTER_DAYS = env_int("DATAPUNK_COMPRESS_AFTER_DAYS", 0)
+DATAPUNK_RETENTION_DAYS = env_int("DATAPUNK_RETENTION_DAYS", 0)
+CELERY_BEAT_SCHEDULE = {
+    **globals().get("CELERY_BEAT_SCHEDULE", {}),
+    "analytics-refresh-recent": {
+        "task": "apps.analytics.tasks.refresh_recent_aggregates",
+        "schedule": 3600.0,
+    },
+    "analytics-apply-chunk-policies": {
+        "task": "apps.analytics.tasks.apply_chunk_policies",
+        "schedule": 24 * 3600.0,
+    },
+}

@@ -16,6 +16,8 @@ api_router.registry.extend(lake_router.registry)
 api_router.registry.extend(privacy_router.registry)
 
 urlpatterns = [
+    # analytics first: its dashboard is the home page "/" (name "home")
+    path("", include("apps.analytics.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
     path("", include("apps.analytics.search_urls")),  # /search/, /api/search/

@@ -18,6 +18,8 @@ if [ ! -f var/demo-takeout.zip ]; then
 fi
 # Idempotent: a second run finds every record already there and adds nothing.
 .venv/bin/python manage.py import_takeout var/demo-takeout.zip --user "$DEMO_USER" --sync
+# The dashboard's daily series, now rather than when the worker gets to it.
+.venv/bin/python manage.py refresh_aggregates --user "$DEMO_USER"
 
 echo "[demo] starting the Celery worker (log: var/log/worker.log)"
 .venv/bin/celery -A datapunk worker --beat --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &

@@ -9,3 +9,5 @@ class AnalyticsConfig(AppConfig):
         # Semantic search: receivers on the lake's signals, and its tasks registered
         # with Celery (autodiscovery only reads tasks.py).
         from apps.analytics import search_receivers, search_tasks  # noqa: F401
+        # Timeline, series and geofences: receivers on the lake's signals.
+        from apps.analytics import receivers  # noqa: F401

@@ -2,14 +2,11 @@ import hmac
 import logging
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 
 from apps.core.health import backup_check, readiness
-from apps.lake.selectors import lake_overview
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +56,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
         status=403,
         content_type="text/plain",
     )
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", lake_overview(request.user))

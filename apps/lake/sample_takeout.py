@@ -50,6 +50,56 @@ def records_json_lines(count: int, *, seed: int = 1, start: datetime = START) ->
     yield b"  ]\n}\n"
 
 
+# Places the demo person goes to from HOME, one a day in turn.
+OUTINGS = (
+    (38.7077, -9.1365),  # Praça do Comércio
+    (38.6916, -9.2160),  # Belém
+    (38.7118, -9.1300),  # Alfama
+    (38.7681, -9.0947),  # Parque das Nações
+)
+
+
+def routine_records_json(count: int, *, days: int, seed: int = 1, start: datetime = START) -> bytes:
+    """Records.json with ``count`` fixes over ``days`` days: each day a stay at home,
+    a trip to one of OUTINGS, a stay there and the way back, so that maps, stays
+    and distance per day have something to show."""
+    rng = random.Random(seed)
+    days = max(1, min(days, count))
+    locations: list[dict[str, Any]] = []
+    for day in range(days):
+        n = count // days + (count % days if day == days - 1 else 0)
+        home, away = HOME, OUTINGS[day % len(OUTINGS)]
+        # (share of the day's fixes, from, to, seconds between fixes)
+        legs = (
+            (0.2, home, home, 90),
+            (0.2, home, away, 30),
+            (0.3, away, away, 90),
+            (0.2, away, home, 30),
+            (0.1, home, home, 90),
+        )
+        moment = start + timedelta(days=day)
+        done = 0
+        for index, (share, origin, target, step) in enumerate(legs):
+            size = n - done if index == len(legs) - 1 else int(n * share)
+            for i in range(size):
+                f = (i + 1) / size
+                lat = origin[0] + (target[0] - origin[0]) * f + rng.uniform(-8e-5, 8e-5)
+                lng = origin[1] + (target[1] - origin[1]) * f + rng.uniform(-8e-5, 8e-5)
+                moment += timedelta(seconds=rng.randint(step // 2, step * 3 // 2))
+                locations.append(
+                    {
+                        "latitudeE7": int(lat * 1e7),
+                        "longitudeE7": int(lng * 1e7),
+                        "accuracy": rng.randint(3, 30),
+                        "source": rng.choice(("GPS", "WIFI")),
+                        "deviceTag": 1234567890,
+                        "timestamp": _iso(moment),
+                    }
+                )
+            done += size
+    return json.dumps({"locations": locations}, indent=1).encode()
+
+
 def write_records_zip(path: Path, count: int, *, seed: int = 1) -> Path:
     """A Takeout zip holding only a Records.json of ``count`` points (the benchmark's input)."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -111,12 +161,13 @@ def _activity(header: str, title: str, url: str, moment: datetime) -> dict:
     }
 
 
-def build_sample_takeout(path: Path, *, points: int = 500, seed: int = 7) -> Path:
-    """A small but complete Takeout zip: every product, one bad item, one unknown member."""
+def build_sample_takeout(path: Path, *, points: int = 500, seed: int = 7, days: int = 14) -> Path:
+    """A small but complete Takeout zip: every product, one bad item, one unknown member;
+    ``points`` location fixes spread over ``days`` days of comings and goings."""
     rng = random.Random(seed)
     files: dict[str, bytes | str] = {}
-    files["Takeout/Location History (Timeline)/Records.json"] = b"".join(
-        records_json_lines(points, seed=seed)
+    files["Takeout/Location History (Timeline)/Records.json"] = routine_records_json(
+        points, days=days, seed=seed
     )
     files["Takeout/Location History (Timeline)/Semantic Location History/2024/2024_MARCH.json"] = (
         json.dumps(_semantic_month(rng))

@@ -301,7 +301,11 @@ class BatchWriter:
             for row in self._points:
                 copy.write_row(row)
         cursor.execute(_MOVE_POINTS)
-        return cursor.rowcount
+        moved = cursor.rowcount
+        # ON COMMIT DELETE ROWS empties staging only at a real commit: inside a
+        # caller's transaction the next batch (maybe another user's) would move these again.
+        cursor.execute("TRUNCATE lake_stage_point")
+        return moved
 
     def _write_events(self, cursor) -> list[int]:
         cursor.execute(_STAGING_DDL)
@@ -325,7 +329,9 @@ class BatchWriter:
                     )
                 )
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        return [event_id for (event_id,) in cursor.fetchall()]
+        ids = [event_id for (event_id,) in cursor.fetchall()]
+        cursor.execute("TRUNCATE lake_stage_event")  # see _write_points_with_conflicts
+        return ids
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""

@@ -1,0 +1,255 @@
+"""Daily time-series over the lake: events per source/kind, media minutes, distance.
+
+Each series has ONE definition (a GROUP BY over a hypertable, below) and is
+materialized in one of two ways, chosen when migration 0002 runs:
+
+- a TimescaleDB **continuous aggregate** with a refresh policy, where the
+  server carries TimescaleDB's community (TSL) features (the Docker image does);
+- a **rollup table** (a hypertable of the same columns) that ``aggregates_refresh``
+  recomputes by (user, day range) with the same definition, where the server is
+  the Apache-only build (Debian's package, which the local and CI server use:
+  it refuses continuous aggregates, compression and job policies). Its refresh
+  "policy" is a Celery beat task plus a refresh queued after every import and
+  stream write (apps/analytics/receivers.py).
+
+Either way the readers below query the relation by name and always filter by
+user: row-level security does not apply to materialized views, so nothing here
+hands the raw relation to a caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+
+from apps.lake.normalize import UNDATED
+
+# Durations when a play or watch does not say how long it lasted (assumptions,
+# documented in the README): a typical music track, and a typical YouTube watch.
+ASSUMED_PLAY_SECONDS = 210
+ASSUMED_WATCH_SECONDS = 600
+MEDIA_KINDS = ("spotify.play", "youtube.watch")
+# A fix less precise than this would add its error to the distance travelled.
+MAX_DISTANCE_ACCURACY_M = 100
+# A stated duration longer than this is a paused player, not listening.
+MAX_MEDIA_SECONDS = 4 * 3600
+
+MEDIA_SECONDS_SQL = f"""
+CASE
+  WHEN kind NOT IN ('spotify.play', 'youtube.watch') THEN NULL
+  WHEN ended_at > occurred_at
+    THEN least(extract(epoch FROM ended_at - occurred_at), {MAX_MEDIA_SECONDS})
+  WHEN jsonb_typeof(data -> 'ms_played') = 'number'
+    THEN least((data ->> 'ms_played')::numeric / 1000, {MAX_MEDIA_SECONDS})
+  WHEN jsonb_typeof(data -> 'duration_ms') = 'number'
+    THEN least((data ->> 'duration_ms')::numeric / 1000, {MAX_MEDIA_SECONDS})
+  WHEN jsonb_typeof(data -> 'track' -> 'duration_ms') = 'number'
+    THEN least((data -> 'track' ->> 'duration_ms')::numeric / 1000, {MAX_MEDIA_SECONDS})
+  WHEN kind = 'spotify.play' THEN {ASSUMED_PLAY_SECONDS}
+  ELSE {ASSUMED_WATCH_SECONDS}
+END
+"""
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str  # the relation: continuous aggregate or rollup table
+    hypertable: str
+    time_column: str
+    select_sql: str  # "SELECT ... FROM hypertable WHERE {where} GROUP BY ..."
+    base_where: str
+    columns_sql: str  # the rollup table's columns
+    key: tuple[str, ...]  # the rollup table's primary key
+
+    def select(self, extra_where: str = "") -> str:
+        where = self.base_where + (f" AND {extra_where}" if extra_where else "")
+        return self.select_sql.format(where=where)
+
+
+EVENTS_DAILY = Series(
+    name="analytics_events_daily",
+    hypertable="lake_event",
+    time_column="occurred_at",
+    select_sql=(
+        "SELECT user_id, time_bucket('1 day'::interval, occurred_at) AS day, source, kind, "
+        "count(*) AS events, sum(" + MEDIA_SECONDS_SQL + ")::double precision AS media_seconds "
+        "FROM lake_event WHERE {where} GROUP BY user_id, day, source, kind"
+    ),
+    # Items without a time of their own sit at the "undated" instant: no day of the user's.
+    base_where=f"occurred_at > '{UNDATED.isoformat()}'::timestamptz",
+    columns_sql=(
+        "user_id integer NOT NULL, day timestamptz NOT NULL, source varchar(32) NOT NULL, "
+        "kind varchar(64) NOT NULL, events bigint NOT NULL, media_seconds double precision"
+    ),
+    key=("user_id", "day", "source", "kind"),
+)
+
+DISTANCE_DAILY = Series(
+    name="analytics_distance_daily",
+    hypertable="lake_locationpoint",
+    time_column="recorded_at",
+    # The day's fixes joined in time order into one line; its length on the
+    # spheroid. The step from a day's last fix to the next day's first is not counted.
+    select_sql=(
+        "SELECT user_id, time_bucket('1 day'::interval, recorded_at) AS day, count(*) AS points, "
+        "coalesce(ST_Length(ST_MakeLine(point::geometry ORDER BY recorded_at)::geography), 0) "
+        "AS distance_m FROM lake_locationpoint WHERE {where} GROUP BY user_id, day"
+    ),
+    base_where=f"(accuracy_m IS NULL OR accuracy_m <= {MAX_DISTANCE_ACCURACY_M})",
+    columns_sql=(
+        "user_id integer NOT NULL, day timestamptz NOT NULL, points bigint NOT NULL, "
+        "distance_m double precision NOT NULL"
+    ),
+    key=("user_id", "day"),
+)
+
+SERIES = (EVENTS_DAILY, DISTANCE_DAILY)
+
+
+def timescale_has_community_features() -> bool:
+    """Whether the server offers continuous aggregates, compression and policies."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('timescaledb.license', true)")
+        return (cursor.fetchone()[0] or "") == "timescale"
+
+
+def series_is_continuous(series: Series) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = %s",
+            [series.name],
+        )
+        return cursor.fetchone() is not None
+
+
+def _day_floor(moment: dt.datetime) -> dt.datetime:
+    moment = moment.astimezone(dt.UTC)
+    return dt.datetime.combine(moment.date(), dt.time.min, tzinfo=dt.UTC)
+
+
+def aggregates_refresh(
+    *,
+    user_id: int | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> None:
+    """Recompute every series for the days in [start, end) (all days when None).
+
+    Idempotent. On a rollup table, only ``user_id``'s rows when given, in one
+    transaction per series (readers see the old or the new day, never a gap).
+    A continuous aggregate refreshes its whole range for all users (that is how
+    TimescaleDB refreshes; it recomputes only invalidated buckets) and must not
+    run inside a transaction.
+    """
+    lower = _day_floor(start) if start else None
+    upper = _day_floor(end) + dt.timedelta(days=1) if end else None
+    for series in SERIES:
+        if series_is_continuous(series):
+            if connection.in_atomic_block:
+                raise RuntimeError("a continuous aggregate cannot refresh inside a transaction")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "CALL refresh_continuous_aggregate(%s, %s, %s)", [series.name, lower, upper]
+                )
+            continue
+        # The same bounds, on the rollup's day and on the hypertable's own time column.
+        conditions: list[str] = []
+        source_conditions: list[str] = []
+        params: list[Any] = []
+        if user_id is not None:
+            conditions.append("user_id = %s")
+            source_conditions.append("user_id = %s")
+            params.append(user_id)
+        for bound, op in ((lower, ">="), (upper, "<")):
+            if bound is not None:
+                conditions.append(f"day {op} %s")
+                source_conditions.append(f"{series.time_column} {op} %s")
+                params.append(bound)
+        where_delete = " AND ".join(conditions) or "true"
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {series.name} WHERE {where_delete}", params)
+            cursor.execute(
+                f"INSERT INTO {series.name} " + series.select(" AND ".join(source_conditions)),
+                params,
+            )
+
+
+# --- readers: always one user's rows ---------------------------------------------
+
+
+def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _range_sql(start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:
+    """[start, end] as whole UTC days (end inclusive)."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if start:
+        conditions.append("day >= %s")
+        params.append(dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC))
+    if end:
+        conditions.append("day < %s")
+        params.append(dt.datetime.combine(end, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1))
+    return "".join(f" AND {c}" for c in conditions), params
+
+
+def events_per_day(
+    *,
+    user_id: int,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    group_by: str = "kind",
+) -> list[dict[str, Any]]:
+    """[{day, source|kind, events}] for one user, ordered by day."""
+    column = {"kind": "kind", "source": "source"}[group_by]
+    where, params = _range_sql(start, end)
+    return _rows(
+        f"SELECT day::date AS day, {column} AS key, sum(events)::bigint AS events "
+        f"FROM {EVENTS_DAILY.name} WHERE user_id = %s{where} "
+        f"GROUP BY day, {column} ORDER BY day, {column}",
+        [user_id, *params],
+    )
+
+
+def media_minutes_per_day(
+    *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """[{day, key (kind), minutes}] of listening and watching for one user."""
+    where, params = _range_sql(start, end)
+    return _rows(
+        "SELECT day::date AS day, kind AS key, round((sum(media_seconds) / 60)::numeric, 1)::float "
+        f"AS minutes FROM {EVENTS_DAILY.name} WHERE user_id = %s AND media_seconds IS NOT NULL"
+        f"{where} GROUP BY day, kind ORDER BY day, kind",
+        [user_id, *params],
+    )
+
+
+def distance_per_day(
+    *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """[{day, km, points}] for one user."""
+    where, params = _range_sql(start, end)
+    return _rows(
+        "SELECT day::date AS day, round((distance_m / 1000)::numeric, 2)::float AS km, points "
+        f"FROM {DISTANCE_DAILY.name} WHERE user_id = %s{where} ORDER BY day",
+        [user_id, *params],
+    )
+
+
+def series_span(*, user_id: int) -> tuple[dt.date, dt.date] | None:
+    """The first and last day any series has for the user (the dashboard's default range)."""
+    rows = _rows(
+        f"SELECT min(day)::date AS first, max(day)::date AS last FROM ("
+        f"SELECT day FROM {EVENTS_DAILY.name} WHERE user_id = %s UNION ALL "
+        f"SELECT day FROM {DISTANCE_DAILY.name} WHERE user_id = %s) days",
+        [user_id, user_id],
+    )
+    first, last = rows[0]["first"], rows[0]["last"]
+    return (first, last) if first else None

@@ -1,0 +1,269 @@
+"""The one way to read event filters from a request, shared by the timeline and search.
+
+``event_filters_from_params(params, user=...)`` turns query parameters into an
+``EventFilters`` (or raises ``FilterError`` with a message for the user, which
+the API answers with 400); ``apply_event_filters(queryset, filters)`` narrows an
+``Event`` queryset by them. The caller has already filtered the queryset by its
+user: a place or geofence named in the parameters must belong to ``user`` too.
+
+Parameters (all optional, combined with AND):
+
+- ``source``: one or more sources, comma-separated or repeated (``takeout,spotify``).
+- ``kind``: one or more kinds; ``youtube.*`` means every kind starting ``youtube.``.
+- ``start`` / ``end``: ISO dates or date-times (UTC unless an offset is given);
+  a date-only ``end`` includes that whole day.
+- ``near=LAT,LON`` with ``radius`` in metres (default 1,000, at most 100 km).
+- ``place=ID``: within ``radius`` (default 250 m) of one of the user's places.
+- ``geofence=ID``: inside one of the user's geofences.
+- ``q``: full-text search over title and text (PostgreSQL websearch syntax:
+  words, "quoted phrases", ``-excluded``; English stemming).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.contrib.gis.measure import D
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.dateparse import parse_date, parse_datetime
+
+from apps.lake.models import Event
+
+# The expression the GIN index lake_event_fts (migration 0001) is built on: a
+# query uses that index only when it spells the expression exactly like this.
+FTS_CONFIG = "english"
+FTS_DOCUMENT_SQL = (
+    "to_tsvector('english'::regconfig, "
+    'coalesce("lake_event"."title", \'\') || \' \' || coalesce("lake_event"."text", \'\'))'
+)
+
+DEFAULT_NEAR_RADIUS_M = 1_000.0
+DEFAULT_PLACE_RADIUS_M = 250.0
+MAX_RADIUS_M = 100_000.0
+MAX_LIST_ITEMS = 50
+MAX_QUERY_CHARS = 500
+
+
+class FilterError(ValueError):
+    """A filter parameter that cannot be used; the message is written for the user."""
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    sources: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None  # exclusive
+    # An area: a point with a radius (near, place) or a polygon (geofence).
+    center: Point | None = None
+    radius_m: float | None = None
+    area: GEOSGeometry | None = None
+    query: str = ""
+    # What the caller asked for, normalised, to echo back (and to build next links).
+    echo: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.sources
+            or self.kinds
+            or self.start
+            or self.end
+            or self.center
+            or self.area
+            or self.query
+        )
+
+
+def _values(params: Mapping[str, Any], name: str) -> list[str]:
+    """All values of a parameter, repeated or comma-separated, stripped, non-empty."""
+    raw: list[Any]
+    getlist = getattr(params, "getlist", None)
+    if getlist is not None:
+        raw = list(getlist(name))
+    else:
+        value = params.get(name)
+        raw = list(value) if isinstance(value, list | tuple) else ([] if value is None else [value])
+    items = [item.strip() for value in raw for item in str(value).split(",") if item.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        raise FilterError(f"{name}: at most {MAX_LIST_ITEMS} values")
+    for item in items:
+        if len(item) > 64 or "\x00" in item:
+            raise FilterError(f"{name}: {item[:40]!r} is not a valid value")
+    return items
+
+
+def _one(params: Mapping[str, Any], name: str) -> str:
+    values = _values(params, name)
+    if len(values) > 1:
+        raise FilterError(f"{name}: give one value, not {len(values)}")
+    return values[0] if values else ""
+
+
+def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
+    """A date or date-time; an end date means the start of the following day."""
+    moment: dt.datetime | None = None
+    day: dt.date | None = None
+    try:
+        # A bare date first: parse_datetime would read it as that day's midnight.
+        day = parse_date(value)
+        if day is None:
+            moment = parse_datetime(value)
+    except ValueError:
+        moment, day = None, None
+    if moment is not None:
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        return start + dt.timedelta(days=1) if end else start
+    raise FilterError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)")
+
+
+def _number(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise FilterError(f"{name}: {value[:40]!r} is not a number") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise FilterError(f"{name}: {value[:40]!r} is not a number")
+    return number
+
+
+def _radius(params: Mapping[str, Any], default: float) -> float:
+    raw = _one(params, "radius")
+    if not raw:
+        return default
+    radius = _number(raw, "radius")
+    if not 0 < radius <= MAX_RADIUS_M:
+        raise FilterError(f"radius: give metres between 1 and {MAX_RADIUS_M:,.0f}")
+    return radius
+
+
+def _owned_id(params: Mapping[str, Any], name: str) -> int | None:
+    raw = _one(params, name)
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise FilterError(f"{name}: {raw[:40]!r} is not an id")
+    return int(raw)
+
+
+def event_filters_from_params(params: Mapping[str, Any], *, user: Any) -> EventFilters:
+    """Parse query parameters (a QueryDict or a plain dict) into filters for ``user``.
+
+    Raises FilterError (message for the user) on a malformed value, or on a
+    place or geofence that is not ``user``'s: another user's id reads exactly
+    like an id that does not exist.
+    """
+    from apps.analytics.models import Geofence
+    from apps.lake.models import Place
+
+    echo: dict[str, str] = {}
+    sources = tuple(_values(params, "source"))
+    kinds = tuple(_values(params, "kind"))
+    start_raw, end_raw = _one(params, "start"), _one(params, "end")
+    start = _moment(start_raw, "start", end=False) if start_raw else None
+    end = _moment(end_raw, "end", end=True) if end_raw else None
+    if start and end and end <= start:
+        raise FilterError("end must be after start")
+
+    query_values = params.getlist("q") if hasattr(params, "getlist") else [params.get("q") or ""]
+    query = " ".join(str(value) for value in query_values).strip()
+    if len(query) > MAX_QUERY_CHARS:
+        raise FilterError(f"q: at most {MAX_QUERY_CHARS} characters")
+    if "\x00" in query:
+        raise FilterError("q: contains a NUL character")
+
+    center: Point | None = None
+    radius: float | None = None
+    area: GEOSGeometry | None = None
+    near = _values(params, "near")
+    place_id = _owned_id(params, "place")
+    geofence_id = _owned_id(params, "geofence")
+    if sum(bool(x) for x in (near, place_id, geofence_id)) > 1:
+        raise FilterError("give only one of near, place and geofence")
+    if near:
+        if len(near) != 2:
+            raise FilterError("near: give LAT,LON")
+        lat, lon = _number(near[0], "near latitude"), _number(near[1], "near longitude")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise FilterError("near: latitude must be within ±90 and longitude within ±180")
+        center, radius = Point(lon, lat, srid=4326), _radius(params, DEFAULT_NEAR_RADIUS_M)
+        echo.update(near=f"{lat},{lon}", radius=f"{radius:g}")
+    elif place_id is not None:
+        place = Place.objects.filter(user=user, pk=place_id).first()
+        if place is None:
+            raise FilterError(f"place: you have no place {place_id}")
+        if place.location is None:
+            raise FilterError(f"place: {place} has no coordinates to search around")
+        center, radius = place.location, _radius(params, DEFAULT_PLACE_RADIUS_M)
+        echo.update(place=str(place_id), radius=f"{radius:g}")
+    elif geofence_id is not None:
+        geofence = Geofence.objects.filter(user=user, pk=geofence_id).first()
+        if geofence is None:
+            raise FilterError(f"geofence: you have no geofence {geofence_id}")
+        if geofence.area is not None:
+            area = geofence.area
+        else:
+            center, radius = geofence.center, geofence.radius_m
+        echo["geofence"] = str(geofence_id)
+
+    if sources:
+        echo["source"] = ",".join(sources)
+    if kinds:
+        echo["kind"] = ",".join(kinds)
+    if start_raw:
+        echo["start"] = start_raw
+    if end_raw:
+        echo["end"] = end_raw
+    if query:
+        echo["q"] = query
+    return EventFilters(
+        sources=sources,
+        kinds=kinds,
+        start=start,
+        end=end,
+        center=center,
+        radius_m=radius,
+        area=area,
+        query=query,
+        echo=echo,
+    )
+
+
+def fts_match_sql(query: str) -> RawSQL:
+    """``title || text`` matches ``query`` (websearch syntax), through the GIN index."""
+    return RawSQL(
+        f"{FTS_DOCUMENT_SQL} @@ websearch_to_tsquery('{FTS_CONFIG}'::regconfig, %s)",
+        [query],
+        output_field=BooleanField(),
+    )
+
+
+def apply_event_filters(queryset: QuerySet[Event], filters: EventFilters) -> QuerySet[Event]:
+    """Narrow an Event queryset (already filtered by its owner) by ``filters``."""
+    if filters.sources:
+        queryset = queryset.filter(source__in=filters.sources)
+    if filters.kinds:
+        exact = [kind for kind in filters.kinds if not kind.endswith(".*")]
+        prefixes = [kind[:-1] for kind in filters.kinds if kind.endswith(".*")]
+        condition = Q(kind__in=exact) if exact else Q()
+        for prefix in prefixes:
+            condition |= Q(kind__startswith=prefix)
+        queryset = queryset.filter(condition)
+    if filters.start:
+        queryset = queryset.filter(occurred_at__gte=filters.start)
+    if filters.end:
+        queryset = queryset.filter(occurred_at__lt=filters.end)
+    if filters.center is not None and filters.radius_m is not None:
+        queryset = queryset.filter(location__dwithin=(filters.center, D(m=filters.radius_m)))
+    if filters.area is not None:
+        queryset = queryset.filter(location__intersects=filters.area)
+    if filters.query:
+        queryset = queryset.filter(fts_match_sql(filters.query))
+    return queryset

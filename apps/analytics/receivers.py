@@ -1,0 +1,50 @@
+"""After the lake stores rows: queue the series refresh and geofence crossings.
+
+Quick, after commit, and never failing the sender (apps/lake/signals.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Max, Min
+from django.dispatch import receiver
+
+from apps.lake.models import Event
+from apps.lake.signals import events_stored, import_finished
+
+logger = logging.getLogger(__name__)
+
+
+def _queue(task: Any, *args: Any) -> None:
+    from apps.analytics.tasks import queue_after_commit
+
+    queue_after_commit(task, *args)
+
+
+@receiver(import_finished, dispatch_uid="analytics.import_finished")
+def on_import_finished(sender: Any, *, user_id: int, import_id: int, **kwargs: Any) -> None:
+    from apps.analytics.tasks import emit_geofence_events, refresh_aggregates
+
+    # An archive may hold any years: refresh all of the user's days.
+    _queue(refresh_aggregates, user_id)
+    _queue(emit_geofence_events, user_id)
+
+
+@receiver(events_stored, dispatch_uid="analytics.events_stored")
+def on_events_stored(
+    sender: Any, *, user_id: int, source: str, event_ids: list[int], **kwargs: Any
+) -> None:
+    from apps.analytics.tasks import refresh_aggregates
+
+    try:
+        span = Event.objects.filter(user_id=user_id, pk__in=event_ids).aggregate(
+            first=Min("occurred_at"), last=Max("occurred_at")
+        )
+    except Exception:
+        logger.exception("could not read the span of stored events")
+        return
+    if span["first"] is None:
+        return
+    _queue(refresh_aggregates, user_id, span["first"].isoformat(), span["last"].isoformat())

@@ -1,0 +1,135 @@
+"""The timeline: a user's events across every source, newest first, page by page.
+
+Pages are cut by a keyset cursor on (occurred_at, id), never by OFFSET, so the
+millionth event costs what the first does: the query walks the index
+analytics_event_user_time (user_id, occurred_at DESC, id DESC) from the cursor
+and stops after one page (see scripts/bench_timeline.py and its test).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
+from apps.lake.models import Event
+from apps.privacy.redaction import redact_event_payloads
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+EVENT_FIELDS = (
+    "id",
+    "source",
+    "kind",
+    "occurred_at",
+    "ended_at",
+    "title",
+    "text",
+    "url",
+    "location",
+    "data",
+)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    occurred_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = f"{self.occurred_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """Read a cursor a previous page handed out; FilterError if it is not one."""
+        try:
+            padded = token + "=" * (-len(token) % 4)
+            moment, _, ident = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+            occurred_at = dt.datetime.fromisoformat(moment)
+            if occurred_at.tzinfo is None:
+                raise ValueError
+            return cls(occurred_at=occurred_at, id=int(ident))
+        except (ValueError, UnicodeError, binascii.Error):
+            raise FilterError("cursor: not a cursor this API handed out") from None
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    events: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def page_size_from(raw: str | None) -> int:
+    if raw in (None, ""):
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise FilterError(f"limit: give a number from 1 to {MAX_PAGE_SIZE}")
+    return int(raw)
+
+
+def events_before(queryset: QuerySet[Event], cursor: Cursor) -> QuerySet[Event]:
+    """Rows strictly after ``cursor`` in newest-first order, as one row comparison
+    (the form PostgreSQL turns into an index range on (occurred_at, id)). The plain
+    bound on occurred_at is redundant for the rows but lets TimescaleDB skip every
+    chunk newer than the cursor, which it cannot infer from a row comparison."""
+    return queryset.filter(occurred_at__lte=cursor.occurred_at).filter(
+        RawSQL(
+            '("lake_event"."occurred_at", "lake_event"."id") < (%s, %s)',
+            [cursor.occurred_at, cursor.id],
+            output_field=BooleanField(),
+        )
+    )
+
+
+def timeline_queryset(
+    *, user: Any, filters: EventFilters, cursor: Cursor | None = None
+) -> QuerySet[Event]:
+    queryset = apply_event_filters(Event.objects.filter(user=user), filters)
+    if cursor is not None:
+        queryset = events_before(queryset, cursor)
+    return queryset.order_by("-occurred_at", "-id")
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    location = event.location
+    return {
+        "id": event.id,
+        "source": event.source,
+        "kind": event.kind,
+        "occurred_at": event.occurred_at.isoformat(),
+        "ended_at": event.ended_at.isoformat() if event.ended_at else None,
+        "title": event.title,
+        "text": event.text,
+        "url": event.url,
+        "location": {"lat": location.y, "lon": location.x} if location is not None else None,
+        "data": event.data,
+    }
+
+
+def timeline_page(
+    *,
+    user: Any,
+    filters: EventFilters,
+    cursor: Cursor | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+) -> TimelinePage:
+    """One page of ``user``'s events matching ``filters``, redacted in one call."""
+    rows = list(
+        timeline_queryset(user=user, filters=filters, cursor=cursor).only(*EVENT_FIELDS)[
+            : limit + 1
+        ]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    payloads = redact_event_payloads(user_id=user.pk, payloads=[event_payload(e) for e in rows])
+    next_cursor = (
+        Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].id).encode() if more else None
+    )
+    return TimelinePage(events=payloads, next_cursor=next_cursor)

@@ -1,0 +1,98 @@
+"""Pages: the dashboard (the home page), the timeline and the map. Thin."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params
+from apps.analytics.models import Geofence
+from apps.analytics.selectors import dashboard_summary
+from apps.analytics.timeline import Cursor, page_size_from, timeline_page
+from apps.lake.models import Event
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # login_required
+    return user
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    summary = dashboard_summary(user_id=_user(request).pk)
+    recent = timeline_page(user=_user(request), filters=EventFilters(), limit=8)
+    return render(
+        request,
+        "analytics/dashboard.html",
+        {**summary, "recent": recent.events, "nav": "dashboard"},
+    )
+
+
+def _known_kinds(user) -> list[str]:
+    return list(
+        Event.objects.filter(user=user).order_by("kind").values_list("kind", flat=True).distinct()
+    )
+
+
+@login_required
+def timeline(request: HttpRequest) -> HttpResponse:
+    error = ""
+    page = None
+    filters = EventFilters()
+    try:
+        filters = event_filters_from_params(request.GET, user=_user(request))
+        token = request.GET.get("cursor")
+        cursor = Cursor.decode(token) if token else None
+        page = timeline_page(
+            user=_user(request),
+            filters=filters,
+            cursor=cursor,
+            limit=page_size_from(request.GET.get("limit")),
+        )
+    except FilterError as exc:
+        error = str(exc)
+    first = request.GET.copy()
+    first.pop("cursor", None)
+    next_query = ""
+    if page and page.next_cursor:
+        query = request.GET.copy()
+        query["cursor"] = page.next_cursor
+        next_query = query.urlencode()
+    return render(
+        request,
+        "analytics/timeline.html",
+        {
+            "nav": "timeline",
+            "error": error,
+            "events": page.events if page else [],
+            "next_query": next_query,
+            "is_first_page": not request.GET.get("cursor"),
+            "first_query": first.urlencode(),
+            "filters": filters,
+            "params": request.GET,
+            "kinds": _known_kinds(_user(request)),
+            "geofences": Geofence.objects.filter(user=_user(request)),
+            "has_any": Event.objects.filter(user=_user(request)).exists(),
+        },
+    )
+
+
+@login_required
+def map_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "analytics/map.html",
+        {
+            "nav": "map",
+            "map_config": {
+                "tileUrl": settings.DATAPUNK_MAP_TILE_URL,
+                "attribution": settings.DATAPUNK_MAP_TILE_ATTRIBUTION,
+                "start": request.GET.get("start", ""),
+                "end": request.GET.get("end", ""),
+            },
+        },
+    )
