@@ -88,7 +88,7 @@ SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
        data, content_hash, %s
 FROM lake_stage_event
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, content_hash, occurred_at
 """
 
 
@@ -105,6 +105,8 @@ class FlushResult:
     # Ids of the events this flush inserted (not accumulated by ``add``: an
     # import of millions of events keeps no list of them).
     event_ids: list[int] = field(default_factory=list)
+    # The same events with their rows, for the live feed (same lifetime as event_ids).
+    stored_events: list[tuple[int, EventRow]] = field(default_factory=list)
 
     def add(self, other: FlushResult) -> None:
         self.written += other.written
@@ -254,7 +256,8 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._points) - written
             if self._events:
-                result.event_ids = self._write_events(cursor)
+                result.stored_events = self._write_events(cursor)
+                result.event_ids = [event_id for event_id, _ in result.stored_events]
                 written = len(result.event_ids)
                 result.written += written
                 result.duplicate += len(self._events) - written
@@ -299,7 +302,7 @@ class BatchWriter:
         cursor.execute(_MOVE_POINTS)
         return cursor.rowcount
 
-    def _write_events(self, cursor) -> list[int]:
+    def _write_events(self, cursor) -> list[tuple[int, EventRow]]:
         cursor.execute(_STAGING_DDL)
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
@@ -321,7 +324,12 @@ class BatchWriter:
                     )
                 )
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        return [event_id for (event_id,) in cursor.fetchall()]
+        # The database's dedupe key (content hash, time) names which rows were inserted.
+        rows = {(e.content_hash, e.occurred_at): e for e in reversed(self._events)}
+        return [
+            (event_id, rows[(bytes(digest), occurred_at)])
+            for event_id, digest, occurred_at in cursor.fetchall()
+        ]
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""

@@ -7,13 +7,20 @@ lake's normalizer and writer with Takeout imports (one pipeline, not two).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
+from apps.lake.normalize import EventRow, iso_utc
 from apps.lake.signals import events_stored
 from apps.lake.takeout.records import Record
 from apps.lake.writer import BatchWriter, FlushResult
+from apps.privacy.redaction import redact_event_payloads
 from apps.stream.events import publish
+
+# A feed message carries the events themselves up to this many; a sync of
+# thousands says how many more there are instead of flooding the browser.
+FEED_EVENTS_PER_MESSAGE = 50
 
 
 def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> FlushResult:
@@ -24,19 +31,22 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
     their reason. Locks nothing beyond the rows it inserts.
     """
     total = FlushResult()
-    stored: list[int] = []
+    stored: list[tuple[int, EventRow]] = []
     with BatchWriter(user_id=user_id, source=source) as writer:
         for record in records:
             writer.add(record)
             if writer.full:
                 result = writer.flush()
-                stored.extend(result.event_ids)
+                stored.extend(result.stored_events)
                 total.add(result)
         result = writer.flush()
-        stored.extend(result.event_ids)
+        stored.extend(result.stored_events)
         total.add(result)
-    total.event_ids = stored
+    total.event_ids = [event_id for event_id, _ in stored]
+    total.stored_events = stored
     if stored or total.quarantined:
+        event_ids = total.event_ids
+        shown = stored[:FEED_EVENTS_PER_MESSAGE]
 
         def announce() -> None:
             publish(
@@ -48,14 +58,42 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
                         "written": total.written,
                         "duplicate": total.duplicate,
                         "quarantined": total.quarantined,
-                        "event_ids": stored,
+                        "event_ids": event_ids,
+                        "events": feed_events(user_id=user_id, source=source, stored=shown),
+                        "more": len(stored) - len(shown),
                     },
                 },
             )
-            if stored:
+            if event_ids:
                 events_stored.send(
-                    sender=BatchWriter, user_id=user_id, source=source, event_ids=stored
+                    sender=BatchWriter, user_id=user_id, source=source, event_ids=event_ids
                 )
 
         transaction.on_commit(announce)
     return total
+
+
+def feed_events(
+    *, user_id: int, source: str, stored: list[tuple[int, EventRow]]
+) -> list[dict[str, Any]]:
+    """What the live feed shows of stored events (kind, title, time), masked per the
+    owner's privacy policy. Text and data are not sent, so they need no masking."""
+    payloads = [
+        {
+            "id": event_id,
+            "kind": row.kind,
+            "source": source,
+            "occurred_at": iso_utc(row.occurred_at),
+            "title": row.title,
+            "url": row.url,
+            "text": "",
+            "data": {},
+        }
+        for event_id, row in stored
+    ]
+    if not payloads:
+        return []
+    return [
+        {key: payload[key] for key in ("id", "kind", "source", "occurred_at", "title", "url")}
+        for payload in redact_event_payloads(user_id=user_id, payloads=payloads)
+    ]
