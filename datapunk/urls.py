@@ -12,6 +12,8 @@ api_router.registry.extend(lake_router.registry)
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
+    # Streams: /feed/, /api/ingest/..., /api/webhooks/<provider>/ (before the API router).
+    path("", include("apps.stream.urls")),
     path("", include("django_prometheus.urls")),  # /metrics
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -293,6 +293,7 @@ class BatchWriter:
 
     def _write_points_with_conflicts(self, cursor) -> int:
         cursor.execute(_STAGING_DDL)
+        cursor.execute("TRUNCATE lake_stage_point")  # see _write_events
         with cursor.cursor.copy(
             f"COPY lake_stage_point ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -304,6 +305,10 @@ class BatchWriter:
 
     def _write_events(self, cursor) -> list[tuple[int, EventRow]]:
         cursor.execute(_STAGING_DDL)
+        # ON COMMIT DELETE ROWS empties staging only at commit: a caller that
+        # flushes twice in one transaction (a webhook storing with its claim,
+        # several users in one request) must not move the last batch again.
+        cursor.execute("TRUNCATE lake_stage_event")
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
             " content_hash) FROM STDIN"
