@@ -21,7 +21,7 @@ from apps.lake.takeout.records import EventRecord, Provenance
 from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, WebhookSubscription
 from apps.stream.pipeline import records_store
-from apps.stream.services import delivery_claim, webhook_subscription_mark
+from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
 from apps.stream.signing import SignatureRejected, twitch_verify
 
 SOURCE = "twitch"
@@ -104,12 +104,17 @@ def twitch_delivery_receive(*, headers: dict[str, str], body: bytes, now: dateti
         if message_type not in ("notification", "revocation"):
             raise DeliveryRefused(f"Unknown message type {message_type[:40]!r}.", 400)
         with transaction.atomic():
-            delivery_claim(
-                user_id=subscription.user_id,
-                channel=InboundDelivery.Channel.TWITCH,
-                message_id=message_id,
-                now=now,
-            )
+            try:
+                delivery_claim(
+                    user_id=subscription.user_id,
+                    channel=InboundDelivery.Channel.TWITCH,
+                    message_id=message_id,
+                    now=now,
+                )
+            except AlreadyDelivered:
+                raise DeliveryRefused(
+                    "This message was received before; it is not processed again.", 409
+                ) from None
             if message_type == "revocation":
                 reason = str(payload["subscription"].get("status") or "revoked")
                 webhook_subscription_mark(
