@@ -298,3 +298,7 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Streams (apps/stream): threads (and so database connections) that serve
+# /api/ingest/events/ in each daphne process.
+DATAPUNK_INGEST_THREADS = env_int("DATAPUNK_INGEST_THREADS", 4)

@@ -27,6 +27,14 @@ EVENT = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _ingest_on_the_test_thread(settings):
+    # These tests see their rows through the test's open transaction, which
+    # the ingest threads' own connections cannot; test_live_feed.py and the
+    # browser test go through the threads.
+    settings.DATAPUNK_INGEST_THREADS = 0
+
+
 def post(api, payload, **headers):
     return api.post(URL, data=as_body(payload), content_type="application/json", **headers)
 

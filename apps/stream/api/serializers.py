@@ -10,11 +10,3 @@ class IssuedIngestKeySerializer(serializers.Serializer):
     key_id = serializers.CharField()
     api_key = serializers.CharField(help_text="shown once: send as Authorization: Bearer <api_key>")
     secret = serializers.CharField(help_text="shown once: the HMAC secret for signed requests")
-
-
-class IngestResultSerializer(serializers.Serializer):
-    received = serializers.IntegerField()
-    written = serializers.IntegerField()
-    duplicate = serializers.IntegerField()
-    quarantined = serializers.IntegerField()
-    event_ids = serializers.ListField(child=serializers.IntegerField())
