@@ -74,6 +74,7 @@ async def _send(port: int, key: str, rate: float, seconds: float, run: str, out:
     total = int(rate * seconds)
     queue: asyncio.Queue[int | None] = asyncio.Queue()
     scheduled: dict[int, float] = {}
+    answered: dict[int, float] = {}
     statuses: dict[str, int] = {}
     late = 0
 
@@ -91,6 +92,7 @@ async def _send(port: int, key: str, rate: float, seconds: float, run: str, out:
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 status = await _http_post(reader, writer, host, "/api/ingest/events/", key, body)
+                answered[seq] = time.monotonic()
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 status, writer = 0, None
             statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -109,7 +111,9 @@ async def _send(port: int, key: str, rate: float, seconds: float, run: str, out:
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
-    out.write_text(json.dumps({"scheduled": scheduled, "statuses": statuses, "late": late}))
+    out.write_text(
+        json.dumps({"scheduled": scheduled, "answered": answered, "statuses": statuses, "late": late})
+    )
 
 
 # --- the websocket client -----------------------------------------------------------------
@@ -166,6 +170,7 @@ class Step:
     rate: float
     sent: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    answers_ms: list[float] = field(default_factory=list)  # request to its 202
     statuses: dict[str, int] = field(default_factory=dict)
     late: int = 0
 
@@ -173,10 +178,11 @@ class Step:
     def lost(self) -> int:
         return self.sent - len(self.latencies_ms)
 
-    def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
+    def percentile(self, p: float, values: list[float] | None = None) -> float:
+        values = self.latencies_ms if values is None else values
+        if not values:
             return float("inf")
-        ordered = sorted(self.latencies_ms)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
     def sustained(self, p99_limit: float) -> bool:
@@ -192,7 +198,8 @@ class Step:
         return (
             f"{self.rate:>7,.0f}/s {self.sent:>7,} sent {self.lost:>6,} lost  "
             f"p50 {self.percentile(50):8.1f} ms  p99 {self.percentile(99):8.1f} ms  "
-            f"max {max(self.latencies_ms, default=float('inf')):8.1f} ms"
+            f"max {max(self.latencies_ms, default=float('inf')):8.1f} ms  "
+            f"(202 answer p50 {self.percentile(50, self.answers_ms):.1f} ms)"
             + (f"  answers {errors}" if errors else "")
             + (f"  sender late {self.late}" if self.late else "")
         )
@@ -265,6 +272,8 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain) -> Step:
     out.unlink()
     step = Step(rate=rate, sent=len(result["scheduled"]), statuses=result["statuses"], late=result["late"])
     for seq, slot in result["scheduled"].items():
+        if seq in result["answered"]:
+            step.answers_ms.append((result["answered"][seq] - slot) * 1000)
         arrived = socket_arrivals.get(f"bench {run} {seq}")
         if arrived is not None:
             step.latencies_ms.append((arrived - slot) * 1000)

@@ -92,6 +92,41 @@ RETURNING id, content_hash, occurred_at
 """
 
 
+# A stream's few events (a webhook, an ingest request) go in with one statement;
+# staging and COPY pay off only for larger batches (imports, syncs).
+SMALL_EVENT_BATCH = 200
+
+_INSERT_EVENTS = """
+INSERT INTO lake_event
+    (user_id, source, kind, occurred_at, ended_at, title, text, url, location, data, content_hash, entry_id)
+SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
+       CASE WHEN lon IS NULL OR lat IS NULL THEN NULL
+            ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END,
+       data::jsonb, content_hash, %s
+FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],
+            %s::float8[], %s::float8[], %s::text[], %s::bytea[])
+     AS r(kind, occurred_at, ended_at, title, text, url, lon, lat, data, content_hash)
+ON CONFLICT DO NOTHING
+RETURNING id, content_hash, occurred_at
+"""
+
+
+def _event_tuple(e: EventRow) -> tuple:
+    """An event row in the column order of staging and of _INSERT_EVENTS' arrays."""
+    return (
+        e.kind,
+        e.occurred_at,
+        e.ended_at,
+        e.title,
+        e.text,
+        e.url,
+        e.longitude,
+        e.latitude,
+        e.data_json,
+        e.content_hash,
+    )
+
+
 def _point_sql(lon_lat: tuple[float | None, float | None]) -> str | None:
     lon, lat = lon_lat
     return None if lon is None or lat is None else f"SRID=4326;POINT({lon!r} {lat!r})"
@@ -304,6 +339,27 @@ class BatchWriter:
         return cursor.rowcount
 
     def _write_events(self, cursor) -> list[tuple[int, EventRow]]:
+        if len(self._events) <= SMALL_EVENT_BATCH:
+            cursor.execute(
+                _INSERT_EVENTS,
+                [
+                    self.user_id,
+                    self.source,
+                    self.entry_id,
+                    *(list(column) for column in zip(*(_event_tuple(e) for e in self._events), strict=True)),
+                ],
+            )
+        else:
+            self._stage_events(cursor)
+            cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
+        # The database's dedupe key (content hash, time) names which rows were inserted.
+        rows = {(e.content_hash, e.occurred_at): e for e in reversed(self._events)}
+        return [
+            (event_id, rows[(bytes(digest), occurred_at)])
+            for event_id, digest, occurred_at in cursor.fetchall()
+        ]
+
+    def _stage_events(self, cursor) -> None:
         cursor.execute(_STAGING_DDL)
         # ON COMMIT DELETE ROWS empties staging only at commit: a caller that
         # flushes twice in one transaction (a webhook storing with its claim,
@@ -314,27 +370,7 @@ class BatchWriter:
             " content_hash) FROM STDIN"
         ) as copy:
             for e in self._events:
-                copy.write_row(
-                    (
-                        e.kind,
-                        e.occurred_at,
-                        e.ended_at,
-                        e.title,
-                        e.text,
-                        e.url,
-                        e.longitude,
-                        e.latitude,
-                        e.data_json,
-                        e.content_hash,
-                    )
-                )
-        cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        # The database's dedupe key (content hash, time) names which rows were inserted.
-        rows = {(e.content_hash, e.occurred_at): e for e in reversed(self._events)}
-        return [
-            (event_id, rows[(bytes(digest), occurred_at)])
-            for event_id, digest, occurred_at in cursor.fetchall()
-        ]
+                copy.write_row(_event_tuple(e))
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""
