@@ -28,7 +28,6 @@ import base64
 import json
 import os
 import socket
-import statistics
 import struct
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,7 +112,9 @@ async def _send(port: int, key: str, rate: float, seconds: float, run: str, out:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
     out.write_text(
-        json.dumps({"scheduled": scheduled, "answered": answered, "statuses": statuses, "late": late})
+        json.dumps(
+            {"scheduled": scheduled, "answered": answered, "statuses": statuses, "late": late}
+        )
     )
 
 
@@ -264,13 +266,24 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain) -> Step:
         sys.executable,
         __file__,
         "--send",
-        json.dumps({"port": port, "key": key, "rate": rate, "seconds": seconds, "run": run, "out": str(out)}),
+        json.dumps(
+            {
+                "port": port,
+                "key": key,
+                "rate": rate,
+                "seconds": seconds,
+                "run": run,
+                "out": str(out),
+            }
+        ),
     )
     await sender.wait()
     await asyncio.sleep(drain)  # frames still in flight
     result = json.loads(out.read_text())
     out.unlink()
-    step = Step(rate=rate, sent=len(result["scheduled"]), statuses=result["statuses"], late=result["late"])
+    step = Step(
+        rate=rate, sent=len(result["scheduled"]), statuses=result["statuses"], late=result["late"]
+    )
     for seq, slot in result["scheduled"].items():
         if seq in result["answered"]:
             step.answers_ms.append((result["answered"][seq] - slot) * 1000)
@@ -283,22 +296,35 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain) -> Step:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each rate step")
-    parser.add_argument("--rates", default=DEFAULT_RATES, help="events/s, comma-separated, ascending")
-    parser.add_argument("--p99-limit", type=float, default=250.0, help="ms; above it a rate is not sustained")
+    parser.add_argument(
+        "--rates", default=DEFAULT_RATES, help="events/s, comma-separated, ascending"
+    )
+    parser.add_argument(
+        "--p99-limit", type=float, default=250.0, help="ms; above it a rate is not sustained"
+    )
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late frames")
     parser.add_argument("--send", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.send:  # the second process
         job = json.loads(args.send)
-        asyncio.run(_send(job["port"], job["key"], job["rate"], job["seconds"], job["run"], Path(job["out"])))
+        asyncio.run(
+            _send(
+                job["port"], job["key"], job["rate"], job["seconds"], job["run"], Path(job["out"])
+            )
+        )
         return
 
     import django
 
     django.setup()
     from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
     from django.contrib.sessions.backends.db import SessionStore
 
     from apps.privacy.context import user_context
@@ -321,14 +347,26 @@ def main() -> None:
     log = tempfile.NamedTemporaryFile(prefix="bench-stream-daphne-", suffix=".log", delete=False)  # noqa: SIM115
     env = {**os.environ, "CHANNELS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING"}
     daphne = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "datapunk.asgi:application"],
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "datapunk.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
-    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env["CHANNELS_PREFIX"]
-    print(f"daphne on 127.0.0.1:{port} (log {log.name}); {args.seconds:g} s per rate; {os.cpu_count()} cores")
+    # This process publishes the baseline into daphne's layer: same prefix.
+    layer: dict[str, Any] = dict(settings.CHANNEL_LAYERS["default"])
+    layer["CONFIG"] = {**layer["CONFIG"], "prefix": env["CHANNELS_PREFIX"]}
+    settings.CHANNEL_LAYERS = {"default": layer}
+    print(
+        f"daphne on 127.0.0.1:{port} (log {log.name}); {args.seconds:g} s per rate; {os.cpu_count()} cores"
+    )
     try:
         _wait_for_port(port, daphne)
         steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, args))
@@ -359,8 +397,10 @@ async def _measure(port: int, cookie: str, key: str, user_id: int, args) -> list
     collector = asyncio.create_task(_collect(feed, arrivals))
     rates = [float(r) for r in args.rates.split(",")]
     baseline = await _baseline(arrivals, user_id, rates[0], count=int(rates[0] * 2))
-    print(f"baseline publish → frame at {rates[0]:,.0f}/s: p50 {baseline.percentile(50):.2f} ms, "
-          f"p99 {baseline.percentile(99):.2f} ms, {baseline.lost} lost")
+    print(
+        f"baseline publish → frame at {rates[0]:,.0f}/s: p50 {baseline.percentile(50):.2f} ms, "
+        f"p99 {baseline.percentile(99):.2f} ms, {baseline.lost} lost"
+    )
     # Warm-up: first requests open database connections and import code.
     await _run_step(port, key, arrivals, 50, 2, 1.0)
     steps = []
@@ -368,7 +408,11 @@ async def _measure(port: int, cookie: str, key: str, user_id: int, args) -> list
         step = await _run_step(port, key, arrivals, rate, args.seconds, args.drain)
         steps.append(step)
         p50 = step.percentile(50)
-        ratio = f"  ({p50 / max(baseline.percentile(50), 0.01):.0f}× baseline p50)" if step.latencies_ms else ""
+        ratio = (
+            f"  ({p50 / max(baseline.percentile(50), 0.01):.0f}× baseline p50)"
+            if step.latencies_ms
+            else ""
+        )
         print(step.row() + ratio, flush=True)
         if not step.sustained(args.p99_limit):
             break  # frames went missing or latency exploded: the previous step is the maximum

@@ -346,7 +346,10 @@ class BatchWriter:
                     self.user_id,
                     self.source,
                     self.entry_id,
-                    *(list(column) for column in zip(*(_event_tuple(e) for e in self._events), strict=True)),
+                    *(
+                        list(column)
+                        for column in zip(*(_event_tuple(e) for e in self._events), strict=True)
+                    ),
                 ],
             )
         else:

@@ -53,8 +53,11 @@ class Committer:
 
     async def _drain(self) -> None:
         while self._pending:
-            group, size = [], 0
-            while self._pending and (not group or size + len(self._pending[0][0].records) <= GROUP_MAX_EVENTS):
+            group: list[tuple[IngestItem, asyncio.Future[IngestOutcome]]] = []
+            size = 0
+            while self._pending and (
+                not group or size + len(self._pending[0][0].records) <= GROUP_MAX_EVENTS
+            ):
                 entry = self._pending.pop(0)
                 group.append(entry)
                 size += len(entry[0].records)

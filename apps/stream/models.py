@@ -52,9 +52,7 @@ class WebhookSubscription(models.Model):
     )
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255, help_text="the provider's subscription id")
-    topic = models.CharField(
-        max_length=255, blank=True, help_text="channel.follow, me/events, ..."
-    )
+    topic = models.CharField(max_length=255, blank=True, help_text="channel.follow, me/events, ...")
     # Twitch: the HMAC secret given when subscribing. Graph: the clientState.
     secret_sealed = models.TextField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

@@ -56,9 +56,7 @@ def ingest_key_rotate(*, user_id: int, ip: str | None = None) -> IssuedIngestKey
                 "secret_sealed": seal(issued.secret),
             },
         )
-        audit_record(
-            action="stream.ingest_key.rotate", user_id=user_id, target=key_id, ip=ip
-        )
+        audit_record(action="stream.ingest_key.rotate", user_id=user_id, target=key_id, ip=ip)
     return issued
 
 
@@ -170,7 +168,9 @@ def _attribute(
     result: FlushResult, items: list[tuple[int, IngestItem]], outcomes: list[IngestOutcome]
 ) -> None:
     """Which request's events were inserted: the database's dedupe key tells."""
-    inserted = {(row.content_hash, row.occurred_at): event_id for event_id, row in result.stored_events}
+    inserted = {
+        (row.content_hash, row.occurred_at): event_id for event_id, row in result.stored_events
+    }
     for index, item in items:
         outcome = outcomes[index]
         for record in item.records:
@@ -219,9 +219,7 @@ def webhook_subscription_create(
     return subscription
 
 
-def webhook_subscription_mark(
-    *, subscription_id: int, status: str, reason: str = ""
-) -> None:
+def webhook_subscription_mark(*, subscription_id: int, status: str, reason: str = "") -> None:
     """Record the provider's word on a subscription (verified, revoked); idempotent."""
     WebhookSubscription.objects.filter(pk=subscription_id).update(
         status=status, revoked_reason=reason[:255], updated_at=timezone.now()

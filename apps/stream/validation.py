@@ -100,16 +100,18 @@ def events_from_payload(
         )
     if len(batch) > MAX_BATCH:
         raise IngestInvalid(
-            [FieldError("events", f"holds {len(batch)} events; send at most {MAX_BATCH} a request")],
+            [
+                FieldError(
+                    "events", f"holds {len(batch)} events; send at most {MAX_BATCH} a request"
+                )
+            ],
             "The batch is too large.",
         )
     records: list[EventRecord] = []
     errors: list[FieldError] = []
     for index, item in enumerate(batch):
         record, problems = _event(item, connector=connector, received_at=received_at)
-        errors.extend(
-            FieldError(p.field, p.message, index if indexed else None) for p in problems
-        )
+        errors.extend(FieldError(p.field, p.message, index if indexed else None) for p in problems)
         if record is not None:
             records.append(record)
     if errors:
@@ -130,9 +132,7 @@ def _event(
         return None, [FieldError("(event)", "must be an object with kind and occurred_at")]
     errors: list[FieldError] = []
     for name in sorted(set(item) - set(FIELDS)):
-        errors.append(
-            FieldError(str(name), "unknown field; put your own fields inside data")
-        )
+        errors.append(FieldError(str(name), "unknown field; put your own fields inside data"))
 
     def text(name: str, *, required: bool = False) -> str:
         value = item.get(name)

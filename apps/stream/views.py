@@ -4,6 +4,7 @@ verifying and storing is in apps/stream/webhooks/."""
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.privacy.context import user_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.selectors import feed_recent_events, ingest_key_of
 from apps.stream.webhooks import microsoft, twitch
@@ -63,11 +65,13 @@ def microsoft_graph(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def feed(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "stream/feed.html",
-        {
-            "events": feed_recent_events(user=request.user),
-            "ingest_key": ingest_key_of(user=request.user),
-        },
-    )
+    user_id = cast(int, request.user.pk)  # login_required: a real user
+    with user_context(user_id):
+        return render(
+            request,
+            "stream/feed.html",
+            {
+                "events": feed_recent_events(user_id=user_id),
+                "ingest_key": ingest_key_of(user_id=user_id),
+            },
+        )

@@ -135,7 +135,12 @@ def test_clean_text(value, multiline, expected):
 
 @pytest.mark.parametrize(
     ("latitude", "longitude", "field"),
-    [(90.5, 0, "latitude"), (0, -180.01, "longitude"), (float("nan"), 1, "latitude"), ("1", 2, "latitude")],
+    [
+        (90.5, 0, "latitude"),
+        (0, -180.01, "longitude"),
+        (float("nan"), 1, "latitude"),
+        ("1", 2, "latitude"),
+    ],
 )
 def test_coordinates_out_of_range_are_refused_with_the_field(latitude, longitude, field):
     with pytest.raises(InvalidValue) as error:

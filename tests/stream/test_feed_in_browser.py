@@ -84,7 +84,11 @@ def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, 
     answer = _ingest(
         daphne,
         key.api_key,
-        {"kind": "mood.logged", "occurred_at": stamp, "title": "Feeling <b>fine</b> from the phone"},
+        {
+            "kind": "mood.logged",
+            "occurred_at": stamp,
+            "title": "Feeling <b>fine</b> from the phone",
+        },
     )
 
     row = page.locator(f"#feed-events li[data-event='{answer['event_ids'][0]}']")
@@ -118,4 +122,6 @@ def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, 
     page.wait_for_selector("#issued-key:not([hidden])")
     assert page.locator("#issued-key .api-key").inner_text().startswith("dpk_")
     page.reload()
-    assert page.locator(f"[data-event='{answer['event_ids'][0]}']").count() == 1  # server-rendered now
+    assert (
+        page.locator(f"[data-event='{answer['event_ids'][0]}']").count() == 1
+    )  # server-rendered now

@@ -113,7 +113,11 @@ def test_every_bad_field_is_listed_with_its_index_and_nothing_is_stored(api, own
 
 
 def test_a_single_bad_event_lists_fields_without_index(api, owner_key):
-    response = post(api, {"kind": "a.b", "occurred_at": "2026-01-01T00:00:00Z", "latitude": 1}, **bearer(owner_key))
+    response = post(
+        api,
+        {"kind": "a.b", "occurred_at": "2026-01-01T00:00:00Z", "latitude": 1},
+        **bearer(owner_key),
+    )
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"field": "longitude", "message": "is required when the other coordinate is given"}

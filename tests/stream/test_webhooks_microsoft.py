@@ -15,7 +15,9 @@ URL = "/api/webhooks/microsoft/"
 pytestmark = pytest.mark.django_db
 
 
-def notification(subscription_id="sub-1", client_state="state-of-sub-1", etag="W/\"CQAAAB\"", **extra):
+def notification(
+    subscription_id="sub-1", client_state="state-of-sub-1", etag='W/"CQAAAB"', **extra
+):
     # The notification documented at learn.microsoft.com/graph/change-notifications-delivery-webhooks.
     return {
         "id": "lsgTZMr9KwAAA",
@@ -43,13 +45,19 @@ def deliver(client, *notifications, body=None):
 @pytest.fixture
 def subscription(owner):
     return webhook_subscription_create(
-        user_id=owner.pk, provider="microsoft", external_id="sub-1", secret="state-of-sub-1", topic="me/events"
+        user_id=owner.pk,
+        provider="microsoft",
+        external_id="sub-1",
+        secret="state-of-sub-1",
+        topic="me/events",
     )
 
 
 def test_the_validation_token_is_echoed_as_plain_text(client):
     token = "Validation: Testing client application reachability for subscription Request-Id: 95f0"
-    response = client.post(f"{URL}?validationToken={token.replace(' ', '+')}", data=b"", content_type="text/plain")
+    response = client.post(
+        f"{URL}?validationToken={token.replace(' ', '+')}", data=b"", content_type="text/plain"
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert response.content.decode() == token
@@ -62,12 +70,16 @@ def test_a_change_lands_once_even_when_graph_delivers_it_twice(client, owner, su
     assert first.status_code == 202 and first.json() == {"written": 1, "duplicate": 0}
     assert second.status_code == 202 and second.json() == {"written": 0, "duplicate": 1}
     event = Event.objects.get()
-    assert (event.user_id, event.source, event.kind) == (owner.pk, "microsoft", "microsoft.event_created")
+    assert (event.user_id, event.source, event.kind) == (
+        owner.pk,
+        "microsoft",
+        "microsoft.event_created",
+    )
     assert "clientState" not in event.data["notification"]  # the shared secret is not stored
     assert event.data["_provenance"]["connector"] == "graph.webhook"
 
     # A later change of the same item (a new etag) is a new event.
-    assert deliver(client, notification(etag="W/\"CQAAAC\"")).json()["written"] == 1
+    assert deliver(client, notification(etag='W/"CQAAAC"')).json()["written"] == 1
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ from apps.stream.signing import SignatureRejected, twitch_verify
 
 URL = "/api/webhooks/twitch/"
 REALDATA = Path(
-    os.environ.get("DATAPUNK_REALDATA", Path(__file__).resolve().parents[2].parent / "shared" / "realdata")
+    os.environ.get(
+        "DATAPUNK_REALDATA", Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+    )
 )
 VECTORS = REALDATA / "twitch_api" / "src" / "eventsub"
 
@@ -30,7 +32,9 @@ pytestmark = pytest.mark.django_db
 def vector(name: str) -> dict:
     path = VECTORS / name
     if not path.exists():
-        pytest.fail(f"Twitch's test vectors are missing: {path} (see ../shared/realdata/SOURCES.md)")
+        pytest.fail(
+            f"Twitch's test vectors are missing: {path} (see ../shared/realdata/SOURCES.md)"
+        )
     return json.loads(path.read_text())
 
 
@@ -39,7 +43,9 @@ def meta(headers: dict[str, str]) -> dict[str, str]:
 
 
 def sign(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), message_id.encode() + timestamp.encode() + body, hashlib.sha256)
+    digest = hmac.new(
+        secret.encode(), message_id.encode() + timestamp.encode() + body, hashlib.sha256
+    )
     return "sha256=" + digest.hexdigest()
 
 
@@ -103,7 +109,9 @@ def test_twitchs_own_signatures_verify_and_a_changed_byte_does_not(name):
     )
     assert twitch_verify(**arguments, now=sent_at + timedelta(seconds=1)) == sent_at
     with pytest.raises(SignatureRejected, match="does not match"):
-        twitch_verify(**{**arguments, "body": arguments["body"].replace(b"}", b" }", 1)}, now=sent_at)
+        twitch_verify(
+            **{**arguments, "body": arguments["body"].replace(b"}", b" }", 1)}, now=sent_at
+        )
     with pytest.raises(SignatureRejected, match="does not match"):
         twitch_verify(**{**arguments, "secret": "secretabce"}, now=sent_at)
     with pytest.raises(SignatureRejected, match="10 minutes"):
@@ -138,14 +146,18 @@ def test_a_follow_lands_once_even_when_delivered_twice(client, owner, follow):
 
 def test_the_same_follow_under_a_new_message_id_is_still_one_event(client, follow):
     moment = datetime.now(UTC)
-    assert deliver(client, follow["body"], fresh(follow, message_id="a", when=moment)).status_code == 204
-    assert deliver(client, follow["body"], fresh(follow, message_id="b", when=moment)).status_code == 204
+    assert (
+        deliver(client, follow["body"], fresh(follow, message_id="a", when=moment)).status_code
+        == 204
+    )
+    assert (
+        deliver(client, follow["body"], fresh(follow, message_id="b", when=moment)).status_code
+        == 204
+    )
     assert Event.objects.count() == 1
 
 
-def test_the_verification_challenge_is_answered_raw_and_enables_the_subscription(
-    client, challenge
-):
+def test_the_verification_challenge_is_answered_raw_and_enables_the_subscription(client, challenge):
     response = deliver(client, challenge["body"], fresh(challenge))
 
     assert response.status_code == 200
@@ -165,7 +177,10 @@ def test_revocation_marks_the_subscription(client, follow):
     assert deliver(client, raw, headers).status_code == 204
 
     subscription = WebhookSubscription.objects.get()
-    assert (subscription.status, subscription.revoked_reason) == ("revoked", "authorization_revoked")
+    assert (subscription.status, subscription.revoked_reason) == (
+        "revoked",
+        "authorization_revoked",
+    )
     assert Event.objects.count() == 0
 
 
@@ -192,16 +207,23 @@ def test_forged_and_stale_deliveries_are_refused(client, follow, forge, status):
         body = body.replace("testFromUser", "mallory")
     elif forge == "wrong secret":
         headers["Twitch-Eventsub-Message-Signature"] = sign(
-            "guess", headers["Twitch-Eventsub-Message-Id"], headers["Twitch-Eventsub-Message-Timestamp"], body.encode()
+            "guess",
+            headers["Twitch-Eventsub-Message-Id"],
+            headers["Twitch-Eventsub-Message-Timestamp"],
+            body.encode(),
         )
     elif forge == "stale by 11 minutes":
         headers = fresh(follow, when=datetime.now(UTC) - timedelta(minutes=11))
     elif forge == "from the future":
         headers = fresh(follow, when=datetime.now(UTC) + timedelta(minutes=11))
     elif forge == "signature without prefix":
-        headers["Twitch-Eventsub-Message-Signature"] = headers["Twitch-Eventsub-Message-Signature"][7:]
+        headers["Twitch-Eventsub-Message-Signature"] = headers["Twitch-Eventsub-Message-Signature"][
+            7:
+        ]
     elif forge == "unknown subscription":
-        body = body.replace("ae2ff348-e102-16be-a3eb-6830c1bf38d2", "00000000-0000-0000-0000-000000000000", 1)
+        body = body.replace(
+            "ae2ff348-e102-16be-a3eb-6830c1bf38d2", "00000000-0000-0000-0000-000000000000", 1
+        )
         headers = fresh({**follow, "body": body})
     elif forge == "no signature header":
         del headers["Twitch-Eventsub-Message-Signature"]
@@ -231,16 +253,30 @@ def test_oversized_bodies_and_other_methods_are_refused(client, follow):
 def test_a_stream_going_live_uses_its_own_start_time(client, owner):
     secret = "s3cret-for-stream-online"
     webhook_subscription_create(
-        user_id=owner.pk, provider="twitch", external_id="sub-online", secret=secret, topic="stream.online"
+        user_id=owner.pk,
+        provider="twitch",
+        external_id="sub-online",
+        secret=secret,
+        topic="stream.online",
     )
     # The payload documented for stream.online (dev.twitch.tv/docs/eventsub/eventsub-reference).
     body = json.dumps(
         {
-            "subscription": {"id": "sub-online", "type": "stream.online", "version": "1",
-                             "status": "enabled", "condition": {"broadcaster_user_id": "1337"}},
-            "event": {"id": "9001", "broadcaster_user_id": "1337", "broadcaster_user_login": "cool_user",
-                      "broadcaster_user_name": "Cool_User", "type": "live",
-                      "started_at": "2020-10-11T10:11:12.123Z"},
+            "subscription": {
+                "id": "sub-online",
+                "type": "stream.online",
+                "version": "1",
+                "status": "enabled",
+                "condition": {"broadcaster_user_id": "1337"},
+            },
+            "event": {
+                "id": "9001",
+                "broadcaster_user_id": "1337",
+                "broadcaster_user_login": "cool_user",
+                "broadcaster_user_name": "Cool_User",
+                "type": "live",
+                "started_at": "2020-10-11T10:11:12.123Z",
+            },
         }
     )
     stamp = datetime.now(UTC).isoformat()

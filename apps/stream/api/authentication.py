@@ -53,7 +53,11 @@ class IngestKeyAuthentication(BaseAuthentication):
         api_key = words[1].decode("latin-1")
         # Keys are looked up across users: whose key it is, is what we learn here.
         with system_context():
-            key = IngestKey.objects.select_related("user").filter(key_hash=api_key_hash(api_key)).first()
+            key = (
+                IngestKey.objects.select_related("user")
+                .filter(key_hash=api_key_hash(api_key))
+                .first()
+            )
         request._request.ingest_connector = "ingest.api"  # type: ignore[attr-defined]
         return _owner(key, "This ingest API key is not valid (it may have been rotated).")
 

@@ -142,9 +142,9 @@ async def ingest_events(request: HttpRequest) -> HttpResponse:
     pool = _ingest_pool()
     if pool is None:  # Django's request cycle manages the connection, as for any view
         return await sync_to_async(_ingest_inline, thread_sensitive=True)(request)
-    prepared = await sync_to_async(
-        _prepare_on_pool_thread, thread_sensitive=False, executor=pool
-    )(request)
+    prepared = await sync_to_async(_prepare_on_pool_thread, thread_sensitive=False, executor=pool)(
+        request
+    )
     if isinstance(prepared, JsonResponse):
         return prepared
     return _answer(prepared, await committer().store(prepared))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -14,13 +16,17 @@ from apps.stream.models import IngestKey
 from apps.stream.services import ingest_key_delete, ingest_key_rotate
 
 
+def _user_id(request: Request) -> int:
+    return cast(int, request.user.pk)  # IsAuthenticated (the default) admits only users
+
+
 class IngestKeyView(APIView):
     """Your ingest key: GET says which one is active, POST makes a new one (the API
     key and HMAC secret are shown in that answer only), DELETE revokes it."""
 
     @extend_schema(responses={200: IngestKeySerializer})
     def get(self, request: Request) -> Response:
-        key = IngestKey.objects.filter(user=request.user).first()
+        key = IngestKey.objects.filter(user_id=_user_id(request)).first()
         if key is None:
             return Response(
                 {"detail": "You have no ingest key yet; POST here to make one."},
@@ -30,16 +36,14 @@ class IngestKeyView(APIView):
 
     @extend_schema(request=None, responses={201: IssuedIngestKeySerializer})
     def post(self, request: Request) -> Response:
-        with user_context(request.user.pk):
-            issued = ingest_key_rotate(user_id=request.user.pk, ip=request.META.get("REMOTE_ADDR"))
-        return Response(
-            IssuedIngestKeySerializer(issued).data, status=status.HTTP_201_CREATED
-        )
+        user_id = _user_id(request)
+        with user_context(user_id):
+            issued = ingest_key_rotate(user_id=user_id, ip=request.META.get("REMOTE_ADDR"))
+        return Response(IssuedIngestKeySerializer(issued).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request) -> Response:
-        with user_context(request.user.pk):
-            ingest_key_delete(user_id=request.user.pk, ip=request.META.get("REMOTE_ADDR"))
+        user_id = _user_id(request)
+        with user_context(user_id):
+            ingest_key_delete(user_id=user_id, ip=request.META.get("REMOTE_ADDR"))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

@@ -51,13 +51,12 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
         payload = orjson.loads(body)
         notifications = payload["value"]
         if not isinstance(notifications, list) or not all(
-            isinstance(n, dict) and isinstance(n.get("subscriptionId"), str)
-            for n in notifications
+            isinstance(n, dict) and isinstance(n.get("subscriptionId"), str) for n in notifications
         ):
             raise TypeError
     except (orjson.JSONDecodeError, KeyError, TypeError):
         raise DeliveryRefused(
-            "The body is not a Graph notification collection ({\"value\": [...]}).", 400
+            'The body is not a Graph notification collection ({"value": [...]}).', 400
         ) from None
     ids = {n["subscriptionId"] for n in notifications}
     with system_context():  # the subscriptions say whose the notifications are

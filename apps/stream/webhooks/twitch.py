@@ -51,7 +51,9 @@ class DeliveryOutcome:
     written: int = 0
 
 
-def twitch_delivery_receive(*, headers: dict[str, str], body: bytes, now: datetime) -> DeliveryOutcome:
+def twitch_delivery_receive(
+    *, headers: dict[str, str], body: bytes, now: datetime
+) -> DeliveryOutcome:
     """Verify and handle one delivery; raise DeliveryRefused for anything not genuine.
 
     Idempotent: a message id is handled once (its claim and its events commit
@@ -62,7 +64,9 @@ def twitch_delivery_receive(*, headers: dict[str, str], body: bytes, now: dateti
     signature = headers.get(HEADER_SIGNATURE, "")
     message_type = headers.get(HEADER_TYPE, "")
     if not (message_id and timestamp and signature and message_type):
-        raise DeliveryRefused("Twitch-Eventsub-Message-Id, -Timestamp, -Signature and -Type are required.", 401)
+        raise DeliveryRefused(
+            "Twitch-Eventsub-Message-Id, -Timestamp, -Signature and -Type are required.", 401
+        )
     if len(message_id) > 128:
         raise DeliveryRefused("Twitch-Eventsub-Message-Id is too long.", 400)
     try:
@@ -71,7 +75,9 @@ def twitch_delivery_receive(*, headers: dict[str, str], body: bytes, now: dateti
         if not isinstance(subscription_id, str):
             raise TypeError
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        raise DeliveryRefused("The body is not an EventSub message with a subscription id.", 400) from None
+        raise DeliveryRefused(
+            "The body is not an EventSub message with a subscription id.", 400
+        ) from None
     # Which user the delivery is for is known only from the subscription: a
     # cross-user lookup, before any user's context can be entered.
     with system_context():
