@@ -300,3 +300,23 @@ def test_the_subscription_secret_is_sealed_at_rest(follow):
         (sealed,) = cursor.fetchone()
     assert follow["secret"] not in sealed
     assert WebhookSubscription.objects.get().secret == follow["secret"]
+
+
+def test_a_secret_sealed_with_another_key_refuses_instead_of_failing(client, follow, settings):
+    from cryptography.fernet import Fernet
+
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    response = deliver(client, follow["body"], fresh(follow))
+    assert response.status_code == 403
+    assert Event.objects.count() == 0
+
+
+def test_old_message_ids_are_forgotten_after_the_window(client, follow):
+    from django.utils import timezone
+
+    from apps.stream.services import inbound_deliveries_prune
+
+    assert deliver(client, follow["body"], fresh(follow)).status_code == 204
+    assert inbound_deliveries_prune() == 0  # still inside the window
+    InboundDelivery.objects.update(received_at=timezone.now() - timedelta(hours=2))
+    assert inbound_deliveries_prune() == 1

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from apps.privacy.context import system_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.models import IngestKey
+from apps.stream.sealed import SealBroken
 from apps.stream.services import api_key_hash
 from apps.stream.signing import SignatureRejected, ingest_verify
 
@@ -83,8 +84,14 @@ class IngestSignatureAuthentication(BaseAuthentication):
             key = IngestKey.objects.select_related("user").filter(key_id=key_id).first()
         user, key = _owner(key, "Unknown X-Datapunk-Key.")
         try:
+            secret = key.secret
+        except SealBroken:
+            raise exceptions.AuthenticationFailed(
+                "This key's secret cannot be read on this server; make a new key."
+            ) from None
+        try:
             ingest_verify(
-                secret=key.secret,
+                secret=secret,
                 timestamp=timestamp,
                 body=ingest_body(request),
                 signature=signature,

@@ -26,6 +26,7 @@ from apps.lake.takeout.records import EventRecord, Provenance
 from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, WebhookSubscription
 from apps.stream.pipeline import records_store
+from apps.stream.sealed import SealBroken
 from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
 from apps.stream.webhooks.twitch import DeliveryRefused
 
@@ -73,7 +74,7 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
         if (
             subscription is None
             or not isinstance(state, str)
-            or not hmac.compare_digest(state.encode(), subscription.secret.encode())
+            or not hmac.compare_digest(state.encode(), _client_state(subscription).encode())
         ):
             raise DeliveryRefused("A notification's clientState does not match.", 403)
         by_user[subscription.user_id].append((subscription, notification))
@@ -111,6 +112,14 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
             duplicate=outcome.duplicate + duplicate + result.duplicate,
         )
     return outcome
+
+
+def _client_state(subscription: WebhookSubscription) -> str:
+    try:
+        return subscription.secret
+    except SealBroken:
+        # Sealed with another FIELD_ENCRYPTION_KEY: nothing can match it.
+        return ""
 
 
 def graph_event_record(*, notification: dict[str, Any], received_at: datetime) -> EventRecord:

@@ -9,6 +9,7 @@ secret, ``sha256=`` prefix; message types ``webhook_callback_verification``,
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,8 +22,11 @@ from apps.lake.takeout.records import EventRecord, Provenance
 from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, WebhookSubscription
 from apps.stream.pipeline import records_store
+from apps.stream.sealed import SealBroken
 from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
 from apps.stream.signing import SignatureRejected, twitch_verify
+
+logger = logging.getLogger(__name__)
 
 SOURCE = "twitch"
 CONNECTOR = "twitch.eventsub"
@@ -87,8 +91,13 @@ def twitch_delivery_receive(
     if subscription is None:
         raise DeliveryRefused("Unknown subscription.", 403)
     try:
+        secret = subscription.secret
+    except SealBroken:
+        logger.error("twitch subscription %s: secret sealed with another key", subscription.pk)
+        raise DeliveryRefused("This subscription's secret cannot be read here.", 403) from None
+    try:
         sent_at = twitch_verify(
-            secret=subscription.secret,
+            secret=secret,
             message_id=message_id,
             timestamp=timestamp,
             body=body,
