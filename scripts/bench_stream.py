@@ -175,6 +175,7 @@ class Step:
     answers_ms: list[float] = field(default_factory=list)  # request to its 202
     statuses: dict[str, int] = field(default_factory=dict)
     late: int = 0
+    cpu_ms_per_event: float = 0.0  # daphne's CPU time (user + system) over the step / events
 
     @property
     def lost(self) -> int:
@@ -203,6 +204,7 @@ class Step:
             f"max {max(self.latencies_ms, default=float('inf')):8.1f} ms  "
             f"(202 answer p50 {self.percentile(50, self.answers_ms):.1f} ms)"
             + (f"  answers {errors}" if errors else "")
+            + f"  daphne CPU {self.cpu_ms_per_event:.1f} ms/event"
             + (f"  sender late {self.late}" if self.late else "")
         )
 
@@ -258,8 +260,14 @@ async def _baseline(socket_arrivals: dict[str, float], user_id: int, rate: float
     return step
 
 
-async def _run_step(port, key, socket_arrivals, rate, seconds, drain) -> Step:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid) -> Step:
     run = uuid.uuid4().hex[:8]
+    cpu_before = _cpu_seconds(daphne_pid)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
     sender = await asyncio.create_subprocess_exec(
@@ -284,6 +292,7 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain) -> Step:
     step = Step(
         rate=rate, sent=len(result["scheduled"]), statuses=result["statuses"], late=result["late"]
     )
+    step.cpu_ms_per_event = (_cpu_seconds(daphne_pid) - cpu_before) * 1000 / max(step.sent, 1)
     for seq, slot in result["scheduled"].items():
         if seq in result["answered"]:
             step.answers_ms.append((result["answered"][seq] - slot) * 1000)
@@ -369,7 +378,7 @@ def main() -> None:
     )
     try:
         _wait_for_port(port, daphne)
-        steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, args))
+        steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, daphne.pid, args))
     finally:
         daphne.terminate()
         daphne.wait(timeout=30)
@@ -391,7 +400,9 @@ def main() -> None:
     )
 
 
-async def _measure(port: int, cookie: str, key: str, user_id: int, args) -> list[Step]:
+async def _measure(
+    port: int, cookie: str, key: str, user_id: int, daphne_pid: int, args
+) -> list[Step]:
     feed = await FeedSocket.connect(port, cookie)
     arrivals: dict[str, float] = {}
     collector = asyncio.create_task(_collect(feed, arrivals))
@@ -402,10 +413,10 @@ async def _measure(port: int, cookie: str, key: str, user_id: int, args) -> list
         f"p99 {baseline.percentile(99):.2f} ms, {baseline.lost} lost"
     )
     # Warm-up: first requests open database connections and import code.
-    await _run_step(port, key, arrivals, 50, 2, 1.0)
+    await _run_step(port, key, arrivals, 50, 2, 1.0, daphne_pid)
     steps = []
     for rate in rates:
-        step = await _run_step(port, key, arrivals, rate, args.seconds, args.drain)
+        step = await _run_step(port, key, arrivals, rate, args.seconds, args.drain, daphne_pid)
         steps.append(step)
         p50 = step.percentile(50)
         ratio = (
