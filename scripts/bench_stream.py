@@ -69,9 +69,11 @@ async def _http_post(reader, writer, host: str, path: str, key: str, body: bytes
     return int(status_line.split()[1])
 
 
-async def _send(port: int, key: str, rate: float, seconds: float, run: str, out: Path) -> None:
+async def _send(
+    port: int, key: str, rate: float, seconds: float, run: str, out: Path, batch: int
+) -> None:
     host = f"127.0.0.1:{port}"
-    total = int(rate * seconds)
+    requests = int(rate * seconds / batch)
     queue: asyncio.Queue[int | None] = asyncio.Queue()
     scheduled: dict[int, float] = {}
     answered: dict[int, float] = {}
@@ -80,34 +82,35 @@ async def _send(port: int, key: str, rate: float, seconds: float, run: str, out:
 
     async def worker() -> None:
         reader = writer = None
-        while (seq := await queue.get()) is not None:
-            body = json.dumps(
-                {
-                    "kind": "bench.tick",
-                    "occurred_at": time.time(),
-                    "title": f"bench {run} {seq}",
-                }
-            ).encode()
+        while (request := await queue.get()) is not None:
+            seqs = range(request * batch, (request + 1) * batch)
+            events = [
+                {"kind": "bench.tick", "occurred_at": time.time(), "title": f"bench {run} {seq}"}
+                for seq in seqs
+            ]
+            body = json.dumps(events[0] if batch == 1 else events).encode()
             try:
                 if writer is None:
                     reader, writer = await asyncio.open_connection("127.0.0.1", port)
                 status = await _http_post(reader, writer, host, "/api/ingest/events/", key, body)
-                answered[seq] = time.monotonic()
+                for seq in seqs:
+                    answered[seq] = time.monotonic()
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 status, writer = 0, None
             statuses[str(status)] = statuses.get(str(status), 0) + 1
 
     workers = [asyncio.create_task(worker()) for _ in range(SENDER_CONNECTIONS)]
     start = time.monotonic() + 0.2
-    for seq in range(total):
-        slot = start + seq / rate
+    for request in range(requests):
+        slot = start + request * batch / rate
         delay = slot - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         elif delay < -0.005:
             late += 1
-        scheduled[seq] = slot  # the request's time is its slot on the schedule
-        queue.put_nowait(seq)
+        for seq in range(request * batch, (request + 1) * batch):
+            scheduled[seq] = slot  # an event's time is its request's slot on the schedule
+        queue.put_nowait(request)
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
@@ -265,7 +268,7 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid) -> Step:
+async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid, batch=1) -> Step:
     run = uuid.uuid4().hex[:8]
     cpu_before = _cpu_seconds(daphne_pid)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
@@ -282,6 +285,7 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid
                 "seconds": seconds,
                 "run": run,
                 "out": str(out),
+                "batch": batch,
             }
         ),
     )
@@ -312,6 +316,9 @@ def main() -> None:
         "--p99-limit", type=float, default=250.0, help="ms; above it a rate is not sustained"
     )
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late frames")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="events per request (1: one request per event)"
+    )
     parser.add_argument("--send", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -319,7 +326,13 @@ def main() -> None:
         job = json.loads(args.send)
         asyncio.run(
             _send(
-                job["port"], job["key"], job["rate"], job["seconds"], job["run"], Path(job["out"])
+                job["port"],
+                job["key"],
+                job["rate"],
+                job["seconds"],
+                job["run"],
+                Path(job["out"]),
+                job["batch"],
             )
         )
         return
@@ -374,7 +387,7 @@ def main() -> None:
     layer["CONFIG"] = {**layer["CONFIG"], "prefix": env["CHANNELS_PREFIX"]}
     settings.CHANNEL_LAYERS = {"default": layer}
     print(
-        f"daphne on 127.0.0.1:{port} (log {log.name}); {args.seconds:g} s per rate; {os.cpu_count()} cores"
+        f"daphne on 127.0.0.1:{port} (log {log.name}); {args.seconds:g} s per rate; {args.batch} event(s) per request; {os.cpu_count()} cores"
     )
     try:
         _wait_for_port(port, daphne)
@@ -416,7 +429,9 @@ async def _measure(
     await _run_step(port, key, arrivals, 50, 2, 1.0, daphne_pid)
     steps = []
     for rate in rates:
-        step = await _run_step(port, key, arrivals, rate, args.seconds, args.drain, daphne_pid)
+        step = await _run_step(
+            port, key, arrivals, rate, args.seconds, args.drain, daphne_pid, args.batch
+        )
         steps.append(step)
         p50 = step.percentile(50)
         ratio = (

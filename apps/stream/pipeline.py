@@ -18,9 +18,12 @@ from apps.lake.writer import BatchWriter, FlushResult
 from apps.privacy.redaction import redact_event_payloads
 from apps.stream.events import publish
 
-# A feed message carries the events themselves up to this many; a sync of
-# thousands says how many more there are instead of flooding the browser.
+# A feed message carries at most FEED_EVENTS_PER_MESSAGE events, and one store
+# shows at most FEED_EVENTS_SHOWN of them: a sync of thousands says how many
+# more there are instead of flooding the browser; ingest requests committed
+# together (apps/stream/group_commit.py) still show every event.
 FEED_EVENTS_PER_MESSAGE = 50
+FEED_EVENTS_SHOWN = 1_000
 
 
 def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> FlushResult:
@@ -46,24 +49,30 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
     total.stored_events = stored
     if stored or total.quarantined:
         event_ids = total.event_ids
-        shown = stored[:FEED_EVENTS_PER_MESSAGE]
+        shown = stored[:FEED_EVENTS_SHOWN]
+        chunks = [
+            shown[start : start + FEED_EVENTS_PER_MESSAGE]
+            for start in range(0, len(shown), FEED_EVENTS_PER_MESSAGE)
+        ] or [[]]
 
         def announce() -> None:
-            publish(
-                user_id,
-                {
-                    "type": "records.stored",
-                    "data": {
-                        "source": source,
-                        "written": total.written,
-                        "duplicate": total.duplicate,
-                        "quarantined": total.quarantined,
-                        "event_ids": event_ids,
-                        "events": feed_events(user_id=user_id, source=source, stored=shown),
-                        "more": len(stored) - len(shown),
+            # The first message has the counts, the last says how many are not shown.
+            for number, chunk in enumerate(chunks):
+                publish(
+                    user_id,
+                    {
+                        "type": "records.stored",
+                        "data": {
+                            "source": source,
+                            "written": total.written if number == 0 else 0,
+                            "duplicate": total.duplicate if number == 0 else 0,
+                            "quarantined": total.quarantined if number == 0 else 0,
+                            "event_ids": [event_id for event_id, _ in chunk],
+                            "events": feed_events(user_id=user_id, source=source, stored=chunk),
+                            "more": len(stored) - len(shown) if number == len(chunks) - 1 else 0,
+                        },
                     },
-                },
-            )
+                )
             if event_ids:
                 events_stored.send(
                     sender=BatchWriter, user_id=user_id, source=source, event_ids=event_ids

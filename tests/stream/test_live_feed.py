@@ -83,8 +83,9 @@ async def test_nothing_is_published_for_rolled_back_events(make_user):
     await socket.disconnect()
 
 
-async def test_a_large_sync_sends_the_first_events_and_a_count(make_user, monkeypatch):
+async def test_a_large_store_is_sent_in_parts_up_to_a_limit(make_user, monkeypatch):
     monkeypatch.setattr(pipeline, "FEED_EVENTS_PER_MESSAGE", 3)
+    monkeypatch.setattr(pipeline, "FEED_EVENTS_SHOWN", 7)
     owner = await sync_to_async(make_user)("owner")
     key = await sync_to_async(ingest_key_rotate)(user_id=owner.pk)
     socket = _communicator(await sync_to_async(_session_cookie)(owner))
@@ -93,9 +94,13 @@ async def test_a_large_sync_sends_the_first_events_and_a_count(make_user, monkey
     batch = [{**EVENT, "title": f"event {n}", "occurred_at": 1796148245 + n} for n in range(10)]
     await sync_to_async(_ingest)(key.api_key, batch)
 
-    message = await socket.receive_json_from(timeout=5)
-    assert len(message["data"]["events"]) == 3 and message["data"]["more"] == 7
-    assert len(message["data"]["event_ids"]) == 10
+    parts = [(await socket.receive_json_from(timeout=5))["data"] for _ in range(3)]
+    assert [len(p["events"]) for p in parts] == [3, 3, 1]
+    assert [p["written"] for p in parts] == [10, 0, 0]
+    assert [p["more"] for p in parts] == [0, 0, 3]
+    titles = [e["title"] for p in parts for e in p["events"]]
+    assert titles == [f"event {n}" for n in range(7)]
+    assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
 
 
