@@ -353,7 +353,8 @@ def main() -> None:
     from apps.stream.services import ingest_key_rotate
 
     user = get_user_model().objects.create_user(username=f"bench-stream-{uuid.uuid4().hex[:8]}")
-    key = ingest_key_rotate(user_id=user.pk)
+    with user_context(user.pk):
+        key = ingest_key_rotate(user_id=user.pk)
     session = SessionStore()
     session.update(
         {

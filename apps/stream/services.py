@@ -15,7 +15,7 @@ from apps.lake.normalize import event_row
 from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import FlushResult
 from apps.privacy.audit import audit_record
-from apps.privacy.context import user_context
+from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, IngestKey, WebhookSubscription
 from apps.stream.pipeline import records_store
 from apps.stream.sealed import seal
@@ -232,7 +232,8 @@ def inbound_deliveries_prune(*, older_than: timedelta = timedelta(hours=1)) -> i
     Deliveries older than the signature's time window are refused as stale
     anyway, so their ids need not be kept. Idempotent; locks the rows it deletes.
     """
-    deleted, _ = InboundDelivery.objects.filter(
-        received_at__lt=timezone.now() - older_than
-    ).delete()
+    with system_context():  # across users on purpose: age is all that counts
+        deleted, _ = InboundDelivery.objects.filter(
+            received_at__lt=timezone.now() - older_than
+        ).delete()
     return deleted

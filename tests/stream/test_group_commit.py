@@ -11,6 +11,7 @@ from asgiref.sync import sync_to_async
 
 from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
+from apps.privacy.context import user_context
 from apps.stream import group_commit
 from apps.stream.services import IngestItem, events_ingest_group
 
@@ -93,4 +94,9 @@ async def test_requests_waiting_together_are_committed_together(make_user, monke
     assert [o.written for o in outcomes] == [1] * 30
     assert sum(groups) == 30
     assert len(groups) < 30  # at least one commit was shared
-    assert await Event.objects.filter(user_id=owner.pk).acount() == 30
+    assert await sync_to_async(_count_events)(owner.pk) == 30
+
+
+def _count_events(user_id: int) -> int:
+    with user_context(user_id):  # a thread of its own: under row-level security
+        return Event.objects.filter(user_id=user_id).count()

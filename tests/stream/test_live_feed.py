@@ -11,6 +11,7 @@ from django.db import transaction
 from django.test import Client
 
 from apps.lake.takeout.records import EventRecord
+from apps.privacy.context import user_context
 from apps.stream import pipeline
 from apps.stream.pipeline import records_store
 from apps.stream.services import ingest_key_rotate
@@ -20,6 +21,11 @@ from .test_feed_consumer import _communicator, _session_cookie
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EVENT = {"kind": "mood.logged", "occurred_at": "2026-11-30T18:04:05Z", "title": "Feeling fine"}
+
+
+def _key_for(user_id: int):
+    with user_context(user_id):  # a thread of its own: under row-level security
+        return ingest_key_rotate(user_id=user_id)
 
 
 def _ingest(api_key: str, payload) -> dict:
@@ -36,7 +42,7 @@ def _ingest(api_key: str, payload) -> dict:
 async def test_an_event_ingested_over_http_arrives_on_the_owners_socket(make_user):
     owner = await sync_to_async(make_user)("owner")
     outsider = await sync_to_async(make_user)("outsider")
-    key = await sync_to_async(ingest_key_rotate)(user_id=owner.pk)
+    key = await sync_to_async(_key_for)(owner.pk)
     owner_socket = _communicator(await sync_to_async(_session_cookie)(owner))
     outsider_socket = _communicator(await sync_to_async(_session_cookie)(outsider))
     assert (await owner_socket.connect())[0] and (await outsider_socket.connect())[0]
@@ -65,7 +71,7 @@ async def test_an_event_ingested_over_http_arrives_on_the_owners_socket(make_use
 
 
 def _store_and_roll_back(user_id: int) -> None:
-    with transaction.atomic():
+    with user_context(user_id), transaction.atomic():
         records_store(
             user_id=user_id,
             source="ingest",
@@ -87,7 +93,7 @@ async def test_a_large_store_is_sent_in_parts_up_to_a_limit(make_user, monkeypat
     monkeypatch.setattr(pipeline, "FEED_EVENTS_PER_MESSAGE", 3)
     monkeypatch.setattr(pipeline, "FEED_EVENTS_SHOWN", 7)
     owner = await sync_to_async(make_user)("owner")
-    key = await sync_to_async(ingest_key_rotate)(user_id=owner.pk)
+    key = await sync_to_async(_key_for)(owner.pk)
     socket = _communicator(await sync_to_async(_session_cookie)(owner))
     assert (await socket.connect())[0]
 
