@@ -54,10 +54,15 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
             shown[start : start + FEED_EVENTS_PER_MESSAGE]
             for start in range(0, len(shown), FEED_EVENTS_PER_MESSAGE)
         ] or [[]]
+        # Masked now, in the caller's user context (row-level security admits the
+        # owner's privacy settings there); sent only after commit.
+        shown_events = [
+            feed_events(user_id=user_id, source=source, stored=chunk) for chunk in chunks
+        ]
 
         def announce() -> None:
             # The first message has the counts, the last says how many are not shown.
-            for number, chunk in enumerate(chunks):
+            for number in range(len(chunks)):
                 publish(
                     user_id,
                     {
@@ -67,8 +72,9 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
                             "written": total.written if number == 0 else 0,
                             "duplicate": total.duplicate if number == 0 else 0,
                             "quarantined": total.quarantined if number == 0 else 0,
-                            "event_ids": [event_id for event_id, _ in chunk],
-                            "events": feed_events(user_id=user_id, source=source, stored=chunk),
+                            # Every inserted id, once (as this message always said).
+                            "event_ids": event_ids if number == 0 else [],
+                            "events": shown_events[number],
                             "more": len(stored) - len(shown) if number == len(chunks) - 1 else 0,
                         },
                     },

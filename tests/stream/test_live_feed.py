@@ -45,7 +45,7 @@ async def test_an_event_ingested_over_http_arrives_on_the_owners_socket(make_use
     key = await sync_to_async(_key_for)(owner.pk)
     owner_socket = _communicator(await sync_to_async(_session_cookie)(owner))
     outsider_socket = _communicator(await sync_to_async(_session_cookie)(outsider))
-    assert (await owner_socket.connect())[0] and (await outsider_socket.connect())[0]
+    assert (await owner_socket.connect(timeout=15))[0] and (await outsider_socket.connect(timeout=15))[0]
 
     answer = await sync_to_async(_ingest)(key.api_key, EVENT)
 
@@ -83,7 +83,7 @@ def _store_and_roll_back(user_id: int) -> None:
 async def test_nothing_is_published_for_rolled_back_events(make_user):
     owner = await sync_to_async(make_user)("owner")
     socket = _communicator(await sync_to_async(_session_cookie)(owner))
-    assert (await socket.connect())[0]
+    assert (await socket.connect(timeout=15))[0]
     await sync_to_async(_store_and_roll_back)(owner.pk)
     assert await socket.receive_nothing(timeout=0.5)
     await socket.disconnect()
@@ -95,7 +95,7 @@ async def test_a_large_store_is_sent_in_parts_up_to_a_limit(make_user, monkeypat
     owner = await sync_to_async(make_user)("owner")
     key = await sync_to_async(_key_for)(owner.pk)
     socket = _communicator(await sync_to_async(_session_cookie)(owner))
-    assert (await socket.connect())[0]
+    assert (await socket.connect(timeout=15))[0]
 
     batch = [{**EVENT, "title": f"event {n}", "occurred_at": 1796148245 + n} for n in range(10)]
     await sync_to_async(_ingest)(key.api_key, batch)
@@ -104,6 +104,7 @@ async def test_a_large_store_is_sent_in_parts_up_to_a_limit(make_user, monkeypat
     assert [len(p["events"]) for p in parts] == [3, 3, 1]
     assert [p["written"] for p in parts] == [10, 0, 0]
     assert [p["more"] for p in parts] == [0, 0, 3]
+    assert [len(p["event_ids"]) for p in parts] == [10, 0, 0]
     titles = [e["title"] for p in parts for e in p["events"]]
     assert titles == [f"event {n}" for n in range(7)]
     assert await socket.receive_nothing(timeout=0.5)
