@@ -45,7 +45,9 @@ async def test_an_event_ingested_over_http_arrives_on_the_owners_socket(make_use
     key = await sync_to_async(_key_for)(owner.pk)
     owner_socket = _communicator(await sync_to_async(_session_cookie)(owner))
     outsider_socket = _communicator(await sync_to_async(_session_cookie)(outsider))
-    assert (await owner_socket.connect(timeout=15))[0] and (await outsider_socket.connect(timeout=15))[0]
+    assert (await owner_socket.connect(timeout=15))[0] and (
+        await outsider_socket.connect(timeout=15)
+    )[0]
 
     answer = await sync_to_async(_ingest)(key.api_key, EVENT)
 
