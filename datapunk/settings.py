@@ -376,3 +376,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
     },
 }
+
+# Streams (apps/stream): threads (and so database connections) that serve
+# /api/ingest/events/ in each daphne process.
+DATAPUNK_INGEST_THREADS = env_int("DATAPUNK_INGEST_THREADS", 4)

@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
     path("", include("apps.analytics.search_urls")),  # /search/, /api/search/
+    # Streams: /feed/, /api/ingest/..., /api/webhooks/<provider>/ (before the API router).
+    path("", include("apps.stream.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The API's map is for its users, not for anyone who finds the server.

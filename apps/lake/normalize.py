@@ -1,14 +1,22 @@
 """The one normalizer: parser records to rows the writer can COPY.
 
-UTC times, coordinates as given (to 1e-7), text without NUL characters
-(PostgreSQL text and jsonb cannot hold them), the original fields kept as
-canonical JSON, and a content hash that makes re-imports add nothing.
-Shared by Takeout imports and, later, API streams.
+UTC times, coordinates in decimal degrees (checked against their ranges),
+text trimmed and without control characters (PostgreSQL text and jsonb cannot
+hold NUL at all), the original fields kept as canonical JSON, provenance for
+streamed records, and a content hash that makes re-imports add nothing.
+Shared by Takeout imports and streams (connectors, webhooks, ingest): the
+rules a value must follow live here, once; apps/stream/validation.py turns
+their messages into per-field errors for API clients.
+
+The content hash is computed from the record as the parser gave it (title
+and url before cleaning, ``data`` without what this module adds to it), so
+cleaning never changes the identity of a row already stored.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 from dataclasses import dataclass
@@ -17,11 +25,101 @@ from typing import Any
 
 import orjson
 
-from apps.lake.takeout.records import EventRecord, LocationRecord, PlaceRecord, VisitRecord
+from apps.lake.takeout.records import (
+    EventRecord,
+    LocationRecord,
+    PlaceRecord,
+    Provenance,
+    VisitRecord,
+)
+
+
+class InvalidValue(ValueError):
+    """A value breaks one of the rules below; the message is written for the user."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
 
 
 def _text(value: str | None) -> str:
     return value.replace("\x00", "") if value else ""
+
+
+# Keys this module adds to an event's data; streams refuse them in what they receive.
+ORIGINAL_KEY = "_original"  # {field: value as received} where cleaning changed more than edges
+PROVENANCE_KEY = "_provenance"  # {"source", "connector", "received_at"}
+RESERVED_DATA_KEYS = frozenset({ORIGINAL_KEY, PROVENANCE_KEY})
+
+# Control characters (C0, DEL, C1). Multi-line text keeps tab and line breaks;
+# a one-line value (a title, a url) turns them into a space.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+_CONTROL_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_LINE_BREAKS = re.compile(r"[\t\n\r]+")
+
+
+def clean_text(value: str | None, *, multiline: bool) -> str:
+    """``value`` trimmed, without control characters; one line unless ``multiline``."""
+    if not value:
+        return ""
+    if multiline:
+        return _CONTROL_IN_TEXT.sub("", value).strip()
+    if _CONTROL_IN_LINE.search(value) is None:  # the common case
+        return value.strip()
+    return _CONTROL_IN_LINE.sub("", _LINE_BREAKS.sub(" ", value)).strip()
+
+
+def check_coordinates(
+    latitude: float | None, longitude: float | None
+) -> tuple[float | None, float | None]:
+    """Decimal degrees within their ranges; a lone half of a pair means no position."""
+    if latitude is None or longitude is None:
+        return None, None
+    for field, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidValue(field, "must be a number of decimal degrees")
+        if not math.isfinite(value) or not -limit <= value <= limit:
+            raise InvalidValue(
+                field, f"must be decimal degrees between -{limit} and {limit}, not {value!r}"
+            )
+    return float(latitude), float(longitude)
+
+
+def parse_timestamp(value: Any, *, field: str = "time") -> datetime:
+    """An ISO 8601 time with its offset ("2026-11-30T18:04:05Z") or Unix seconds, in UTC."""
+    if isinstance(value, bool):
+        raise InvalidValue(field, "must be an ISO 8601 time or Unix seconds")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise InvalidValue(field, "must be a finite number of Unix seconds")
+        try:
+            return datetime.fromtimestamp(value, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise InvalidValue(field, f"{value!r} is not a time Datapunk can store") from None
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be an ISO 8601 time or Unix seconds")
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidValue(
+            field, f"{excerpt(value)!r} is not an ISO 8601 time such as 2026-11-30T18:04:05Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidValue(
+            field, f"{excerpt(value)!r} has no time zone: add Z for UTC or an offset like +01:00"
+        )
+    return moment.astimezone(UTC)
+
+
+def excerpt(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one text form of a time Datapunk shows and sends: UTC ISO 8601 with Z."""
+    return utc(moment).isoformat().replace("+00:00", "Z")
 
 
 _CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -123,22 +221,60 @@ def _without(data: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
     return result
 
 
-def event_row(record: EventRecord) -> EventRow:
+def _stored_data(record: EventRecord, title: str, text: str, url: str) -> dict[str, Any]:
+    """The record's data plus what cleaning took away and where it came from."""
     data = record.data
+    originals = {
+        field: raw
+        for field, raw, cleaned in (
+            ("title", record.title, title),
+            ("text", record.text, text),
+            ("url", record.url, url),
+        )
+        # Whitespace at the edges carries nothing worth a second copy of the value.
+        if raw and cleaned != raw.strip()
+    }
+    if originals or record.provenance is not None:
+        data = dict(data)
+        if originals:
+            data[ORIGINAL_KEY] = originals
+        if record.provenance is not None:
+            data[PROVENANCE_KEY] = provenance_dict(record.provenance)
+    return data
+
+
+def provenance_dict(provenance: Provenance) -> dict[str, str]:
+    return {
+        "source": provenance.source,
+        "connector": provenance.connector,
+        "received_at": iso_utc(provenance.received_at),
+    }
+
+
+def event_row(record: EventRecord) -> EventRow:
     occurred_at = UNDATED if record.occurred_at is None else utc(record.occurred_at)
-    data_json = canonical_json(data)
-    identity_json = (
-        canonical_json(_without(data, record.copy_fields)) if record.copy_fields else data_json
+    latitude, longitude = check_coordinates(record.latitude, record.longitude)
+    title = clean_text(record.title, multiline=False)
+    text = clean_text(record.text, multiline=True)
+    url = clean_text(record.url, multiline=False)
+    # Identity from the record as parsed (see the module docstring): never from
+    # the cleaned values or the keys added to data.
+    identity_json = canonical_json(
+        _without(record.data, record.copy_fields) if record.copy_fields else record.data
+    )
+    data = _stored_data(record, title, text, url)
+    data_json = (
+        identity_json if data is record.data and not record.copy_fields else canonical_json(data)
     )
     return EventRow(
         kind=record.kind,
         occurred_at=occurred_at,
         ended_at=utc(record.ended_at) if record.ended_at else None,
-        title=_text(record.title),
-        text=_text(record.text),
-        url=_text(record.url),
-        longitude=record.longitude,
-        latitude=record.latitude,
+        title=title,
+        text=text,
+        url=url,
+        longitude=longitude,
+        latitude=latitude,
         data_json=data_json,
         content_hash=content_hash(
             record.kind, occurred_at.isoformat(), record.title, record.url, identity_json
@@ -182,12 +318,13 @@ def visit_row(record: VisitRecord) -> VisitRow:
     data_json = canonical_json(record.data)
     started_at = utc(record.started_at)
     ended_at = utc(record.ended_at) if record.ended_at else None
+    latitude, longitude = check_coordinates(record.latitude, record.longitude)
     return VisitRow(
         place_id=_text(record.place_id),
         started_at=started_at,
         ended_at=ended_at,
-        longitude=record.longitude,
-        latitude=record.latitude,
+        longitude=longitude,
+        latitude=latitude,
         confidence=record.confidence,
         name=_text(record.name),
         address=_text(record.address),
@@ -206,12 +343,13 @@ def visit_row(record: VisitRecord) -> VisitRow:
 def place_row(record: PlaceRecord) -> PlaceRow:
     if not record.place_id:
         raise ValueError("a place without a placeId cannot be kept apart from others")
+    latitude, longitude = check_coordinates(record.latitude, record.longitude)
     return PlaceRow(
         place_id=_text(record.place_id),
         name=_text(record.name),
         address=_text(record.address),
         semantic_type=_text(record.semantic_type),
-        longitude=record.longitude,
-        latitude=record.latitude,
+        longitude=longitude,
+        latitude=latitude,
         data_json=canonical_json(record.data),
     )

@@ -89,8 +89,43 @@ SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
        data, content_hash, %s
 FROM lake_stage_event
 ON CONFLICT DO NOTHING
-RETURNING id
+RETURNING id, content_hash, occurred_at
 """
+
+
+# A stream's few events (a webhook, an ingest request) go in with one statement;
+# staging and COPY pay off only for larger batches (imports, syncs).
+SMALL_EVENT_BATCH = 200
+
+_INSERT_EVENTS = """
+INSERT INTO lake_event
+    (user_id, source, kind, occurred_at, ended_at, title, text, url, location, data, content_hash, entry_id)
+SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
+       CASE WHEN lon IS NULL OR lat IS NULL THEN NULL
+            ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END,
+       data::jsonb, content_hash, %s
+FROM unnest(%s::text[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[], %s::text[],
+            %s::float8[], %s::float8[], %s::text[], %s::bytea[])
+     AS r(kind, occurred_at, ended_at, title, text, url, lon, lat, data, content_hash)
+ON CONFLICT DO NOTHING
+RETURNING id, content_hash, occurred_at
+"""
+
+
+def _event_tuple(e: EventRow) -> tuple:
+    """An event row in the column order of staging and of _INSERT_EVENTS' arrays."""
+    return (
+        e.kind,
+        e.occurred_at,
+        e.ended_at,
+        e.title,
+        e.text,
+        e.url,
+        e.longitude,
+        e.latitude,
+        e.data_json,
+        e.content_hash,
+    )
 
 
 def _point_sql(lon_lat: tuple[float | None, float | None]) -> str | None:
@@ -106,6 +141,8 @@ class FlushResult:
     # Ids of the events this flush inserted (not accumulated by ``add``: an
     # import of millions of events keeps no list of them).
     event_ids: list[int] = field(default_factory=list)
+    # The same events with their rows, for the live feed (same lifetime as event_ids).
+    stored_events: list[tuple[int, EventRow]] = field(default_factory=list)
 
     def add(self, other: FlushResult) -> None:
         self.written += other.written
@@ -258,7 +295,8 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._points) - written
             if self._events:
-                result.event_ids = self._write_events(cursor)
+                result.stored_events = self._write_events(cursor)
+                result.event_ids = [event_id for event_id, _ in result.stored_events]
                 written = len(result.event_ids)
                 result.written += written
                 result.duplicate += len(self._events) - written
@@ -294,6 +332,7 @@ class BatchWriter:
 
     def _write_points_with_conflicts(self, cursor) -> int:
         cursor.execute(_STAGING_DDL)
+        cursor.execute("TRUNCATE lake_stage_point")  # see _write_events
         with cursor.cursor.copy(
             f"COPY lake_stage_point ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -307,31 +346,42 @@ class BatchWriter:
         cursor.execute("TRUNCATE lake_stage_point")
         return moved
 
-    def _write_events(self, cursor) -> list[int]:
+    def _write_events(self, cursor) -> list[tuple[int, EventRow]]:
+        if len(self._events) <= SMALL_EVENT_BATCH:
+            cursor.execute(
+                _INSERT_EVENTS,
+                [
+                    self.user_id,
+                    self.source,
+                    self.entry_id,
+                    *(
+                        list(column)
+                        for column in zip(*(_event_tuple(e) for e in self._events), strict=True)
+                    ),
+                ],
+            )
+        else:
+            self._stage_events(cursor)
+            cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
+        # The database's dedupe key (content hash, time) names which rows were inserted.
+        rows = {(e.content_hash, e.occurred_at): e for e in reversed(self._events)}
+        return [
+            (event_id, rows[(bytes(digest), occurred_at)])
+            for event_id, digest, occurred_at in cursor.fetchall()
+        ]
+
+    def _stage_events(self, cursor) -> None:
         cursor.execute(_STAGING_DDL)
+        # ON COMMIT DELETE ROWS empties staging only at commit: a caller that
+        # flushes twice in one transaction (a webhook storing with its claim,
+        # several users in one request) must not move the last batch again.
+        cursor.execute("TRUNCATE lake_stage_event")
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
             " content_hash) FROM STDIN"
         ) as copy:
             for e in self._events:
-                copy.write_row(
-                    (
-                        e.kind,
-                        e.occurred_at,
-                        e.ended_at,
-                        e.title,
-                        e.text,
-                        e.url,
-                        e.longitude,
-                        e.latitude,
-                        e.data_json,
-                        e.content_hash,
-                    )
-                )
-        cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        ids = [event_id for (event_id,) in cursor.fetchall()]
-        cursor.execute("TRUNCATE lake_stage_event")  # see _write_points_with_conflicts
-        return ids
+                copy.write_row(_event_tuple(e))
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""

@@ -1,1 +1,108 @@
-# This app's tables arrive with its issue (see ../shared/DESIGN.md).
+"""Inbound streams: ingest keys, webhook subscriptions, and the deliveries seen once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.stream.sealed import seal, unseal
+
+
+class IngestKey(models.Model):
+    """A user's credentials for the ingest endpoint (one per user; rotating replaces it).
+
+    The API key is kept only as its SHA-256 (it is looked up, never shown again);
+    the HMAC secret is sealed, because checking a signature needs it.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ingest_key"
+    )
+    key_id = models.CharField(max_length=32, unique=True, help_text="public: names the key")
+    key_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the API key")
+    secret_sealed = models.TextField(help_text="the HMAC secret, Fernet-sealed")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"ingest key {self.key_id}"
+
+    @property
+    def secret(self) -> str:
+        return unseal(self.secret_sealed)
+
+
+class WebhookSubscription(models.Model):
+    """A provider's subscription that delivers to us; maps a delivery to its user.
+
+    Created by the connector that subscribes (apps.connectors); the webhook
+    views only read it and record its verification and revocation.
+    """
+
+    class Provider(models.TextChoices):
+        TWITCH = "twitch"
+        MICROSOFT = "microsoft"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # created; the provider has not verified the callback yet
+        ENABLED = "enabled"
+        REVOKED = "revoked"  # the provider ended it; see revoked_reason
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    external_id = models.CharField(max_length=255, help_text="the provider's subscription id")
+    topic = models.CharField(max_length=255, blank=True, help_text="channel.follow, me/events, ...")
+    # Twitch: the HMAC secret given when subscribing. Graph: the clientState.
+    secret_sealed = models.TextField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    revoked_reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="stream_webhook_subscription_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.topic or self.external_id} [{self.status}]"
+
+    @property
+    def secret(self) -> str:
+        return unseal(self.secret_sealed)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.secret_sealed = seal(value)
+
+
+class InboundDelivery(models.Model):
+    """A message id seen once: a delivery replayed or retried lands exactly once.
+
+    Claimed in the transaction that stores the delivery's events, so a crash
+    leaves neither; the unique constraint decides (never check-then-insert).
+    """
+
+    class Channel(models.TextChoices):
+        TWITCH = "twitch"
+        MICROSOFT = "microsoft"
+        INGEST = "ingest"  # signed ingest requests, by signature
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    message_id = models.CharField(max_length=128)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "message_id"], name="stream_inbound_delivery_once"
+            )
+        ]
+        verbose_name_plural = "inbound deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.message_id}"

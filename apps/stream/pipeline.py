@@ -7,13 +7,23 @@ lake's normalizer and writer with Takeout imports (one pipeline, not two).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 
+from apps.lake.normalize import EventRow, iso_utc
 from apps.lake.signals import events_stored
 from apps.lake.takeout.records import Record
 from apps.lake.writer import BatchWriter, FlushResult
+from apps.privacy.redaction import redact_event_payloads
 from apps.stream.events import publish
+
+# A feed message carries at most FEED_EVENTS_PER_MESSAGE events, and one store
+# shows at most FEED_EVENTS_SHOWN of them: a sync of thousands says how many
+# more there are instead of flooding the browser; ingest requests committed
+# together (apps/stream/group_commit.py) still show every event.
+FEED_EVENTS_PER_MESSAGE = 50
+FEED_EVENTS_SHOWN = 1_000
 
 
 def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> FlushResult:
@@ -24,38 +34,81 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
     their reason. Locks nothing beyond the rows it inserts.
     """
     total = FlushResult()
-    stored: list[int] = []
+    stored: list[tuple[int, EventRow]] = []
     with BatchWriter(user_id=user_id, source=source) as writer:
         for record in records:
             writer.add(record)
             if writer.full:
                 result = writer.flush()
-                stored.extend(result.event_ids)
+                stored.extend(result.stored_events)
                 total.add(result)
         result = writer.flush()
-        stored.extend(result.event_ids)
+        stored.extend(result.stored_events)
         total.add(result)
-    total.event_ids = stored
+    total.event_ids = [event_id for event_id, _ in stored]
+    total.stored_events = stored
     if stored or total.quarantined:
+        event_ids = total.event_ids
+        shown = stored[:FEED_EVENTS_SHOWN]
+        chunks = [
+            shown[start : start + FEED_EVENTS_PER_MESSAGE]
+            for start in range(0, len(shown), FEED_EVENTS_PER_MESSAGE)
+        ] or [[]]
+        # Masked now, in the caller's user context (row-level security admits the
+        # owner's privacy settings there); sent only after commit.
+        shown_events = [
+            feed_events(user_id=user_id, source=source, stored=chunk) for chunk in chunks
+        ]
 
         def announce() -> None:
-            publish(
-                user_id,
-                {
-                    "type": "records.stored",
-                    "data": {
-                        "source": source,
-                        "written": total.written,
-                        "duplicate": total.duplicate,
-                        "quarantined": total.quarantined,
-                        "event_ids": stored,
+            # The first message has the counts, the last says how many are not shown.
+            for number in range(len(chunks)):
+                publish(
+                    user_id,
+                    {
+                        "type": "records.stored",
+                        "data": {
+                            "source": source,
+                            "written": total.written if number == 0 else 0,
+                            "duplicate": total.duplicate if number == 0 else 0,
+                            "quarantined": total.quarantined if number == 0 else 0,
+                            # Every inserted id, once (as this message always said).
+                            "event_ids": event_ids if number == 0 else [],
+                            "events": shown_events[number],
+                            "more": len(stored) - len(shown) if number == len(chunks) - 1 else 0,
+                        },
                     },
-                },
-            )
-            if stored:
+                )
+            if event_ids:
                 events_stored.send(
-                    sender=BatchWriter, user_id=user_id, source=source, event_ids=stored
+                    sender=BatchWriter, user_id=user_id, source=source, event_ids=event_ids
                 )
 
         transaction.on_commit(announce)
     return total
+
+
+def feed_events(
+    *, user_id: int, source: str, stored: list[tuple[int, EventRow]]
+) -> list[dict[str, Any]]:
+    """What the live feed shows of stored events (kind, title, time), masked per the
+    owner's privacy policy. Text and data are not sent, so they need no masking."""
+    payloads = [
+        {
+            "id": event_id,
+            "kind": row.kind,
+            "source": source,
+            "occurred_at": iso_utc(row.occurred_at),
+            "title": row.title,
+            "url": row.url,
+            "text": "",
+            "data": {},
+        }
+        for event_id, row in stored
+    ]
+    if not payloads:
+        return []
+    return [
+        {key: payload[key] for key in ("id", "kind", "source", "occurred_at", "title", "url")}
+        for payload in redact_event_payloads(user_id=user_id, payloads=payloads)
+    ]

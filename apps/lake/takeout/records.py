@@ -14,6 +14,15 @@ from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
 
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a streamed record came from; stored with it, never part of its identity."""
+
+    source: str  # who produced it: "twitch", or the name an ingest client gives itself
+    connector: str  # how it reached us: "twitch.eventsub", "ingest.api", "graph.webhook"
+    received_at: datetime  # timezone-aware; when Datapunk received it
+
+
 @dataclass(slots=True)
 class EventRecord:
     """Something that happened at a moment: a watch, a visit, a mail, a note."""
@@ -35,6 +44,9 @@ class EventRecord:
     # view counter, the export's own time stamp. Stored (as first seen) but left
     # out of the item's identity, so the same item in a later export is one row.
     copy_fields: tuple[str, ...] = ()
+    # Set by streams (connectors, webhooks, ingest); Takeout records leave it
+    # None (their import and archive member say where they came from).
+    provenance: Provenance | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,108 @@
+"""How an ingest request proves whose it is: an API key, or an HMAC signature.
+
+DRF tokens and the browser session (views list them too) also work; the two
+here exist so a device can hold a credential that can only ingest.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from apps.privacy.context import system_context
+from apps.stream.bodies import BodyTooLarge, read_capped_body
+from apps.stream.models import IngestKey
+from apps.stream.sealed import SealBroken
+from apps.stream.services import api_key_hash
+from apps.stream.signing import SignatureRejected, ingest_verify
+
+# A batch of MAX_BATCH events with some text each fits well below this.
+INGEST_MAX_BYTES = 1024 * 1024
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = f"The request body is larger than {INGEST_MAX_BYTES} bytes."
+    default_code = "payload_too_large"
+
+
+def ingest_body(request: Request) -> bytes:
+    try:
+        return read_capped_body(request._request, INGEST_MAX_BYTES)
+    except BodyTooLarge:
+        raise PayloadTooLarge() from None
+
+
+def _owner(key: IngestKey | None, message: str) -> tuple[AbstractBaseUser, IngestKey]:
+    if key is None or not key.user.is_active:
+        raise exceptions.AuthenticationFailed(message)
+    return key.user, key
+
+
+class IngestKeyAuthentication(BaseAuthentication):
+    """``Authorization: Bearer dpk_...``: the API key shown when the key was made."""
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, IngestKey] | None:
+        words = get_authorization_header(request).split()
+        if not words or words[0].lower() != b"bearer":
+            return None
+        if len(words) != 2:
+            raise exceptions.AuthenticationFailed("Authorization must be: Bearer <ingest API key>.")
+        api_key = words[1].decode("latin-1")
+        # Keys are looked up across users: whose key it is, is what we learn here.
+        with system_context():
+            key = (
+                IngestKey.objects.select_related("user")
+                .filter(key_hash=api_key_hash(api_key))
+                .first()
+            )
+        request._request.ingest_connector = "ingest.api"  # type: ignore[attr-defined]
+        return _owner(key, "This ingest API key is not valid (it may have been rotated).")
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="datapunk-ingest"'
+
+
+class IngestSignatureAuthentication(BaseAuthentication):
+    """``X-Datapunk-Key`` (key id), ``X-Datapunk-Timestamp`` (Unix seconds) and
+    ``X-Datapunk-Signature: sha256=HEX``, HEX = HMAC-SHA256(secret, timestamp + "." + body)."""
+
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, IngestKey] | None:
+        key_id = request.META.get("HTTP_X_DATAPUNK_KEY")
+        if key_id is None:
+            return None
+        timestamp = request.META.get("HTTP_X_DATAPUNK_TIMESTAMP", "")
+        signature = request.META.get("HTTP_X_DATAPUNK_SIGNATURE", "")
+        if not timestamp or not signature:
+            raise exceptions.AuthenticationFailed(
+                "A signed request needs X-Datapunk-Timestamp and X-Datapunk-Signature."
+            )
+        with system_context():
+            key = IngestKey.objects.select_related("user").filter(key_id=key_id).first()
+        user, key = _owner(key, "Unknown X-Datapunk-Key.")
+        try:
+            secret = key.secret
+        except SealBroken:
+            raise exceptions.AuthenticationFailed(
+                "This key's secret cannot be read on this server; make a new key."
+            ) from None
+        try:
+            ingest_verify(
+                secret=secret,
+                timestamp=timestamp,
+                body=ingest_body(request),
+                signature=signature,
+                now=timezone.now(),
+            )
+        except SignatureRejected as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        request._request.ingest_connector = "ingest.hmac"  # type: ignore[attr-defined]
+        # The signature names this request: the same one again is a replay.
+        request._request.ingest_replay_guard = signature.removeprefix("sha256=")  # type: ignore[attr-defined]
+        return user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Datapunk-HMAC realm="datapunk-ingest"'

@@ -1,0 +1,93 @@
+"""Group commit for the ingest endpoint: requests that arrive together share
+one transaction.
+
+A single-event request costs little to validate but a whole commit (a WAL
+flush) to store; at hundreds of requests a second, commits are the limit.
+Each daphne event loop has one committer: requests queue their validated
+records and wait; one thread stores everything queued so far in one
+transaction (apps.stream.services.events_ingest_group), then every waiting
+request gets its own outcome. Nothing is answered before its commit, and at
+low rates a request is stored alone, at once (there is no timer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from apps.stream.services import IngestItem, IngestOutcome, events_ingest_group
+
+# A group holds at most this many events: one transaction stays short, and
+# the writer's batch (apps.lake.writer.OTHER_BATCH) is not exceeded.
+GROUP_MAX_EVENTS = 5_000
+
+# One thread stores the groups: its database connection stays open between
+# them, and groups of one user never race each other.
+_store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
+
+
+def _store_group(items: list[IngestItem]) -> list[IngestOutcome]:
+    close_old_connections()  # a broken or expired connection is replaced first
+    return events_ingest_group(items=items)
+
+
+class Committer:
+    """Queue of one event loop; ``store`` returns once the item is committed."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[IngestItem, asyncio.Future[IngestOutcome]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, item: IngestItem) -> IngestOutcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[IngestOutcome] = loop.create_future()
+        self._pending.append((item, future))
+        if self._task is None or self._task.done():
+            # Ends when the queue is empty, so no task outlives a short-lived loop.
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._pending:
+            group: list[tuple[IngestItem, asyncio.Future[IngestOutcome]]] = []
+            size = 0
+            while self._pending and (
+                not group or size + len(self._pending[0][0].records) <= GROUP_MAX_EVENTS
+            ):
+                entry = self._pending.pop(0)
+                group.append(entry)
+                size += len(entry[0].records)
+            await self._store(group)
+
+    async def _store(self, group: list[tuple[IngestItem, asyncio.Future[IngestOutcome]]]) -> None:
+        store = sync_to_async(_store_group, thread_sensitive=False, executor=_store_thread)
+        try:
+            outcomes = await store([item for item, _ in group])
+        except Exception as exc:
+            if len(group) > 1:
+                # One request's failure must not fail the others: store them one by one.
+                for entry in group:
+                    await self._store([entry])
+                return
+            group[0][1].set_exception(exc)
+            return
+        for (_, future), outcome in zip(group, outcomes, strict=True):
+            if not future.done():  # the client may have gone; its events are stored anyway
+                future.set_result(outcome)
+
+
+_committers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Committer] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def committer() -> Committer:
+    """The committer of the running event loop (daphne has one)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _committers:
+        _committers[loop] = Committer()
+    return _committers[loop]

@@ -1,0 +1,1 @@
+"""One module per provider that delivers webhooks: verify, map, store."""

@@ -1,0 +1,37 @@
+"""Fixtures of the inbound side: ingest keys and signed requests."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.stream.services import ingest_key_rotate
+from apps.stream.signing import ingest_signature
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def owner_key(owner):
+    return ingest_key_rotate(user_id=owner.pk)
+
+
+def signed_headers(key, body: bytes, *, timestamp: int | None = None, secret: str | None = None):
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "HTTP_X_DATAPUNK_KEY": key.key_id,
+        "HTTP_X_DATAPUNK_TIMESTAMP": stamp,
+        "HTTP_X_DATAPUNK_SIGNATURE": ingest_signature(
+            secret=secret or key.secret, timestamp=stamp, body=body
+        ),
+    }
+
+
+def as_body(payload) -> bytes:
+    return json.dumps(payload).encode()
