@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class FeedMessage(TypedDict):
-    type: Literal["import.progress", "import.finished", "records.stored"]
+    type: Literal["import.progress", "import.finished", "records.stored", "connector.status"]
     data: dict[str, Any]
 
 
