@@ -12,6 +12,7 @@ api_router.registry.extend(lake_router.registry)
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
+    path("", include("apps.connectors.urls")),
     path("", include("django_prometheus.urls")),  # /metrics
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

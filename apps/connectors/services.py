@@ -133,8 +133,10 @@ def _needs_reconsent(conn: Connection, reason: str) -> None:
     transaction.on_commit(lambda: _status_publish(conn, reason))
 
 
-def connection_token_refresh(*, connection_id: int, force: bool = False) -> bool:
-    """Refresh the access token if it expires soon (or always with ``force``).
+def connection_token_refresh(
+    *, connection_id: int, force: bool = False, ahead: timedelta = REFRESH_MARGIN
+) -> bool:
+    """Refresh the access token if it expires within ``ahead`` (or always with ``force``).
 
     Locks the connection row while it talks to the token endpoint, so two
     workers never spend one refresh token twice (several providers rotate it).
@@ -146,7 +148,7 @@ def connection_token_refresh(*, connection_id: int, force: bool = False) -> bool
         conn = Connection.objects.select_for_update().filter(pk=connection_id).first()
         if conn is None or conn.status != Connection.Status.ACTIVE:
             return False
-        soon = timezone.now() + REFRESH_MARGIN
+        soon = timezone.now() + ahead
         if not force and (conn.token_expires_at is None or conn.token_expires_at > soon):
             return False
         connector = connector_for(conn.provider)

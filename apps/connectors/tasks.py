@@ -8,6 +8,7 @@ from celery import shared_task
 
 from apps.connectors.base import TokenRevoked
 from apps.connectors.services import (
+    REFRESH_AHEAD,
     connection_sync_or_dead_letter,
     connection_token_refresh,
     connections_active,
@@ -31,7 +32,7 @@ def refresh_connection_token(user_id: int, connection_id: int) -> None:
     """Refresh one token ahead of its expiry. A revoked grant is noted on the row."""
     with user_context(user_id):
         try:
-            connection_token_refresh(connection_id=connection_id)
+            connection_token_refresh(connection_id=connection_id, ahead=REFRESH_AHEAD)
         except (TokenRevoked, OutboundError, *TRANSIENT_ERRORS) as exc:
             # Not retried here: the next beat run (30 min) tries again, and a
             # sync refreshes on demand before it calls the provider.
