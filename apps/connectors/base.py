@@ -196,6 +196,13 @@ class Connector:
             return {}, (app.client_id, app.secret)
         return {"client_id": app.client_id, "client_secret": app.secret}, None
 
+    def token_endpoint(self) -> str:
+        return self.token_url
+
+    def refresh_fields(self) -> dict[str, str]:
+        """Extra fields of a refresh request this provider wants."""
+        return {}
+
     def refresh(self, *, refresh_token: str, app: OAuthApp, connection_id: int) -> TokenSet:
         """RFC 6749 section 6. Raises TokenRevoked when the grant is gone."""
         fields, auth = self._client_fields(app)
@@ -204,8 +211,13 @@ class Connector:
                 provider=self.provider,
                 connection_key=str(connection_id),
                 method="POST",
-                url=rebase(self.provider, self.token_url),
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token, **fields},
+                url=rebase(self.provider, self.token_endpoint()),
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    **fields,
+                    **self.refresh_fields(),
+                },
                 auth=auth,
             )
         except ClientError as exc:

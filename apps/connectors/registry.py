@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from apps.connectors.base import Connector, ConnectorError
+from apps.connectors.microsoft import MicrosoftConnector
 from apps.connectors.spotify import SpotifyConnector
 
 CONNECTORS: dict[str, Connector] = {
     connector.provider: connector
     for connector in (
         SpotifyConnector(),
+        MicrosoftConnector(),
     )
 }
 

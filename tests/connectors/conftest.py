@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from apps.connectors.models import Connection
 from apps.stream.ratelimit import redis_client
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET, FakeProvider
+from tests.connectors.fakes.graph import FakeGraph
 from tests.connectors.fakes.spotify import FakeSpotify
 
 
@@ -76,3 +77,10 @@ def make_connection(user, provider: str, fake: FakeProvider, **extra) -> Connect
     conn.refresh_token = refresh
     conn.save()
     return conn
+
+
+@pytest.fixture
+def graph(fast_outbound) -> Iterator[FakeGraph]:
+    with FakeGraph(events=120, messages=75) as fake:
+        point_at(fast_outbound, "microsoft", fake)
+        yield fake
