@@ -5,12 +5,14 @@ from __future__ import annotations
 from apps.connectors.base import Connector, ConnectorError
 from apps.connectors.microsoft import MicrosoftConnector
 from apps.connectors.spotify import SpotifyConnector
+from apps.connectors.twitch import TwitchConnector
 
 CONNECTORS: dict[str, Connector] = {
     connector.provider: connector
     for connector in (
         SpotifyConnector(),
         MicrosoftConnector(),
+        TwitchConnector(),
     )
 }
 

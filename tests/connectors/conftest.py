@@ -13,6 +13,7 @@ from apps.stream.ratelimit import redis_client
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET, FakeProvider
 from tests.connectors.fakes.graph import FakeGraph
 from tests.connectors.fakes.spotify import FakeSpotify
+from tests.connectors.fakes.twitch import FakeTwitch
 
 
 @pytest.fixture(autouse=True)
@@ -83,4 +84,11 @@ def make_connection(user, provider: str, fake: FakeProvider, **extra) -> Connect
 def graph(fast_outbound) -> Iterator[FakeGraph]:
     with FakeGraph(events=120, messages=75) as fake:
         point_at(fast_outbound, "microsoft", fake)
+        yield fake
+
+
+@pytest.fixture
+def twitch(fast_outbound) -> Iterator[FakeTwitch]:
+    with FakeTwitch(follows=250) as fake:
+        point_at(fast_outbound, "twitch", fake)
         yield fake
