@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apps.connectors.base import Connector, ConnectorError
+from apps.connectors.google import GoogleConnector
 from apps.connectors.microsoft import MicrosoftConnector
 from apps.connectors.spotify import SpotifyConnector
 from apps.connectors.twitch import TwitchConnector
@@ -13,6 +14,7 @@ CONNECTORS: dict[str, Connector] = {
         SpotifyConnector(),
         MicrosoftConnector(),
         TwitchConnector(),
+        GoogleConnector(),
     )
 }
 

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from apps.connectors.models import Connection
 from apps.stream.ratelimit import redis_client
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET, FakeProvider
+from tests.connectors.fakes.google import FakeGoogle
 from tests.connectors.fakes.graph import FakeGraph
 from tests.connectors.fakes.spotify import FakeSpotify
 from tests.connectors.fakes.twitch import FakeTwitch
@@ -91,4 +92,11 @@ def graph(fast_outbound) -> Iterator[FakeGraph]:
 def twitch(fast_outbound) -> Iterator[FakeTwitch]:
     with FakeTwitch(follows=250) as fake:
         point_at(fast_outbound, "twitch", fake)
+        yield fake
+
+
+@pytest.fixture
+def google(fast_outbound) -> Iterator[FakeGoogle]:
+    with FakeGoogle(activities=130, sessions=45, heart_points=2500) as fake:
+        point_at(fast_outbound, "google", fake)
         yield fake
