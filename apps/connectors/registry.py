@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from apps.connectors.base import Connector, ConnectorError
+from apps.connectors.discord import DiscordConnector
 from apps.connectors.google import GoogleConnector
 from apps.connectors.microsoft import MicrosoftConnector
 from apps.connectors.spotify import SpotifyConnector
@@ -15,6 +16,7 @@ CONNECTORS: dict[str, Connector] = {
         MicrosoftConnector(),
         TwitchConnector(),
         GoogleConnector(),
+        DiscordConnector(),
     )
 }
 

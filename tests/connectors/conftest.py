@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from apps.connectors.models import Connection
 from apps.stream.ratelimit import redis_client
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET, FakeProvider
+from tests.connectors.fakes.discord import FakeDiscord
 from tests.connectors.fakes.google import FakeGoogle
 from tests.connectors.fakes.graph import FakeGraph
 from tests.connectors.fakes.spotify import FakeSpotify
@@ -99,4 +100,11 @@ def twitch(fast_outbound) -> Iterator[FakeTwitch]:
 def google(fast_outbound) -> Iterator[FakeGoogle]:
     with FakeGoogle(activities=130, sessions=45, heart_points=2500) as fake:
         point_at(fast_outbound, "google", fake)
+        yield fake
+
+
+@pytest.fixture
+def discord(fast_outbound) -> Iterator[FakeDiscord]:
+    with FakeDiscord(guilds=230) as fake:
+        point_at(fast_outbound, "discord", fake)
         yield fake
