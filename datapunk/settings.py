@@ -312,7 +312,9 @@ for _name in CONNECTOR_PROVIDERS:
     _client_id = env_str(f"DATAPUNK_{_name.upper()}_CLIENT_ID")
     if _client_id:
         SOCIALACCOUNT_PROVIDERS[_name] = {
-            "APPS": [{"client_id": _client_id, "secret": env_str(f"DATAPUNK_{_name.upper()}_SECRET", "")}]
+            "APPS": [
+                {"client_id": _client_id, "secret": env_str(f"DATAPUNK_{_name.upper()}_SECRET", "")}
+            ]
         }
 # Send a provider's calls (OAuth and API alike) to another server: tests' fakes, a proxy.
 CONNECTOR_BASE_URLS = {

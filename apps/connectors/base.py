@@ -114,7 +114,11 @@ def mapped(
         try:
             records.append(mapper(item))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            reason = f"no {exc.args[0]}" if isinstance(exc, KeyError) else str(exc) or "unexpected structure"
+            reason = (
+                f"no {exc.args[0]}"
+                if isinstance(exc, KeyError)
+                else str(exc) or "unexpected structure"
+            )
             records.append(BadRecord(reason=reason, excerpt=excerpt_of(item)))
     return records
 
@@ -239,7 +243,9 @@ class Connector:
     def is_revocation(self, error: ClientError) -> bool:
         return error.status == 401 or "invalid_grant" in error.body
 
-    def revoke(self, *, access_token: str, refresh_token: str, app: OAuthApp, connection_id: int) -> None:
+    def revoke(
+        self, *, access_token: str, refresh_token: str, app: OAuthApp, connection_id: int
+    ) -> None:
         """Ask the provider to forget the grant (RFC 7009) where it offers that."""
         if not self.revoke_url:
             return

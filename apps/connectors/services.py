@@ -255,9 +255,10 @@ def _sync_locked(conn: Connection, connector: Any) -> SyncResult:
         _needs_reconsent(conn, str(exc))
         raise TokenRevoked(str(exc)) from None
     except (OutboundError, *TRANSIENT_ERRORS, NotConfigured) as exc:
-        Connection.objects.filter(pk=conn.pk).update(last_error=str(exc)[:2000])
+        message = str(exc)
+        Connection.objects.filter(pk=conn.pk).update(last_error=message[:2000])
         conn.refresh_from_db()
-        transaction.on_commit(lambda: _status_publish(conn, str(exc)))
+        transaction.on_commit(lambda: _status_publish(conn, message))
         raise
     now = timezone.now()
     Connection.objects.filter(pk=conn.pk).update(last_sync_at=now, last_error="")

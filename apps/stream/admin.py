@@ -9,7 +9,15 @@ from apps.stream.models import DeadLetter  # noqa: E402
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "user", "provider", "operation", "attempts", "replayed_at", "error")
+    list_display = (
+        "created_at",
+        "user",
+        "provider",
+        "operation",
+        "attempts",
+        "replayed_at",
+        "error",
+    )
     list_filter = ("provider", "operation", ("replayed_at", admin.EmptyFieldListFilter))
     search_fields = ("error", "operation")
     readonly_fields = [f.name for f in DeadLetter._meta.fields]

@@ -87,10 +87,10 @@ class CircuitBreaker:
         self._call("failure")
 
     def state(self) -> str:
-        """"closed", "open" or "half-open", for pages and tests (reads only)."""
-        raw = _client().hgetall(self.key)
+        """Closed, open or half-open, for pages and tests (reads only)."""
+        raw: dict[bytes, bytes] = _client().hgetall(self.key)  # type: ignore[assignment]
         opened_until = float(raw.get(b"opened_until", 0))
         if not opened_until:
             return "closed"
-        now_s, now_us = _client().time()
+        now_s, now_us = _client().time()  # type: ignore[misc]
         return "open" if now_s + now_us / 1e6 < opened_until else "half-open"

@@ -189,7 +189,9 @@ def outbound_call(
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             if status == 429:
                 # The provider's limit is per app: hold every worker back, not just this one.
-                ratelimit.pause(buckets, wait if wait is not None else backoff_seconds(attempt, policy))
+                ratelimit.pause(
+                    buckets, wait if wait is not None else backoff_seconds(attempt, policy)
+                )
             elif status >= 500:
                 breaker.failure()
             else:
@@ -206,8 +208,14 @@ def outbound_call(
         if wait is not None:
             # Retry-After is the provider's own word: never earlier than it.
             delay = max(delay, wait) if last_status != 429 else wait
-        logger.info("%s: attempt %s failed (%s); retrying in %.2f s", provider, attempt, last_error, delay)
+        logger.info(
+            "%s: attempt %s failed (%s); retrying in %.2f s", provider, attempt, last_error, delay
+        )
         if last_status != 429:
             sleep(delay)
         # After a 429 the bucket itself is paused: take() waits exactly as long.
-    raise GaveUp(f"{last_error} (after {policy.attempts} attempts)", attempts=policy.attempts, status=last_status)
+    raise GaveUp(
+        f"{last_error} (after {policy.attempts} attempts)",
+        attempts=policy.attempts,
+        status=last_status,
+    )

@@ -29,7 +29,7 @@ DISCORD = Path("discord-api-docs/developers/resources")
 
 
 @pytest.mark.django_db(transaction=True)
-def test_spotify_recently_played_real_response_syncs_end_to_end(realdata, owner, spotify):
+def test_spotify_recently_played_real_response_syncs_end_to_end(realdata, owner, spotify):  # noqa: F811
     body = json.loads((realdata / SPOTIFY).read_text())
     assert len(body["items"]) == 2 and body["limit"] == 2
     spotify.plays = sorted(body["items"], key=lambda item: item["played_at"])
@@ -63,7 +63,9 @@ def test_graph_docs_event_maps_to_one_calendar_event(realdata):
     assert len(event.data["attendees"]) == 2
 
 
-@pytest.mark.parametrize("name", ["message.example-message.json", "message.example-crossposted-message.json"])
+@pytest.mark.parametrize(
+    "name", ["message.example-message.json", "message.example-crossposted-message.json"]
+)
 def test_discord_docs_user_objects_map_to_profiles(realdata, name):
     message = json.loads((realdata / DISCORD / name).read_text())
     assert message["id"] == "334385199974967042"

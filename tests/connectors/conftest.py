@@ -47,7 +47,9 @@ def fast_outbound(settings):
         "breaker_timeout": 1.0,
         "timeout": 5.0,
     }
-    settings.DATAPUNK_RATE_LIMITS = {"default": {"provider": (1000.0, 1000.0), "connection": (1000.0, 1000.0)}}
+    settings.DATAPUNK_RATE_LIMITS = {
+        "default": {"provider": (1000.0, 1000.0), "connection": (1000.0, 1000.0)}
+    }
     return settings
 
 

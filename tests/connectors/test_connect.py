@@ -62,7 +62,9 @@ def test_reconnecting_after_revocation_reactivates_and_keeps_the_cursor(client, 
     _connect(client, "spotify", spotify)
     conn = Connection.objects.get(user=owner)
     Connection.objects.filter(pk=conn.pk).update(
-        status=Connection.Status.NEEDS_RECONSENT, access_token_sealed="", cursor={"played_after": "5"}
+        status=Connection.Status.NEEDS_RECONSENT,
+        access_token_sealed="",
+        cursor={"played_after": "5"},
     )
 
     _connect(client, "spotify", spotify)
@@ -117,7 +119,9 @@ def test_an_unconfigured_provider_says_how_to_set_it_up(client, owner, settings)
     assert "/accounts/spotify/login/" not in page
 
 
-def test_sync_now_and_disconnect_refuse_other_users_ids_and_bad_input(client, owner, outsider, spotify):
+def test_sync_now_and_disconnect_refuse_other_users_ids_and_bad_input(
+    client, owner, outsider, spotify
+):
     theirs = make_connection(outsider, "spotify", spotify)
     client.force_login(owner)
 

@@ -42,7 +42,9 @@ def test_profile_and_guilds_are_stored_once(owner, discord):
 
 def test_snowflakes_tell_their_time():
     # Discord's documented example: 175928847299117063 is 2016-04-30 11:18:25.796 UTC.
-    assert snowflake_time("175928847299117063") == datetime(2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC)
+    assert snowflake_time("175928847299117063") == datetime(
+        2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC
+    )
 
 
 def test_connect_sync_and_disconnect(client, owner, discord):

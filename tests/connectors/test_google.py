@@ -52,7 +52,10 @@ def test_connecting_google_asks_for_offline_access(client, owner, google):
 
     authorize = next(r for r in google.log if r.path == "/o/oauth2/v2/auth")
     assert authorize.query["access_type"] == "offline" and authorize.query["prompt"] == "consent"
-    assert "https://www.googleapis.com/auth/fitness.heart_rate.read" in authorize.query["scope"].split()
+    assert (
+        "https://www.googleapis.com/auth/fitness.heart_rate.read"
+        in authorize.query["scope"].split()
+    )
     conn = owner.connections.get()
     assert conn.external_id == "108204268033311374519" and conn.refresh_token
 

@@ -80,11 +80,20 @@ def test_a_revoked_consent_marks_the_connection(owner, graph):
     conn.refresh_from_db()
     assert conn.status == Connection.Status.NEEDS_RECONSENT
     refresh = next(r for r in graph.log if r.path.endswith("/token"))
-    assert refresh.form["scope"].split() == ["User.Read", "Calendars.Read", "Mail.ReadBasic", "offline_access"]
+    assert refresh.form["scope"].split() == [
+        "User.Read",
+        "Calendars.Read",
+        "Mail.ReadBasic",
+        "offline_access",
+    ]
 
 
 def test_windows_time_zones_are_understood_and_unknown_ones_quarantined():
-    moment = graph_time({"dateTime": "2017-04-21T10:00:00.0000000", "timeZone": "Pacific Standard Time"})
+    moment = graph_time(
+        {"dateTime": "2017-04-21T10:00:00.0000000", "timeZone": "Pacific Standard Time"}
+    )
     assert moment.astimezone(UTC) == datetime(2017, 4, 21, 17, 0, tzinfo=UTC)
     with pytest.raises(ValueError, match="unknown time zone"):
-        event_record({"id": "x", "start": {"dateTime": "2017-04-21T10:00:00", "timeZone": "Mars Time"}})
+        event_record(
+            {"id": "x", "start": {"dateTime": "2017-04-21T10:00:00", "timeZone": "Mars Time"}}
+        )

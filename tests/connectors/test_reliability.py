@@ -151,7 +151,9 @@ def test_dead_letters_are_replayed_from_the_admin(owner, spotify, settings, admi
     assert Event.objects.filter(user=owner).count() == 274
     # Replaying it again is refused: the work is done.
     response = admin_client.post(
-        "/admin/stream/deadletter/", {"action": "replay", "_selected_action": [letter.pk]}, follow=True
+        "/admin/stream/deadletter/",
+        {"action": "replay", "_selected_action": [letter.pk]},
+        follow=True,
     )
     assert "already replayed" in response.content.decode()
     assert Event.objects.filter(user=owner).count() == 274
@@ -160,7 +162,11 @@ def test_dead_letters_are_replayed_from_the_admin(owner, spotify, settings, admi
 def test_a_replay_that_fails_again_keeps_the_letter_with_its_new_error(owner, spotify, settings):
     from apps.stream.deadletters import dead_letter_replay
 
-    settings.DATAPUNK_OUTBOUND = {**settings.DATAPUNK_OUTBOUND, "attempts": 1, "breaker_threshold": 99}
+    settings.DATAPUNK_OUTBOUND = {
+        **settings.DATAPUNK_OUTBOUND,
+        "attempts": 1,
+        "breaker_threshold": 99,
+    }
     conn = make_connection(owner, "spotify", spotify)
     spotify.fail_next(2, 500)
     sync_connection(owner.pk, conn.pk)

@@ -98,9 +98,15 @@ def eager_celery():
     celery_app.conf.task_always_eager = False
 
 
-def test_beat_refreshes_the_tokens_that_expire_within_35_minutes(owner, outsider, spotify, eager_celery):
-    soon = make_connection(owner, "spotify", spotify, token_expires_at=datetime.now(UTC) + timedelta(minutes=34))
-    later = make_connection(outsider, "spotify", spotify, token_expires_at=datetime.now(UTC) + timedelta(minutes=40))
+def test_beat_refreshes_the_tokens_that_expire_within_35_minutes(
+    owner, outsider, spotify, eager_celery
+):
+    soon = make_connection(
+        owner, "spotify", spotify, token_expires_at=datetime.now(UTC) + timedelta(minutes=34)
+    )
+    later = make_connection(
+        outsider, "spotify", spotify, token_expires_at=datetime.now(UTC) + timedelta(minutes=40)
+    )
     soon_token, later_token = soon.access_token, later.access_token
 
     assert refresh_expiring_tokens() == 1

@@ -38,7 +38,9 @@ def test_followed_channels_are_synced_once(owner, twitch):
     assert _follows(owner) == 252
     assert len(twitch.data_calls()) == 5  # one page each time: the walk stops at the cursor
     conn.refresh_from_db()
-    assert conn.cursor["followed_since"] == datetime(2026, 10, 11, 23, 0, tzinfo=UTC).isoformat()  # follow 251
+    assert (
+        conn.cursor["followed_since"] == datetime(2026, 10, 11, 23, 0, tzinfo=UTC).isoformat()
+    )  # follow 251
 
 
 def test_an_expired_token_is_refreshed_and_a_dead_refresh_token_asks_for_consent(owner, twitch):

@@ -30,7 +30,14 @@ def test_a_worker_runs_the_queued_sync(owner, spotify, child_env, background, tm
     worker = background("worker", CELERY_WORKER, env)
     celery = str(Path(sys.executable).parent / "celery")
     queued = subprocess.run(
-        [celery, "-A", "datapunk", "call", "apps.connectors.tasks.sync_connection", f"--args=[{owner.pk}, {conn.pk}]"],
+        [
+            celery,
+            "-A",
+            "datapunk",
+            "call",
+            "apps.connectors.tasks.sync_connection",
+            f"--args=[{owner.pk}, {conn.pk}]",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -24,7 +24,9 @@ from apps.stream.ratelimit import Bucket, RateLimited
 from tests.connectors.conftest import _clean_outbound_state  # noqa: F401 - autouse fixture
 from tests.connectors.fakes.spotify import FakeSpotify
 
-POLICY = OutboundPolicy(attempts=3, backoff_base=0.01, backoff_max=0.02, breaker_threshold=3, breaker_timeout=0.3)
+POLICY = OutboundPolicy(
+    attempts=3, backoff_base=0.01, backoff_max=0.02, breaker_threshold=3, breaker_timeout=0.3
+)
 
 
 @pytest.fixture
@@ -151,7 +153,13 @@ def test_an_unreachable_provider_gives_up_with_a_message():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(GaveUp, match="unreachable"):
-        outbound_call(provider="unit-down", connection_key=None, method="GET", url=f"http://127.0.0.1:{port}/", policy=POLICY)
+        outbound_call(
+            provider="unit-down",
+            connection_key=None,
+            method="GET",
+            url=f"http://127.0.0.1:{port}/",
+            policy=POLICY,
+        )
 
 
 def test_a_long_retry_after_gives_up_instead_of_blocking_a_worker(fake):

@@ -138,7 +138,11 @@ class GoogleConnector(Connector):
         # Without start and end times the sessions endpoint is a sync feed:
         # nextPageToken is where the next call (and the next sync) continues.
         for _ in range(MAX_PAGES):
-            params = {"pageToken": cursor["fit_sessions_token"]} if cursor.get("fit_sessions_token") else {}
+            params = (
+                {"pageToken": cursor["fit_sessions_token"]}
+                if cursor.get("fit_sessions_token")
+                else {}
+            )
             body = api.get(f"{API}/fitness/v1/users/me/sessions", params)
             sessions = body.get("session") or []
             deleted = body.get("deletedSession") or []

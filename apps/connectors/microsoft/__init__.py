@@ -163,7 +163,14 @@ class MicrosoftConnector(Connector):
         )
 
     def _delta(
-        self, api: ApiSession, cursor: dict[str, Any], *, key: str, first: str, mapper: Any, prefer: str
+        self,
+        api: ApiSession,
+        cursor: dict[str, Any],
+        *,
+        key: str,
+        first: str,
+        mapper: Any,
+        prefer: str,
     ) -> Iterator[SyncPage]:
         # Graph's delta query: follow @odata.nextLink to the last page, which
         # carries @odata.deltaLink, the start of the next sync. Either link is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from apps.connectors.base import (
@@ -143,7 +144,11 @@ class SpotifyConnector(Connector):
                 break
             body = api.get(url, params)
             items = body.get("items") or []
-            fresh = [i for i in items if since is None or (parse_time(i.get("added_at")) or since) > since]
+            fresh = [
+                i
+                for i in items
+                if since is None or (parse_time(i.get("added_at")) or since) > since
+            ]
             for item in fresh:
                 added = parse_time(item.get("added_at"))
                 if added and (newest is None or added > newest):
@@ -172,16 +177,14 @@ class SpotifyConnector(Connector):
             url, params = body.get("next"), None
         seen_at = datetime.now(UTC)
         for playlist in changed:
-            records = mapped([playlist], lambda p: playlist_snapshot_record(p, seen_at))
+            records = mapped([playlist], partial(playlist_snapshot_record, seen_at=seen_at))
             tracks_url: str | None = f"{API}/playlists/{playlist['id']}/tracks"
             params = {"limit": 100, "offset": 0}
             for _ in range(MAX_PAGES):
                 if not tracks_url:
                     break
                 body = api.get(tracks_url, params)
-                records += mapped(
-                    body.get("items") or [], lambda item, p=playlist: playlist_track_record(p, item)
-                )
+                records += mapped(body.get("items") or [], partial(playlist_track_record, playlist))
                 tracks_url, params = body.get("next"), None
             known[playlist["id"]] = playlist["snapshot_id"]
             cursor["playlists"] = dict(known)

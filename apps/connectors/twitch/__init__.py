@@ -56,7 +56,9 @@ class TwitchConnector(Connector):
             body = api.get(f"{HELIX}/channels/followed", params)
             items = body.get("data") or []
             fresh = [
-                i for i in items if since is None or (parse_time(i.get("followed_at")) or since) > since
+                i
+                for i in items
+                if since is None or (parse_time(i.get("followed_at")) or since) > since
             ]
             for item in fresh:
                 moment = parse_time(item.get("followed_at"))

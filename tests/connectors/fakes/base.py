@@ -50,7 +50,9 @@ class FakeProvider:
     token_path = "/token"
     revoke_path = "/revoke"
     # How the fake says a refresh token is bad (overridden per provider).
-    invalid_grant = Reply(400, {"error": "invalid_grant", "error_description": "Refresh token revoked"})
+    invalid_grant = Reply(
+        400, {"error": "invalid_grant", "error_description": "Refresh token revoked"}
+    )
     rotate_refresh = True
     token_lifetime = 3600
 
@@ -121,8 +123,10 @@ class FakeProvider:
     def _authorize(self, request: Request, match: re.Match) -> Reply:
         code = "code-" + secrets.token_urlsafe(12)
         self.codes.add(code)
-        target = request.query["redirect_uri"] + "?" + urlencode(
-            {"code": code, "state": request.query.get("state", "")}
+        target = (
+            request.query["redirect_uri"]
+            + "?"
+            + urlencode({"code": code, "state": request.query.get("state", "")})
         )
         return Reply(302, None, {"Location": target})
 
@@ -199,9 +203,15 @@ class FakeProvider:
             with self.lock:
                 if self.limit:
                     count, window = self.limit
-                    recent = [r for r in self.log if r.at > request.at - window and r.path not in auth_paths]
+                    recent = [
+                        r
+                        for r in self.log
+                        if r.at > request.at - window and r.path not in auth_paths
+                    ]
                     if len(recent) > count:
-                        return Reply(429, {"error": "rate limited"}, {"Retry-After": str(int(window))})
+                        return Reply(
+                            429, {"error": "rate limited"}, {"Retry-After": str(int(window))}
+                        )
                 if self.trouble:
                     return self.trouble.popleft()
         for method, pattern, handler in self.routes:

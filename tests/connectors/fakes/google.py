@@ -49,8 +49,17 @@ class FakeGoogle(FakeProvider):
             details: dict[str, Any] = {
                 "upload": {"upload": {"videoId": f"vid{n}"}},
                 "like": {"like": {"resourceId": {"kind": "youtube#video", "videoId": f"vid{n}"}}},
-                "playlistItem": {"playlistItem": {"resourceId": {"kind": "youtube#video", "videoId": f"vid{n}"}, "playlistId": "PL1"}},
-                "subscription": {"subscription": {"resourceId": {"kind": "youtube#channel", "channelId": f"UC{n}"}}},
+                "playlistItem": {
+                    "playlistItem": {
+                        "resourceId": {"kind": "youtube#video", "videoId": f"vid{n}"},
+                        "playlistId": "PL1",
+                    }
+                },
+                "subscription": {
+                    "subscription": {
+                        "resourceId": {"kind": "youtube#channel", "channelId": f"UC{n}"}
+                    }
+                },
             }[kind]
             self.activities.insert(
                 0,
@@ -63,7 +72,9 @@ class FakeGoogle(FakeProvider):
                         "channelId": "UCme",
                         "title": f"Video {n}",
                         "description": "",
-                        "thumbnails": {"default": {"url": f"https://i.ytimg.com/vi/vid{n}/default.jpg"}},
+                        "thumbnails": {
+                            "default": {"url": f"https://i.ytimg.com/vi/vid{n}/default.jpg"}
+                        },
                         "channelTitle": "Me",
                         "type": kind,
                     },
@@ -104,7 +115,15 @@ class FakeGoogle(FakeProvider):
             )
 
     def _userinfo(self, request: Request, match: re.Match) -> Reply:
-        return Reply(200, {"id": "108204268033311374519", "email": "me@example.com", "verified_email": True, "name": "Me"})
+        return Reply(
+            200,
+            {
+                "id": "108204268033311374519",
+                "email": "me@example.com",
+                "verified_email": True,
+                "name": "Me",
+            },
+        )
 
     def _activities(self, request: Request, match: re.Match) -> Reply:
         if request.query.get("mine") != "true":
@@ -112,11 +131,20 @@ class FakeGoogle(FakeProvider):
         items = self.activities
         if "publishedAfter" in request.query:
             after = datetime.fromisoformat(request.query["publishedAfter"].replace("Z", "+00:00"))
-            items = [i for i in items if datetime.fromisoformat(i["snippet"]["publishedAt"].replace("Z", "+00:00")) > after]
+            items = [
+                i
+                for i in items
+                if datetime.fromisoformat(i["snippet"]["publishedAt"].replace("Z", "+00:00"))
+                > after
+            ]
         size = min(int(request.query.get("maxResults", 5)), 50)
         offset = int(request.query.get("pageToken", "0").removeprefix("p") or 0)
         page = items[offset : offset + size]
-        body: dict[str, Any] = {"kind": "youtube#activityListResponse", "items": page, "pageInfo": {"totalResults": len(items), "resultsPerPage": size}}
+        body: dict[str, Any] = {
+            "kind": "youtube#activityListResponse",
+            "items": page,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+        }
         if offset + size < len(items):
             body["nextPageToken"] = f"p{offset + size}"
         return Reply(200, body)
@@ -125,17 +153,33 @@ class FakeGoogle(FakeProvider):
         # pageToken = how many modifications the caller has seen; pages of 20.
         seen = int(request.query.get("pageToken", "0"))
         page = self.sessions[seen : seen + 20]
-        return Reply(200, {"session": page, "deletedSession": [], "nextPageToken": str(seen + len(page)), "hasMoreData": seen + 20 < len(self.sessions)})
+        return Reply(
+            200,
+            {
+                "session": page,
+                "deletedSession": [],
+                "nextPageToken": str(seen + len(page)),
+                "hasMoreData": seen + 20 < len(self.sessions),
+            },
+        )
 
     def _dataset(self, request: Request, match: re.Match) -> Reply:
-        if match["source"] != "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm":
+        if (
+            match["source"]
+            != "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm"
+        ):
             return Reply(404, {"error": {"code": 404}})
         start, end = int(match["start"]), int(match["end"])
         points = [p for p in self.heart if start <= int(p["startTimeNanos"]) < end]
         limit = int(request.query.get("limit", 1000))
         offset = int(request.query.get("pageToken", 0))
         page = points[offset : offset + limit]
-        body: dict[str, Any] = {"minStartTimeNs": str(start), "maxEndTimeNs": str(end), "dataSourceId": match["source"], "point": page}
+        body: dict[str, Any] = {
+            "minStartTimeNs": str(start),
+            "maxEndTimeNs": str(end),
+            "dataSourceId": match["source"],
+            "point": page,
+        }
         if offset + limit < len(points):
             body["nextPageToken"] = str(offset + limit)
         return Reply(200, body)

@@ -37,7 +37,11 @@ class FakeGraph(FakeProvider):
         for _ in range(messages):
             self.add_message()
         self.route("GET", "/v1.0/me", self._me)
-        self.route("GET", "/v1.0/me/calendarView/delta", self._delta_route(self.calendar, "/v1.0/me/calendarView/delta"))
+        self.route(
+            "GET",
+            "/v1.0/me/calendarView/delta",
+            self._delta_route(self.calendar, "/v1.0/me/calendarView/delta"),
+        )
         self.route(
             "GET",
             "/v1.0/me/mailFolders/inbox/messages/delta",
@@ -53,9 +57,14 @@ class FakeGraph(FakeProvider):
             "subject": f"Meeting {n}",
             "bodyPreview": "Agenda attached.",
             "start": {"dateTime": start.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
-            "end": {"dateTime": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+            "end": {
+                "dateTime": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000"),
+                "timeZone": "UTC",
+            },
             "location": {"displayName": f"Room {n % 5}"},
-            "organizer": {"emailAddress": {"name": "Samantha Booth", "address": "samanthab@example.com"}},
+            "organizer": {
+                "emailAddress": {"name": "Samantha Booth", "address": "samanthab@example.com"}
+            },
             "webLink": f"https://outlook.office365.com/owa/?itemid=Event{n}",
             **changes,
         }
@@ -75,7 +84,9 @@ class FakeGraph(FakeProvider):
                 "@odata.etag": f'W/"m-{n}"',
                 "id": f"AAMkMessage{n:04d}=",
                 "subject": f"Invoice {n}",
-                "receivedDateTime": (START + timedelta(minutes=37 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "receivedDateTime": (START + timedelta(minutes=37 * n)).strftime(
+                    "%Y-%m-%dT%H:%M:%SZ"
+                ),
                 "from": {"emailAddress": {"name": "Billing", "address": "billing@example.com"}},
                 "toRecipients": [{"emailAddress": {"name": "Dana", "address": "dana@example.com"}}],
                 "isRead": False,
@@ -86,7 +97,9 @@ class FakeGraph(FakeProvider):
         )
 
     def _me(self, request: Request, match: re.Match) -> Reply:
-        return Reply(200, {"id": "graph-user-1", "displayName": "Dana Swope", "mail": "dana@example.com"})
+        return Reply(
+            200, {"id": "graph-user-1", "displayName": "Dana Swope", "mail": "dana@example.com"}
+        )
 
     def _delta_route(self, feed: DeltaFeed, path: str):
         def route(request: Request, match: re.Match) -> Reply:
@@ -99,10 +112,21 @@ class FakeGraph(FakeProvider):
                 start, end = int(request.query["$deltatoken"]), len(feed.changes)
             else:
                 if path.endswith("calendarView/delta") and "startDateTime" not in request.query:
-                    return Reply(400, {"error": {"code": "ErrorInvalidParameter", "message": "startDateTime is required"}})
+                    return Reply(
+                        400,
+                        {
+                            "error": {
+                                "code": "ErrorInvalidParameter",
+                                "message": "startDateTime is required",
+                            }
+                        },
+                    )
                 start, end = 0, len(feed.changes)
             stop = min(start + size, end)
-            body: dict[str, Any] = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata", "value": feed.changes[start:stop]}
+            body: dict[str, Any] = {
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata",
+                "value": feed.changes[start:stop],
+            }
             if stop < end:
                 body["@odata.nextLink"] = f"{self.url}{path}?$skiptoken={stop}-{end}"
             else:

@@ -142,7 +142,9 @@ class FakeSpotify(FakeProvider):
             },
         )
 
-    def _offset_page(self, path: str, items: list[dict[str, Any]], request: Request, cap: int) -> Reply:
+    def _offset_page(
+        self, path: str, items: list[dict[str, Any]], request: Request, cap: int
+    ) -> Reply:
         limit = min(int(request.query.get("limit", 20)), cap)
         offset = int(request.query.get("offset", 0))
         page = items[offset : offset + limit]
@@ -170,4 +172,6 @@ class FakeSpotify(FakeProvider):
         pid = match["id"]
         if pid not in self.playlist_tracks:
             return Reply(404, {"error": {"status": 404, "message": "Not found."}})
-        return self._offset_page(f"/v1/playlists/{pid}/tracks", self.playlist_tracks[pid], request, 100)
+        return self._offset_page(
+            f"/v1/playlists/{pid}/tracks", self.playlist_tracks[pid], request, 100
+        )

@@ -18,7 +18,9 @@ class FakeTwitch(FakeProvider):
     authorize_path = "/oauth2/authorize"
     token_path = "/oauth2/token"
     revoke_path = "/oauth2/revoke"
-    invalid_grant = Reply(400, {"error": "Bad Request", "status": 400, "message": "Invalid refresh token"})
+    invalid_grant = Reply(
+        400, {"error": "Bad Request", "status": 400, "message": "Invalid refresh token"}
+    )
 
     def __init__(self, *, follows: int = 0) -> None:
         super().__init__()
@@ -46,17 +48,34 @@ class FakeTwitch(FakeProvider):
 
     def _users(self, request: Request, match: re.Match) -> Reply:
         if not self._client_id_ok(request):
-            return Reply(401, {"error": "Unauthorized", "status": 401, "message": "Client-Id header required"})
-        return Reply(200, {"data": [{"id": self.user_id, "login": "twitchdev", "display_name": "TwitchDev"}]})
+            return Reply(
+                401,
+                {"error": "Unauthorized", "status": 401, "message": "Client-Id header required"},
+            )
+        return Reply(
+            200, {"data": [{"id": self.user_id, "login": "twitchdev", "display_name": "TwitchDev"}]}
+        )
 
     def _followed(self, request: Request, match: re.Match) -> Reply:
         if not self._client_id_ok(request):
-            return Reply(401, {"error": "Unauthorized", "status": 401, "message": "Client-Id header required"})
+            return Reply(
+                401,
+                {"error": "Unauthorized", "status": 401, "message": "Client-Id header required"},
+            )
         if request.query.get("user_id") != self.user_id:
-            return Reply(400, {"error": "Bad Request", "status": 400, "message": "user_id must match the token"})
+            return Reply(
+                400,
+                {"error": "Bad Request", "status": 400, "message": "user_id must match the token"},
+            )
         first = min(int(request.query.get("first", 20)), 100)
-        offset = int(base64.b64decode(request.query["after"]).decode()) if "after" in request.query else 0
+        offset = (
+            int(base64.b64decode(request.query["after"]).decode())
+            if "after" in request.query
+            else 0
+        )
         page = self.follows[offset : offset + first]
         more = offset + first < len(self.follows)
-        pagination = {"cursor": base64.b64encode(str(offset + first).encode()).decode()} if more else {}
+        pagination = (
+            {"cursor": base64.b64encode(str(offset + first).encode()).decode()} if more else {}
+        )
         return Reply(200, {"total": len(self.follows), "data": page, "pagination": pagination})
