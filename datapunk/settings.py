@@ -304,6 +304,7 @@ if not DEBUG:
 # sealed with FIELD_ENCRYPTION_KEY, and allauth keeps none.
 CONNECTOR_PROVIDERS = ("spotify", "google", "microsoft", "discord", "twitch")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in CONNECTOR_PROVIDERS]
+MIDDLEWARE += ["apps.connectors.middleware.ProviderNotConfiguredMiddleware"]
 SOCIALACCOUNT_STORE_TOKENS = False
 # Each provider's OAuth app: DATAPUNK_<PROVIDER>_CLIENT_ID and _SECRET, or a
 # "social application" added in the admin (allauth's SocialApp).

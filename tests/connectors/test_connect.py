@@ -167,3 +167,36 @@ def test_disconnect_deletes_the_tokens_and_the_social_account(client, owner, spo
     assert conn.access_token_sealed == "" and conn.refresh_token_sealed == ""
     assert not SocialAccount.objects.filter(user=owner).exists()
     assert AuditEntry.objects.filter(action="connector.disconnect", user_id=owner.pk).exists()
+
+
+def test_the_login_url_of_an_unconfigured_provider_is_a_404_not_a_500(client, owner, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    client.force_login(owner)
+    client.raise_request_exception = False
+
+    for provider in ("spotify", "google", "microsoft", "discord", "twitch"):
+        start = client.post(f"/accounts/{provider}/login/?process=connect")
+        back = client.get(f"/accounts/{provider}/login/callback/?code=x&state=y")
+        assert (start.status_code, back.status_code) == (404, 404), provider
+    assert not Connection.objects.exists()
+
+
+def test_a_forged_callback_connects_nothing(client, owner, spotify):
+    client.force_login(owner)
+    client.raise_request_exception = False
+
+    response = client.get("/accounts/spotify/login/callback/?code=stolen&state=forged")
+
+    assert response.status_code < 500
+    assert not Connection.objects.exists()
+    assert not [r for r in spotify.log if r.path == "/api/token"]
+
+
+def test_the_admin_lists_connections_without_their_tokens(admin_client, owner, spotify):
+    conn = make_connection(owner, "spotify", spotify)
+
+    listing = admin_client.get("/admin/connectors/connection/").content.decode()
+    page = admin_client.get(f"/admin/connectors/connection/{conn.pk}/change/").content.decode()
+
+    assert "spotify" in listing
+    assert conn.access_token_sealed not in page and conn.access_token not in page
