@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
@@ -15,13 +16,16 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.serializers import shortened
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
 from apps.lake.selectors import quarantine_of
 from apps.lake.services import TakeoutImportError, takeout_import_prepare
 from apps.lake.uploads import (
+    InsufficientStorage,
     OffsetMismatch,
     UploadError,
+    UploadTooLarge,
     upload_append,
     upload_complete,
     upload_create,
@@ -47,6 +51,16 @@ def _signed_in_user(request: Request) -> User:
     user = request.user
     assert not isinstance(user, AnonymousUser)
     return user
+
+
+def _refused(exc: UploadError) -> Response:
+    """413 for what the limits refuse, 507 for what the disk cannot take."""
+    code = (
+        status.HTTP_507_INSUFFICIENT_STORAGE
+        if isinstance(exc, InsufficientStorage)
+        else status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    )
+    return Response({"detail": str(exc)}, status=code)
 
 
 class RawChunkParser(BaseParser):
@@ -91,6 +105,8 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         try:
             upload = upload_create(user=_signed_in_user(request), **data.validated_data)
+        except (UploadTooLarge, InsufficientStorage) as exc:
+            return _refused(exc)
         except UploadError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
@@ -103,16 +119,24 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["put"], parser_classes=[RawChunkParser])
     def chunk(self, request: Request, pk: str) -> Response:
         upload = self.get_object()
-        try:
-            offset = int(request.headers.get("Upload-Offset", ""))
-        except ValueError:
+        offset_header = request.headers.get("Upload-Offset", "")
+        # Digits only: int() would also take "+0_0" or " 1 ".
+        if not re.fullmatch(r"[0-9]{1,18}", offset_header):
             raise ValidationError(
-                {"detail": "the Upload-Offset header (a byte offset) is required"}
-            ) from None
+                {"detail": "the Upload-Offset header must be a byte offset (digits only)"}
+            )
+        length_header = request.headers.get("Content-Length", "")
         try:
             # DRF gives no stream for an empty body: an empty chunk adds nothing.
             body = request.stream or io.BytesIO()
-            upload = upload_append(upload_id=upload.pk, offset=offset, body=body)
+            upload = upload_append(
+                upload_id=upload.pk,
+                offset=int(offset_header),
+                body=body,
+                length=int(length_header) if length_header.isdigit() else None,
+            )
+        except (UploadTooLarge, InsufficientStorage) as exc:
+            return _refused(exc)
         except OffsetMismatch as exc:
             upload.refresh_from_db()
             return Response(
@@ -156,11 +180,11 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         uploads = {u.pk: u for u in Upload.objects.filter(user=user, pk__in=ids)}
         missing = [i for i in ids if i not in uploads]
         if missing:
-            raise ValidationError({"uploads": f"no such uploads of yours: {missing}"})
+            raise ValidationError({"uploads": f"no such uploads of yours: {shortened(missing)}"})
         unfinished = [i for i in ids if uploads[i].status != Upload.Status.COMPLETE]
         if unfinished:
             raise ValidationError(
-                {"uploads": f"not completed (checksum not verified yet): {unfinished}"}
+                {"uploads": f"not completed (checksum not verified yet): {shortened(unfinished)}"}
             )
         try:
             run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in ids])
