@@ -123,6 +123,15 @@ def mapped(
     return records
 
 
+def cursor_time(value: Any) -> datetime | None:
+    """parse_time for cursor bookkeeping: a malformed time counts as absent
+    (the item itself goes to quarantine through ``mapped``)."""
+    try:
+        return parse_time(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class ApiSession:
     """Authenticated GETs for one sync of one connection.
 
@@ -173,7 +182,14 @@ class ApiSession:
                     ) from None
                 self.access_token = self._refresh()
                 continue
-            return response.json()
+            try:
+                return response.json()
+            except ValueError:
+                raise ClientError(
+                    f"{self.connector.label} answered something that is not JSON",
+                    status=response.status_code,
+                    body=response.text[:300],
+                ) from None
         raise AssertionError("unreachable")
 
 

@@ -91,3 +91,32 @@ def test_a_sync_of_a_connection_that_needs_consent_does_not_call_the_provider(ow
 
     assert spotify.data_calls() == []
     assert not Event.objects.filter(user=owner).exists()
+
+
+def test_an_item_with_a_broken_time_is_quarantined_without_stopping_the_sync(owner, spotify):
+    from apps.lake.models import Quarantine
+
+    spotify.plays[7]["played_at"] = "yesterday-ish"
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _kinds(owner)["spotify.play"] == 119
+    assert "yesterday-ish" in Quarantine.objects.get(user=owner).excerpt
+    conn.refresh_from_db()
+    assert conn.last_error == "" and int(conn.cursor["played_after"]) > 0
+
+
+def test_a_body_that_is_not_json_becomes_a_dead_letter(owner, spotify):
+    from apps.stream.models import DeadLetter
+    from tests.connectors.fakes.base import Reply
+
+    spotify.trouble.append(Reply(200, None))  # an empty 200: no JSON at all
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    letter = DeadLetter.objects.get(user=owner)
+    assert "not JSON" in letter.error
+    conn.refresh_from_db()
+    assert "not JSON" in conn.last_error

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apps.connectors.base import ApiSession, Connector, SyncPage, mapped, parse_time
+from apps.connectors.base import ApiSession, Connector, SyncPage, cursor_time, mapped, parse_time
 from apps.lake.takeout.records import EventRecord
 
 API = "https://www.googleapis.com"
@@ -109,7 +109,7 @@ class GoogleConnector(Connector):
         # publishedAfter is the cursor; pages of one walk share it, and it
         # moves to the newest activity once the walk is complete.
         since = cursor.get("youtube_after")
-        newest = parse_time(since)
+        newest = cursor_time(since)
         token: str | None = None
         for _ in range(MAX_PAGES):
             params: dict[str, Any] = {
@@ -124,7 +124,7 @@ class GoogleConnector(Connector):
             body = api.get(f"{API}/youtube/v3/activities", params)
             items = body.get("items") or []
             for item in items:
-                moment = parse_time((item.get("snippet") or {}).get("publishedAt"))
+                moment = cursor_time((item.get("snippet") or {}).get("publishedAt"))
                 if moment and (newest is None or moment > newest):
                     newest = moment
             token = body.get("nextPageToken")

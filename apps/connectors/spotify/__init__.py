@@ -11,6 +11,7 @@ from apps.connectors.base import (
     ApiSession,
     Connector,
     SyncPage,
+    cursor_time,
     mapped,
     parse_time,
 )
@@ -123,9 +124,12 @@ class SpotifyConnector(Connector):
             items = body.get("items") or []
             if not items:
                 break
-            newest = max(int(parse_time(i["played_at"]).timestamp() * 1000) for i in items)  # type: ignore[union-attr]
+            times = [cursor_time(i.get("played_at")) for i in items if isinstance(i, dict)]
+            newest = max((int(t.timestamp() * 1000) for t in times if t), default=0)
             given = (body.get("cursors") or {}).get("after")
-            after = str(max(newest, int(given) if given else 0))
+            after = str(
+                max(newest, int(given) if str(given or "").isdigit() else 0, int(after or 0))
+            )
             cursor["played_after"] = after
             yield SyncPage(mapped(items, play_record), dict(cursor))
             if not body.get("next"):
@@ -135,7 +139,7 @@ class SpotifyConnector(Connector):
         # Newest first, by offset. Walk down to what the last sync saw; the
         # cursor moves only once the walk is complete, so a sync that stops
         # half-way walks again next time (the lake drops the repeats).
-        since = parse_time(cursor.get("saved_since"))
+        since = cursor_time(cursor.get("saved_since"))
         newest = since
         url: str | None = f"{API}/me/tracks"
         params: dict[str, Any] | None = {"limit": PAGE, "offset": 0}
@@ -147,10 +151,10 @@ class SpotifyConnector(Connector):
             fresh = [
                 i
                 for i in items
-                if since is None or (parse_time(i.get("added_at")) or since) > since
+                if since is None or (cursor_time(i.get("added_at")) or since) > since
             ]
             for item in fresh:
-                added = parse_time(item.get("added_at"))
+                added = cursor_time(item.get("added_at"))
                 if added and (newest is None or added > newest):
                     newest = added
             done = len(fresh) < len(items) or not body.get("next")

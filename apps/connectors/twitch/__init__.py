@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from apps.connectors.base import ApiSession, Connector, OAuthApp, SyncPage, mapped, parse_time
+from apps.connectors.base import (
+    ApiSession,
+    Connector,
+    OAuthApp,
+    SyncPage,
+    cursor_time,
+    mapped,
+    parse_time,
+)
 from apps.lake.takeout.records import EventRecord
 from apps.stream.outbound import ClientError
 
@@ -46,7 +54,7 @@ class TwitchConnector(Connector):
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         # Newest follow first. Walk down to what the last sync saw; the cursor
         # moves once the walk is complete (a stopped walk is redone, deduped).
-        since = parse_time(cursor.get("followed_since"))
+        since = cursor_time(cursor.get("followed_since"))
         newest = since
         after: str | None = None
         for _ in range(MAX_PAGES):
@@ -58,10 +66,10 @@ class TwitchConnector(Connector):
             fresh = [
                 i
                 for i in items
-                if since is None or (parse_time(i.get("followed_at")) or since) > since
+                if since is None or (cursor_time(i.get("followed_at")) or since) > since
             ]
             for item in fresh:
-                moment = parse_time(item.get("followed_at"))
+                moment = cursor_time(item.get("followed_at"))
                 if moment and (newest is None or moment > newest):
                     newest = moment
             after = (body.get("pagination") or {}).get("cursor")
