@@ -126,9 +126,14 @@ class SpotifyConnector(Connector):
                 break
             times = [cursor_time(i.get("played_at")) for i in items if isinstance(i, dict)]
             newest = max((int(t.timestamp() * 1000) for t in times if t), default=0)
-            given = (body.get("cursors") or {}).get("after")
+            given = str((body.get("cursors") or {}).get("after") or "")
+            before = str(after or "")
             after = str(
-                max(newest, int(given) if str(given or "").isdigit() else 0, int(after or 0))
+                max(
+                    newest,
+                    int(given) if given.isdigit() else 0,
+                    int(before) if before.isdigit() else 0,
+                )
             )
             cursor["played_after"] = after
             yield SyncPage(mapped(items, play_record), dict(cursor))
