@@ -52,13 +52,14 @@ def test_the_quota_counts_every_upload_kept(client, owner, outsider, settings):
 
 def test_a_part_the_disk_cannot_hold_is_507(client, owner, settings, tmp_path):
     client.force_login(owner)
-    free = shutil.disk_usage(tmp_path).free
-    settings.DATAPUNK_MAX_PART_BYTES = settings.DATAPUNK_UPLOAD_QUOTA_BYTES = 100 * free
-    response = _announce(client, free + GB)
+    # The whole disk's size, not its free space: other processes change that meanwhile.
+    disk = shutil.disk_usage(tmp_path).total
+    settings.DATAPUNK_MAX_PART_BYTES = settings.DATAPUNK_UPLOAD_QUOTA_BYTES = 100 * disk
+    response = _announce(client, disk + 1)
     assert response.status_code == 507
     assert "room for" in response.json()["detail"]
     # The reserve counts too: a part that fits only by eating it is refused.
-    settings.DATAPUNK_DISK_RESERVE_BYTES = free
+    settings.DATAPUNK_DISK_RESERVE_BYTES = disk
     assert _announce(client, 1000).status_code == 507
     assert not Upload.objects.exists()
 
@@ -80,7 +81,7 @@ def test_each_chunk_is_checked_against_the_free_space_and_the_chunk_limit(
     assert too_big.status_code == 413
 
     settings.DATAPUNK_MAX_CHUNK_BYTES = 1 << 20
-    settings.DATAPUNK_DISK_RESERVE_BYTES = shutil.disk_usage(tmp_path).free
+    settings.DATAPUNK_DISK_RESERVE_BYTES = shutil.disk_usage(tmp_path).total
     no_room = _first_chunk(client, upload_id, data)
     assert no_room.status_code == 507
     assert Upload.objects.get(pk=upload_id).received == 0
