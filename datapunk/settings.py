@@ -380,3 +380,49 @@ CELERY_BEAT_SCHEDULE = {
 # Streams (apps/stream): threads (and so database connections) that serve
 # /api/ingest/events/ in each daphne process.
 DATAPUNK_INGEST_THREADS = env_int("DATAPUNK_INGEST_THREADS", 4)
+
+# --- connectors and outbound calls (issue 7) ------------------------------------
+# allauth's providers do the OAuth dance; apps/connectors keeps the tokens,
+# sealed with FIELD_ENCRYPTION_KEY, and allauth keeps none.
+CONNECTOR_PROVIDERS = ("spotify", "google", "microsoft", "discord", "twitch")
+INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in CONNECTOR_PROVIDERS]
+MIDDLEWARE += ["apps.connectors.middleware.ProviderNotConfiguredMiddleware"]
+SOCIALACCOUNT_STORE_TOKENS = False
+# Each provider's OAuth app: DATAPUNK_<PROVIDER>_CLIENT_ID and _SECRET, or a
+# "social application" added in the admin (allauth's SocialApp).
+SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {}
+for _name in CONNECTOR_PROVIDERS:
+    _client_id = env_str(f"DATAPUNK_{_name.upper()}_CLIENT_ID")
+    if _client_id:
+        SOCIALACCOUNT_PROVIDERS[_name] = {
+            "APPS": [
+                {"client_id": _client_id, "secret": env_str(f"DATAPUNK_{_name.upper()}_SECRET", "")}
+            ]
+        }
+# Send a provider's calls (OAuth and API alike) to another server: tests' fakes, a proxy.
+CONNECTOR_BASE_URLS = {
+    _name: env_str(f"DATAPUNK_{_name.upper()}_BASE_URL", "") for _name in CONNECTOR_PROVIDERS
+}
+# Retries, backoff, circuit breaker (apps/stream/outbound.py).
+DATAPUNK_OUTBOUND = {
+    "attempts": env_int("DATAPUNK_OUTBOUND_ATTEMPTS", 5),
+    "backoff_base": env_float("DATAPUNK_OUTBOUND_BACKOFF", 1.0),
+    "backoff_max": 60.0,
+    "retry_after_max": 120.0,
+    "rate_wait_max": 120.0,
+    "breaker_threshold": env_int("DATAPUNK_BREAKER_THRESHOLD", 5),
+    "breaker_timeout": env_float("DATAPUNK_BREAKER_TIMEOUT", 60.0),
+    "timeout": 20.0,
+}
+# Token buckets (rate per second, burst) for the whole provider and per
+# connection, below each provider's documented limits: Discord 50 req/s
+# global, Twitch 800 points/min per token, Graph 10,000 per 10 min per
+# mailbox; Spotify and Google publish no fixed figure (30 s rolling window, quotas).
+DATAPUNK_RATE_LIMITS = {
+    "spotify": {"provider": (5.0, 10.0), "connection": (2.0, 5.0)},
+    "google": {"provider": (5.0, 10.0), "connection": (2.0, 5.0)},
+    "microsoft": {"provider": (10.0, 20.0), "connection": (4.0, 8.0)},
+    "discord": {"provider": (20.0, 20.0), "connection": (2.0, 5.0)},
+    "twitch": {"provider": (10.0, 20.0), "connection": (5.0, 10.0)},
+    "default": {"provider": (5.0, 10.0), "connection": (2.0, 5.0)},
+}

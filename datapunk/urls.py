@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("apps.analytics.search_urls")),  # /search/, /api/search/
     # Streams: /feed/, /api/ingest/..., /api/webhooks/<provider>/ (before the API router).
     path("", include("apps.stream.urls")),
+    # Connections: /connections/, /api/connections/
+    path("", include("apps.connectors.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     # The API's map is for its users, not for anyone who finds the server.

@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class ConnectorsConfig(AppConfig):
     name = "apps.connectors"
     label = "connectors"
+
+    def ready(self) -> None:
+        from allauth.socialaccount.signals import pre_social_login
+        from django.db.models.signals import post_migrate
+
+        from apps.connectors.allauth_bridge import adapt_allauth, on_pre_social_login
+        from apps.connectors.schedules import schedules_install_after_migrate
+        from apps.connectors.services import SYNC_OPERATION, replay_sync
+        from apps.stream.deadletters import replay_handler_register
+
+        adapt_allauth()
+        pre_social_login.connect(on_pre_social_login, dispatch_uid="connectors-consent")
+        post_migrate.connect(schedules_install_after_migrate, sender=self)
+        replay_handler_register(SYNC_OPERATION, replay_sync)

@@ -24,6 +24,8 @@ class FeedMessage(TypedDict):
         "export.progress",
         "export.finished",
         "delete.finished",
+        # apps/connectors: a connection needs consent again, a sync finished
+        "connector.status",
     ]
     data: dict[str, Any]
 

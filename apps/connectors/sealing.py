@@ -1,0 +1,39 @@
+"""Secrets at rest: OAuth tokens sealed with Fernet (AES-128-CBC + HMAC-SHA256).
+
+The key is settings.FIELD_ENCRYPTION_KEY (from the environment), never stored
+with the data: a dump of the database alone reveals no token.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+
+
+class SealBroken(Exception):
+    """A sealed value cannot be opened: the key changed or the value was altered."""
+
+
+@cache
+def _fernet(key: str) -> Fernet:
+    return Fernet(key.encode())
+
+
+def seal(value: str) -> str:
+    """Encrypt ``value``; the empty string stays empty (no token is no secret)."""
+    if not value:
+        return ""
+    return _fernet(settings.FIELD_ENCRYPTION_KEY).encrypt(value.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
+    if not sealed:
+        return ""
+    try:
+        return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        raise SealBroken(
+            "a stored token cannot be decrypted with the current FIELD_ENCRYPTION_KEY"
+        ) from None

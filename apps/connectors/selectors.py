@@ -1,0 +1,51 @@
+"""Reads of the connectors for pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.connectors.base import NotConfigured, provider_app
+from apps.connectors.models import Connection
+from apps.connectors.registry import CONNECTORS
+
+
+def connections_of(user: Any) -> QuerySet[Connection]:
+    return Connection.objects.filter(user_id=user.pk)
+
+
+@dataclass(slots=True)
+class ConnectorCard:
+    provider: str
+    label: str
+    scopes: tuple[str, ...]
+    configured: bool
+    app_console: str
+    connections: list[Connection] = field(default_factory=list)
+
+
+def connector_cards(user: Any) -> list[ConnectorCard]:
+    """One card per connector, with the user's connections of that provider."""
+    mine: dict[str, list[Connection]] = {}
+    for conn in connections_of(user).order_by("provider", "pk"):
+        mine.setdefault(conn.provider, []).append(conn)
+    cards = []
+    for provider, connector in CONNECTORS.items():
+        try:
+            provider_app(provider)
+            configured = True
+        except NotConfigured:
+            configured = False
+        cards.append(
+            ConnectorCard(
+                provider=provider,
+                label=connector.label,
+                scopes=connector.scopes,
+                configured=configured,
+                app_console=connector.app_console,
+                connections=mine.get(provider, []),
+            )
+        )
+    return cards

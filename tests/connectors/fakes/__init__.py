@@ -1,0 +1,1 @@
+"""Local fake providers: threaded HTTP servers that speak each provider's documented endpoints."""

@@ -1,0 +1,71 @@
+"""Google end to end against the fake: YouTube activities, Fit sessions and heart rate."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.connectors.tasks import sync_connection
+from apps.lake.models import Event
+from tests.connectors.conftest import make_connection
+from tests.connectors.test_connect import _connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _count(user, kind: str) -> int:
+    return Event.objects.filter(user=user, kind=kind).count()
+
+
+def test_youtube_and_fit_are_synced_once_and_then_only_what_is_new(owner, google):
+    conn = make_connection(owner, "google", google)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _count(owner, "youtube.activity") == 130
+    assert _count(owner, "fit.session") == 45
+    assert _count(owner, "fit.heart_rate") == 2500
+    like = Event.objects.get(user=owner, kind="youtube.activity", data__id="act1")
+    assert like.text == "like" and like.url == "https://www.youtube.com/watch?v=vid1"
+    run = Event.objects.get(user=owner, kind="fit.session", data__id="session0")
+    assert (run.ended_at - run.occurred_at).total_seconds() == 40 * 60
+    conn.refresh_from_db()
+    assert conn.cursor["fit_sessions_token"] == "45"
+
+    calls = len(google.data_calls())
+    sync_connection(owner.pk, conn.pk)
+    assert Event.objects.filter(user=owner).count() == 130 + 45 + 2500
+    second = google.data_calls()[calls:]
+    assert all("publishedAfter" in r.query for r in second if "activities" in r.path)
+    assert [r.query.get("pageToken") for r in second if r.path.endswith("/sessions")] == ["45"]
+
+    google.add_activities(3)
+    google.add_sessions(2)
+    sync_connection(owner.pk, conn.pk)
+    assert _count(owner, "youtube.activity") == 133
+    assert _count(owner, "fit.session") == 47
+
+
+def test_connecting_google_asks_for_offline_access(client, owner, google):
+    client.force_login(owner)
+
+    _connect(client, "google", google)
+
+    authorize = next(r for r in google.log if r.path == "/o/oauth2/v2/auth")
+    assert authorize.query["access_type"] == "offline" and authorize.query["prompt"] == "consent"
+    assert (
+        "https://www.googleapis.com/auth/fitness.heart_rate.read"
+        in authorize.query["scope"].split()
+    )
+    conn = owner.connections.get()
+    assert conn.external_id == "108204268033311374519" and conn.refresh_token
+
+
+def test_disconnect_revokes_at_google(client, owner, google):
+    conn = make_connection(owner, "google", google)
+    refresh = conn.refresh_token
+    client.force_login(owner)
+
+    client.post(f"/connections/{conn.pk}/disconnect/")
+
+    assert refresh not in google.refresh
+    assert any(r.path == "/revoke" and r.form["token"] == refresh for r in google.log)

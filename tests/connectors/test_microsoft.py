@@ -1,0 +1,99 @@
+"""Microsoft Graph end to end against the fake: delta pages, delta link, changes, removals, refresh."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from apps.connectors.microsoft import event_record, graph_time
+from apps.connectors.models import Connection
+from apps.connectors.tasks import sync_connection
+from apps.lake.models import Event
+from tests.connectors.conftest import make_connection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _count(user, kind: str) -> int:
+    return Event.objects.filter(user=user, kind=kind).count()
+
+
+def test_a_full_sync_follows_next_links_and_stores_the_delta_link(owner, graph):
+    conn = make_connection(owner, "microsoft", graph)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _count(owner, "calendar.event") == 120
+    assert _count(owner, "outlook.message") == 75
+    conn.refresh_from_db()
+    assert "$deltatoken=120" in conn.cursor["calendar_link"]
+    assert "$deltatoken=75" in conn.cursor["mail_link"]
+    calendar_calls = [r for r in graph.data_calls() if "calendarView" in r.path]
+    assert len(calendar_calls) == 3  # 50 + 50 + 20, pages of the asked size
+    assert 'outlook.timezone="UTC"' in calendar_calls[0].headers["prefer"]
+    event = Event.objects.filter(user=owner, kind="calendar.event").order_by("occurred_at").first()
+    assert event.title == "Meeting 0" and event.text == "Room 0"
+    assert event.occurred_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert event.ended_at == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    mail = Event.objects.filter(user=owner, kind="outlook.message").order_by("occurred_at").first()
+    assert mail.title == "Invoice 0" and mail.text == "Billing <billing@example.com>"
+
+
+def test_a_second_sync_asks_for_changes_only_and_adds_nothing(owner, graph):
+    conn = make_connection(owner, "microsoft", graph)
+    sync_connection(owner.pk, conn.pk)
+    total = Event.objects.filter(user=owner).count()
+    calls = len(graph.data_calls())
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert Event.objects.filter(user=owner).count() == total
+    second = graph.data_calls()[calls:]
+    assert len(second) == 2 and all("$deltatoken" in r.query for r in second)
+
+
+def test_added_changed_and_removed_events_arrive_with_the_next_delta(owner, graph):
+    conn = make_connection(owner, "microsoft", graph)
+    sync_connection(owner.pk, conn.pk)
+    first = graph.calendar.changes[0]
+
+    graph.add_event()
+    graph.update_event(first, subject="Meeting 0 (moved)")
+    graph.remove_event(graph.calendar.changes[1])
+    graph.add_message()
+    sync_connection(owner.pk, conn.pk)
+
+    assert _count(owner, "calendar.event") == 122  # one new, one new version of a changed one
+    assert Event.objects.filter(user=owner, title="Meeting 0 (moved)").exists()
+    removed = Event.objects.get(user=owner, kind="calendar.event_removed")
+    assert removed.data["@removed"] == {"reason": "deleted"}
+    assert _count(owner, "outlook.message") == 76
+
+
+def test_a_revoked_consent_marks_the_connection(owner, graph):
+    conn = make_connection(owner, "microsoft", graph)
+    graph.revoke_all()
+
+    sync_connection(owner.pk, conn.pk)
+
+    conn.refresh_from_db()
+    assert conn.status == Connection.Status.NEEDS_RECONSENT
+    refresh = next(r for r in graph.log if r.path.endswith("/token"))
+    assert refresh.form["scope"].split() == [
+        "User.Read",
+        "Calendars.Read",
+        "Mail.ReadBasic",
+        "offline_access",
+    ]
+
+
+def test_windows_time_zones_are_understood_and_unknown_ones_quarantined():
+    moment = graph_time(
+        {"dateTime": "2017-04-21T10:00:00.0000000", "timeZone": "Pacific Standard Time"}
+    )
+    assert moment.astimezone(UTC) == datetime(2017, 4, 21, 17, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="unknown time zone"):
+        event_record(
+            {"id": "x", "start": {"dateTime": "2017-04-21T10:00:00", "timeZone": "Mars Time"}}
+        )

@@ -1,0 +1,122 @@
+"""Spotify end to end against the fake: first sync, second sync, new items, cursors."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.connectors.models import Connection
+from apps.connectors.tasks import sync_connection
+from apps.lake.models import Event
+from tests.connectors.conftest import make_connection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _kinds(user) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in Event.objects.filter(user=user).values_list("kind", flat=True):
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def test_a_full_sync_stores_every_item_and_a_second_adds_nothing(owner, spotify):
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _kinds(owner) == {
+        "spotify.play": 120,
+        "spotify.saved_track": 130,
+        "spotify.playlist_change": 3,
+        "spotify.playlist_track": 21,
+    }
+    conn.refresh_from_db()
+    assert conn.last_sync_at is not None and conn.last_error == ""
+    assert set(conn.cursor) == {"played_after", "saved_since", "playlists"}
+    play = Event.objects.filter(user=owner, kind="spotify.play").order_by("-occurred_at").first()
+    assert play.source == "spotify"
+    assert play.title == "Song 119" and play.text == "Artist 0"
+    assert play.url == "https://open.spotify.com/track/track00119"
+    assert play.data["track"]["id"] == "track00119"
+
+    calls_before = len(spotify.data_calls())
+    sync_connection(owner.pk, conn.pk)
+
+    assert Event.objects.filter(user=owner).count() == 274
+    second = spotify.data_calls()[calls_before:]
+    # The cursor is used: plays are asked for after the newest one, saved
+    # tracks stop at the first page, unchanged playlists are not read again.
+    played = [r for r in second if r.path.endswith("recently-played")]
+    assert played and all(r.query["after"] == conn.cursor["played_after"] for r in played)
+    assert len([r for r in second if r.path == "/v1/me/tracks"]) == 1
+    assert not [r for r in second if r.path.startswith("/v1/playlists/")]
+
+
+def test_what_is_new_at_the_provider_is_all_a_later_sync_adds(owner, spotify):
+    conn = make_connection(owner, "spotify", spotify)
+    sync_connection(owner.pk, conn.pk)
+    before = _kinds(owner)
+
+    spotify.add_plays(3)
+    spotify.add_saved(2)
+    spotify.add_playlist_tracks("playlist1", 4)
+    sync_connection(owner.pk, conn.pk)
+
+    after = _kinds(owner)
+    assert after["spotify.play"] == before["spotify.play"] + 3
+    assert after["spotify.saved_track"] == before["spotify.saved_track"] + 2
+    assert after["spotify.playlist_track"] == before["spotify.playlist_track"] + 4
+    assert after["spotify.playlist_change"] == before["spotify.playlist_change"] + 1
+    conn.refresh_from_db()
+    assert conn.cursor["playlists"]["playlist1"] == "snap-playlist1-1"
+
+
+def test_a_malformed_item_goes_to_quarantine_and_the_rest_is_stored(owner, spotify):
+    from apps.lake.models import Quarantine
+
+    spotify.plays[5] = {"played_at": spotify.plays[5]["played_at"], "context": None}  # no track
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _kinds(owner)["spotify.play"] == 119
+    bad = Quarantine.objects.get(user=owner)
+    assert "track" in bad.reason
+
+
+def test_a_sync_of_a_connection_that_needs_consent_does_not_call_the_provider(owner, spotify):
+    conn = make_connection(owner, "spotify", spotify, status=Connection.Status.NEEDS_RECONSENT)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert spotify.data_calls() == []
+    assert not Event.objects.filter(user=owner).exists()
+
+
+def test_an_item_with_a_broken_time_is_quarantined_without_stopping_the_sync(owner, spotify):
+    from apps.lake.models import Quarantine
+
+    spotify.plays[7]["played_at"] = "yesterday-ish"
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _kinds(owner)["spotify.play"] == 119
+    assert "yesterday-ish" in Quarantine.objects.get(user=owner).excerpt
+    conn.refresh_from_db()
+    assert conn.last_error == "" and int(conn.cursor["played_after"]) > 0
+
+
+def test_a_body_that_is_not_json_becomes_a_dead_letter(owner, spotify):
+    from apps.stream.models import DeadLetter
+    from tests.connectors.fakes.base import Reply
+
+    spotify.trouble.append(Reply(200, None))  # an empty 200: no JSON at all
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    letter = DeadLetter.objects.get(user=owner)
+    assert "not JSON" in letter.error
+    conn.refresh_from_db()
+    assert "not JSON" in conn.last_error
