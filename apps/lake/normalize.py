@@ -69,6 +69,7 @@ class EventRow:
     latitude: float | None
     data_json: str
     content_hash: bytes
+    history_format: str = ""  # see EventRecord.history_format
 
 
 @dataclass(slots=True)
@@ -143,6 +144,7 @@ def event_row(record: EventRecord) -> EventRow:
         content_hash=content_hash(
             record.kind, occurred_at.isoformat(), record.title, record.url, identity_json
         ),
+        history_format=record.history_format,
     )
 
 

@@ -69,7 +69,7 @@ CREATE TEMP TABLE IF NOT EXISTS lake_stage_point (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS lake_stage_event (
     kind text, occurred_at timestamptz, ended_at timestamptz, title text, text text, url text,
-    lon float8, lat float8, data jsonb, content_hash bytea
+    lon float8, lat float8, data jsonb, content_hash bytea, history_format text
 ) ON COMMIT DELETE ROWS;
 """
 
@@ -89,6 +89,40 @@ SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
 FROM lake_stage_event
 ON CONFLICT DO NOTHING
 RETURNING id
+"""
+
+
+# History items (My Activity, YouTube) come as JSON (exact times) or HTML
+# (whole seconds, other fields) from separate exports. One item is one row:
+# same kind, same link (or, without one, same title), same second. The
+# database cannot say "same second" in a unique key (a hypertable's unique
+# keys hold the exact time), so a user's history batches take a transaction
+# lock of theirs and match within it; no other writer adds history rows meanwhile.
+_HISTORY_LOCK_NAMESPACE = 7_771_002
+# A row read from HTML still has the page's time text; JSON times are ISO 8601.
+_SAME_HISTORY_ITEM = """
+    e.user_id = %(user_id)s AND e.kind = s.kind AND e.url = s.url
+    AND (s.url <> '' OR e.title = s.title)
+"""
+_FROM_HTML = r"NOT (e.data->>'time' ~ '^\d{4}-\d\d-\d\dT')"
+# JSON arriving: it takes over the HTML-born row of its second (exact time,
+# JSON's fields and identity; the HTML card kept under "html"). The chunk is
+# the same: both times lie in one second, and chunks start at whole seconds.
+_HISTORY_JSON_TAKES_OVER = f"""
+UPDATE lake_event e SET
+    occurred_at = s.occurred_at, title = s.title, text = s.text, url = s.url,
+    data = s.data || jsonb_build_object('html', e.data), content_hash = s.content_hash
+FROM lake_stage_event s
+WHERE s.history_format = 'json' AND {_SAME_HISTORY_ITEM}
+    AND e.occurred_at = date_trunc('second', s.occurred_at) AND {_FROM_HTML}
+"""
+# HTML arriving: nothing to add if the item is stored already, from either format.
+_HISTORY_HTML_KNOWN = f"""
+DELETE FROM lake_stage_event s
+WHERE s.history_format = 'html' AND EXISTS (
+    SELECT 1 FROM lake_event e WHERE {_SAME_HISTORY_ITEM}
+    AND e.occurred_at >= s.occurred_at AND e.occurred_at < s.occurred_at + interval '1 second'
+)
 """
 
 
@@ -303,7 +337,7 @@ class BatchWriter:
         cursor.execute(_STAGING_DDL)
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
-            " content_hash) FROM STDIN"
+            " content_hash, history_format) FROM STDIN"
         ) as copy:
             for e in self._events:
                 copy.write_row(
@@ -318,8 +352,15 @@ class BatchWriter:
                         e.latitude,
                         e.data_json,
                         e.content_hash,
+                        e.history_format or None,
                     )
                 )
+        if any(e.history_format for e in self._events):
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_HISTORY_LOCK_NAMESPACE, self.user_id]
+            )
+            cursor.execute(_HISTORY_JSON_TAKES_OVER, {"user_id": self.user_id})
+            cursor.execute(_HISTORY_HTML_KNOWN, {"user_id": self.user_id})
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
         return [event_id for (event_id,) in cursor.fetchall()]
 

@@ -35,6 +35,11 @@ class EventRecord:
     # view counter, the export's own time stamp. Stored (as first seen) but left
     # out of the item's identity, so the same item in a later export is one row.
     copy_fields: tuple[str, ...] = ()
+    # "html" or "json" for a history item (My Activity, YouTube) that Takeout
+    # writes in either format: the same item read from the other format in
+    # another import is matched to the second (HTML shows no fractions) and
+    # is one row, with the JSON's exact time and fields (see writer.py).
+    history_format: str = ""
 
 
 @dataclass(slots=True)
