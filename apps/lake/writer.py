@@ -26,6 +26,7 @@ from apps.lake.normalize import (
     VisitRow,
     event_row,
     location_row,
+    merge_event_rows,
     place_row,
     visit_row,
 )
@@ -69,7 +70,8 @@ CREATE TEMP TABLE IF NOT EXISTS lake_stage_point (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS lake_stage_event (
     kind text, occurred_at timestamptz, ended_at timestamptz, title text, text text, url text,
-    lon float8, lat float8, data jsonb, content_hash bytea, history_format text
+    lon float8, lat float8, data jsonb, content_hash bytea, history_format text,
+    merge_list text, version_key text
 ) ON COMMIT DELETE ROWS;
 """
 
@@ -87,9 +89,67 @@ SELECT %s, %s, kind, occurred_at, ended_at, title, text, url,
             ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END,
        data, content_hash, %s
 FROM lake_stage_event
+WHERE merge_list IS NULL AND version_key IS NULL
 ON CONFLICT DO NOTHING
 RETURNING id
 """
+
+# Items that change between exports (see EventRecord.merge_list, .version_key)
+# are upserted: the unique key still decides what is the same item, and the
+# row takes what is new. xmax = 0 marks a row this statement inserted.
+_UPSERT_EVENTS = """
+INSERT INTO lake_event
+    (user_id, source, kind, occurred_at, ended_at, title, text, url, location, data, content_hash, entry_id)
+SELECT %(user_id)s, %(source)s, kind, occurred_at, ended_at, title, text, url,
+       CASE WHEN lon IS NULL OR lat IS NULL THEN NULL
+            ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326)::geography END,
+       data, content_hash, %(entry_id)s
+FROM lake_stage_event
+WHERE {column} = %(key)s
+ON CONFLICT (user_id, content_hash, occurred_at) DO UPDATE SET {update}
+RETURNING id, (xmax = 0)
+"""
+# The lists united (each entry once, in order); nothing to do when nothing is new.
+_UNITE_LISTS = """
+    data = jsonb_set(lake_event.data, ARRAY[%(key)s], (
+        SELECT COALESCE(jsonb_agg(DISTINCT entry ORDER BY entry), '[]')
+        FROM jsonb_array_elements(
+            COALESCE(lake_event.data -> %(key)s, '[]') || COALESCE(EXCLUDED.data -> %(key)s, '[]')
+        ) entry))
+WHERE NOT COALESCE(lake_event.data -> %(key)s, '[]') @> COALESCE(EXCLUDED.data -> %(key)s, '[]')
+"""
+# The newest version's fields; every other version (one per version number)
+# in data.history, oldest first. Nothing to do for a version already known.
+_NEWER = "COALESCE((EXCLUDED.data ->> %(key)s)::numeric, 0) > COALESCE((lake_event.data ->> %(key)s)::numeric, 0)"
+_KEEP_VERSIONS = f"""
+    title = CASE WHEN {_NEWER} THEN EXCLUDED.title ELSE lake_event.title END,
+    text = CASE WHEN {_NEWER} THEN EXCLUDED.text ELSE lake_event.text END,
+    url = CASE WHEN {_NEWER} THEN EXCLUDED.url ELSE lake_event.url END,
+    ended_at = CASE WHEN {_NEWER} THEN EXCLUDED.ended_at ELSE lake_event.ended_at END,
+    location = CASE WHEN {_NEWER} THEN EXCLUDED.location ELSE lake_event.location END,
+    data = (CASE WHEN {_NEWER} THEN EXCLUDED.data ELSE lake_event.data END - 'history')
+        || jsonb_build_object('history', (
+            SELECT COALESCE(jsonb_agg(version ORDER BY number), '[]') FROM (
+                SELECT DISTINCT ON (COALESCE((version ->> %(key)s)::numeric, 0))
+                       version, COALESCE((version ->> %(key)s)::numeric, 0) AS number
+                FROM jsonb_array_elements(
+                    COALESCE(lake_event.data -> 'history', '[]')
+                    || COALESCE(EXCLUDED.data -> 'history', '[]')
+                    || jsonb_build_array(lake_event.data - 'history', EXCLUDED.data - 'history')
+                ) version
+            ) versions
+            WHERE number <> GREATEST(
+                COALESCE((EXCLUDED.data ->> %(key)s)::numeric, 0),
+                COALESCE((lake_event.data ->> %(key)s)::numeric, 0))
+        ))
+WHERE (EXCLUDED.data ->> %(key)s) IS DISTINCT FROM (lake_event.data ->> %(key)s)
+    AND NOT COALESCE(lake_event.data -> 'history', '[]')
+        @> jsonb_build_array(jsonb_build_object(%(key)s, EXCLUDED.data -> %(key)s))
+"""
+_UPSERTS = {
+    "merge_list": _UPSERT_EVENTS.format(column="merge_list", update=_UNITE_LISTS),
+    "version_key": _UPSERT_EVENTS.format(column="version_key", update=_KEEP_VERSIONS),
+}
 
 
 # History items (My Activity, YouTube) come as JSON (exact times) or HTML
@@ -167,6 +227,10 @@ class BatchWriter:
         self._visits: list[VisitRow] = []
         self._places: list[PlaceRow] = []
         self._bad: list[BadRecord] = []
+        # Upserted events of this batch by (content_hash, occurred_at): one
+        # statement may not touch a row twice, so the batch merges them first.
+        self._upserted: dict[tuple[bytes, object], int] = {}
+        self._merged = 0
         self._transaction: ExitStack | None = None  # the batch's transaction, open while collecting
         self._copy_scope: ExitStack | None = None  # savepoint + COPY into the hypertable
         self._copy: Copy | None = None
@@ -190,7 +254,11 @@ class BatchWriter:
             if type(record) is LocationRecord:
                 self._add_point(location_row(record) + (self.user_id, self.entry_id))
             elif type(record) is EventRecord:
-                self._events.append(event_row(record))
+                row = event_row(record)
+                if row.merge_list or row.version_key:
+                    self._add_upserted(row)
+                else:
+                    self._events.append(row)
             elif type(record) is VisitRecord:
                 self._visits.append(visit_row(record))
             elif type(record) is PlaceRecord:
@@ -203,6 +271,16 @@ class BatchWriter:
             self._bad.append(
                 BadRecord(reason=f"cannot normalize: {exc}", excerpt=repr(record)[:500])
             )
+
+    def _add_upserted(self, row: EventRow) -> None:
+        key = (row.content_hash, row.occurred_at)
+        index = self._upserted.get(key)
+        if index is None:
+            self._upserted[key] = len(self._events)
+            self._events.append(row)
+        else:
+            self._events[index] = merge_event_rows(self._events[index], row)
+            self._merged += 1
 
     def _add_point(self, row: tuple) -> None:
         self._points.append(row)
@@ -269,6 +347,7 @@ class BatchWriter:
 
     def _reset(self) -> None:
         self._points, self._events, self._visits, self._places, self._bad = [], [], [], [], []
+        self._upserted, self._merged = {}, 0
         self._duplicates_seen = False
 
     def flush(self, on_commit_update: Callable[[FlushResult], None] | None = None) -> FlushResult:
@@ -291,7 +370,7 @@ class BatchWriter:
                 result.event_ids = self._write_events(cursor)
                 written = len(result.event_ids)
                 result.written += written
-                result.duplicate += len(self._events) - written
+                result.duplicate += len(self._events) + self._merged - written
             if self._places:
                 written = self._write_places(cursor)
                 result.written += written
@@ -337,7 +416,7 @@ class BatchWriter:
         cursor.execute(_STAGING_DDL)
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
-            " content_hash, history_format) FROM STDIN"
+            " content_hash, history_format, merge_list, version_key) FROM STDIN"
         ) as copy:
             for e in self._events:
                 copy.write_row(
@@ -353,6 +432,8 @@ class BatchWriter:
                         e.data_json,
                         e.content_hash,
                         e.history_format or None,
+                        e.merge_list or None,
+                        e.version_key or None,
                     )
                 )
         if any(e.history_format for e in self._events):
@@ -362,7 +443,20 @@ class BatchWriter:
             cursor.execute(_HISTORY_JSON_TAKES_OVER, {"user_id": self.user_id})
             cursor.execute(_HISTORY_HTML_KNOWN, {"user_id": self.user_id})
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
-        return [event_id for (event_id,) in cursor.fetchall()]
+        inserted = [event_id for (event_id,) in cursor.fetchall()]
+        for column, sql in _UPSERTS.items():
+            for key in sorted({getattr(e, column) for e in self._events} - {""}):
+                cursor.execute(
+                    sql,
+                    {
+                        "user_id": self.user_id,
+                        "source": self.source,
+                        "entry_id": self.entry_id,
+                        "key": key,
+                    },
+                )
+                inserted.extend(event_id for event_id, new in cursor.fetchall() if new)
+        return inserted
 
     def _write_places(self, cursor) -> int:
         """Upsert the places; returns how many were new (the rest merged into known ones)."""
