@@ -440,6 +440,9 @@ class BatchWriter:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [_HISTORY_LOCK_NAMESPACE, self.user_id]
             )
+            # Statistics of this batch, so that both statements look up the
+            # events by their index (user, kind, time) rather than scan them.
+            cursor.execute("ANALYZE lake_stage_event")
             cursor.execute(_HISTORY_JSON_TAKES_OVER, {"user_id": self.user_id})
             cursor.execute(_HISTORY_HTML_KNOWN, {"user_id": self.user_id})
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
