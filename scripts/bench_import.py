@@ -206,30 +206,35 @@ def main() -> None:
 
             ours_seconds, ours_count = bench_parse_ours(records_json)
             peer_seconds, peer_count, flavour = bench_parse_peer(records_json)
+            ratio = copy_seconds / import_seconds
+            print(f"raw COPY into lake_locationpoint : {rate(rows, copy_seconds)}")
+            print(f"import_takeout end to end        : {rate(imported, import_seconds)}")
+            print(f"ratio import / raw COPY          : {ratio:.2f}   (target >= 0.50)")
+            print(
+                f"import peak RSS                  : {peak_kib / 1024:.0f} MB   (target < 400 MB)"
+            )
+            print(f"parse only, datapunk             : {rate(ours_count, ours_seconds)}")
+            print(
+                f"parse only, google_takeout_parser: {rate(peer_count, peer_seconds)} [{flavour}]"
+            )
+            print(
+                f"parse speed-up over the peer     : {peer_seconds / ours_seconds:.2f}x", flush=True
+            )
         if args.fit_points:
             fit_seconds, fit_peak_kib, fit_stored = bench_fit(
                 args.fit_points, fit_user.username, fit_user.pk
             )
             assert fit_stored == args.fit_points, (fit_stored, args.fit_points)
+            print(
+                f"fit All Data import end to end   : {args.fit_points / fit_seconds:>12,.0f}"
+                f" data points/s ({fit_seconds:.1f} s)"
+            )
+            print(f"fit All Data import peak RSS     : {fit_peak_kib / 1024:.0f} MB")
     finally:
+        connection.close()  # a fresh connection for the clean-up, whatever became of this one
         delete_user_rows(import_user)
         delete_user_rows(copy_user)
         delete_user_rows(fit_user)
-
-    ratio = copy_seconds / import_seconds
-    print(f"raw COPY into lake_locationpoint : {rate(rows, copy_seconds)}")
-    print(f"import_takeout end to end        : {rate(imported, import_seconds)}")
-    print(f"ratio import / raw COPY          : {ratio:.2f}   (target >= 0.50)")
-    print(f"import peak RSS                  : {peak_kib / 1024:.0f} MB   (target < 400 MB)")
-    print(f"parse only, datapunk             : {rate(ours_count, ours_seconds)}")
-    print(f"parse only, google_takeout_parser: {rate(peer_count, peer_seconds)} [{flavour}]")
-    print(f"parse speed-up over the peer     : {peer_seconds / ours_seconds:.2f}x")
-    if args.fit_points:
-        print(
-            f"fit All Data import end to end   : {args.fit_points / fit_seconds:>12,.0f} data points/s"
-            f" ({fit_seconds:.1f} s)"
-        )
-        print(f"fit All Data import peak RSS     : {fit_peak_kib / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
