@@ -168,13 +168,24 @@ _FROM_HTML = r"NOT (e.data->>'time' ~ '^\d{4}-\d\d-\d\dT')"
 # JSON arriving: it takes over the HTML-born row of its second (exact time,
 # JSON's fields and identity; the HTML card kept under "html"). The chunk is
 # the same: both times lie in one second, and chunks start at whole seconds.
+# One HTML row per item, and none when the JSON row exists already (both were
+# stored before this matching existed): those stay as they are, no conflict.
 _HISTORY_JSON_TAKES_OVER = f"""
 UPDATE lake_event e SET
-    occurred_at = s.occurred_at, title = s.title, text = s.text, url = s.url,
-    data = s.data || jsonb_build_object('html', e.data), content_hash = s.content_hash
-FROM lake_stage_event s
-WHERE s.history_format = 'json' AND {_SAME_HISTORY_ITEM}
-    AND e.occurred_at = date_trunc('second', s.occurred_at) AND {_FROM_HTML}
+    occurred_at = m.occurred_at, title = m.title, text = m.text, url = m.url,
+    data = m.data || jsonb_build_object('html', e.data), content_hash = m.content_hash
+FROM (
+    SELECT DISTINCT ON (s.content_hash, s.occurred_at)
+           s.*, e.id AS html_id, e.occurred_at AS html_at
+    FROM lake_stage_event s JOIN lake_event e ON {_SAME_HISTORY_ITEM}
+        AND e.occurred_at = date_trunc('second', s.occurred_at) AND {_FROM_HTML}
+    WHERE s.history_format = 'json' AND NOT EXISTS (
+        SELECT 1 FROM lake_event j WHERE j.user_id = %(user_id)s
+        AND j.content_hash = s.content_hash AND j.occurred_at = s.occurred_at
+    )
+    ORDER BY s.content_hash, s.occurred_at, e.id
+) m
+WHERE e.user_id = %(user_id)s AND e.id = m.html_id AND e.occurred_at = m.html_at
 """
 # HTML arriving: nothing to add if the item is stored already, from either format.
 _HISTORY_HTML_KNOWN = f"""
@@ -184,6 +195,13 @@ WHERE s.history_format = 'html' AND EXISTS (
     AND e.occurred_at >= s.occurred_at AND e.occurred_at < s.occurred_at + interval '1 second'
 )
 """
+
+
+# ON COMMIT DELETE ROWS empties the staging tables when a batch commits; a
+# batch written inside an outer transaction (a test, a caller's atomic block)
+# commits nothing, so each batch empties them before use as well.
+_CLEAR_POINT_STAGE = "DELETE FROM lake_stage_point"
+_CLEAR_EVENT_STAGE = "DELETE FROM lake_stage_event"
 
 
 def _point_sql(lon_lat: tuple[float | None, float | None]) -> str | None:
@@ -403,6 +421,7 @@ class BatchWriter:
 
     def _write_points_with_conflicts(self, cursor) -> int:
         cursor.execute(_STAGING_DDL)
+        cursor.execute(_CLEAR_POINT_STAGE)
         with cursor.cursor.copy(
             f"COPY lake_stage_point ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
@@ -414,6 +433,7 @@ class BatchWriter:
 
     def _write_events(self, cursor) -> list[int]:
         cursor.execute(_STAGING_DDL)
+        cursor.execute(_CLEAR_EVENT_STAGE)
         with cursor.cursor.copy(
             "COPY lake_stage_event (kind, occurred_at, ended_at, title, text, url, lon, lat, data,"
             " content_hash, history_format, merge_list, version_key) FROM STDIN"

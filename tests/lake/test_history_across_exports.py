@@ -162,6 +162,63 @@ def test_different_items_in_one_second_stay_apart(owner, tmp_path):
     assert Event.objects.filter(user=owner).count() == 2
 
 
+def test_rows_stored_twice_before_this_matching_do_not_fail_a_later_import(owner, tmp_path):
+    """Before, HTML and JSON of one item were two rows, and two HTML exports whose
+    cards differed were two rows too. A later import goes through, adding nothing."""
+    import io
+    from pathlib import PurePosixPath
+
+    from apps.lake.takeout import my_activity
+    from apps.lake.writer import BatchWriter
+
+    def store_as_before(path: str, content: bytes) -> None:
+        with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+            for record in my_activity.parse(io.BytesIO(content), PurePosixPath(path)):
+                record.history_format = ""  # as stored before this matching existed
+                writer.add(record)
+            writer.flush()
+
+    store_as_before(f"{SEARCH_FOLDER}/MyActivity.json", search_json(2))
+    store_as_before(f"{SEARCH_FOLDER}/MyActivity.html", search_html(2))
+    changed_cards = search_html(2).replace(b"&emsp;Search", b"&emsp;Google Search")
+    store_as_before(f"{SEARCH_FOLDER}/MyActivity.html", changed_cards)
+    assert Event.objects.filter(user=owner).count() == 6
+
+    again = import_member(owner, tmp_path, f"{SEARCH_FOLDER}/MyActivity.json", search_json(2))
+    html_again = import_member(owner, tmp_path, f"{SEARCH_FOLDER}/MyActivity.html", search_html(2))
+
+    assert (again.records_written, again.records_duplicate) == (0, 2)
+    assert (html_again.records_written, html_again.records_duplicate) == (0, 2)
+    assert Event.objects.filter(user=owner).count() == 6
+
+
+def test_two_html_rows_of_one_item_and_then_its_json(owner, tmp_path):
+    import io
+    from pathlib import PurePosixPath
+
+    from apps.lake.takeout import my_activity
+    from apps.lake.writer import BatchWriter
+
+    for content in (
+        search_html(2),
+        search_html(2).replace(b"&emsp;Search", b"&emsp;Google Search"),
+    ):
+        with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+            for record in my_activity.parse(
+                io.BytesIO(content), PurePosixPath(f"{SEARCH_FOLDER}/MyActivity.html")
+            ):
+                record.history_format = ""  # as stored before this matching existed
+                writer.add(record)
+            writer.flush()
+
+    run = import_member(owner, tmp_path, f"{SEARCH_FOLDER}/MyActivity.json", search_json(2))
+
+    assert (run.records_written, run.records_duplicate) == (0, 2)
+    exact = [e for e in Event.objects.filter(user=owner) if e.occurred_at.microsecond == 123000]
+    assert len(exact) == 2  # one HTML row of each item took the JSON over
+    assert Event.objects.filter(user=owner).count() == 4  # the older twins stay
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("rounds", [5])
 def test_html_and_json_written_at_the_same_moment_make_one_row_each(owner, rounds):
