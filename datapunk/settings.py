@@ -139,8 +139,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.JsonGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.privacy.middleware.RowLevelSecurityMiddleware",  # the user's RLS context
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -239,8 +241,9 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's own, plus entering the user's row-level security context
+        "apps.privacy.api.authentication.SessionAuthentication",
+        "apps.privacy.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -286,6 +289,26 @@ DATAPUNK_MAX_COMPRESSION_RATIO = env_float("DATAPUNK_MAX_COMPRESSION_RATIO", 200
 
 # Where uploaded archive parts are assembled before an import reads them.
 UPLOAD_DIR = Path(env_str("DATAPUNK_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads")) or "")
+
+# Request bodies. The nginx front (scripts/front.conf.template) enforces these
+# before daphne buffers anything; Django enforces them again for a server run
+# without the front. JSON bodies are small; upload chunks are 8 MiB from the
+# browser, so 16 MiB leaves room for other clients.
+DATAPUNK_MAX_REQUEST_BYTES = env_int("DATAPUNK_MAX_REQUEST_BYTES", 2 * 1024**2)
+DATAPUNK_MAX_CHUNK_BYTES = env_int("DATAPUNK_MAX_CHUNK_BYTES", 16 * 1024**2)
+DATA_UPLOAD_MAX_MEMORY_SIZE = DATAPUNK_MAX_REQUEST_BYTES
+# JSON deeper than this is refused with 400 before any parser recurses into it.
+DATAPUNK_MAX_JSON_DEPTH = env_int("DATAPUNK_MAX_JSON_DEPTH", 64)
+
+# Upload disk use. Takeout parts are at most 50 GB; a whole Takeout of a heavy
+# Photos user is a few hundred GB. The reserve keeps the database's disk from
+# filling up when uploads and the lake share it.
+DATAPUNK_MAX_PART_BYTES = env_int("DATAPUNK_MAX_PART_BYTES", 100 * 1024**3)
+DATAPUNK_UPLOAD_QUOTA_BYTES = env_int("DATAPUNK_UPLOAD_QUOTA_BYTES", 500 * 1024**3)
+DATAPUNK_DISK_RESERVE_BYTES = env_int("DATAPUNK_DISK_RESERVE_BYTES", 1024**3)
+
+# /metrics answers staff sessions, or a scraper sending this bearer token.
+METRICS_TOKEN = env_str("DATAPUNK_METRICS_TOKEN", "") or ""
 
 LOGGING = {
     "version": 1,

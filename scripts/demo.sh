@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README's first command: set everything up, import a sample Takeout for a demo
-# user, and serve Datapunk on http://localhost:8000 (daphne + a Celery worker
-# with beat). Ctrl-C stops the server and the worker.
+# user, and serve Datapunk on http://localhost:8000 (the nginx front, daphne
+# behind it on a unix socket, and a Celery worker with beat). Ctrl-C stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -22,7 +22,13 @@ fi
 echo "[demo] starting the Celery worker (log: var/log/worker.log)"
 .venv/bin/celery -A datapunk worker --beat --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+# daphne listens on a socket only the front reaches: every request passes the
+# front's body limits (scripts/front.conf.template).
+SOCKET="$PWD/var/run/daphne.sock"
+FRONT_CONF=$(.venv/bin/python manage.py front_config --listen "127.0.0.1:$PORT" --upstream "unix:$SOCKET")
+nginx -e "$PWD/var/log/front-error.log" -c "$FRONT_CONF" -g 'daemon off;' &
+FRONT=$!
+trap 'kill $WORKER $FRONT 2>/dev/null; wait $WORKER $FRONT 2>/dev/null' EXIT INT TERM
 
 cat <<MSG
 
@@ -33,4 +39,5 @@ cat <<MSG
   health                http://localhost:$PORT/health/ready
 
 MSG
-.venv/bin/daphne -b 127.0.0.1 -p "$PORT" datapunk.asgi:application
+rm -f "$SOCKET"
+.venv/bin/daphne -u "$SOCKET" --proxy-headers datapunk.asgi:application

@@ -86,7 +86,10 @@ def _close_stray_test_connections(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
+    from apps.privacy.rls import table_owner
+
+    # The owner's right: the app role may not end sessions of the owner.
+    with django_db_blocker.unblock(), table_owner(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -118,3 +121,95 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# --- row-level security (apps/privacy/rls.py) -------------------------------------------
+# Tests arrange rows of several users with the ORM, so by default the test's own
+# connection works in the system context (all rows). Tests of isolation itself
+# are marked ``@pytest.mark.rls``: their connection starts with no context, as a
+# request or task does. Child processes (daphne, Celery, manage.py) and other
+# threads open their own connections and always run under real RLS.
+
+
+@pytest.fixture(autouse=True)
+def _rls_system_context(request):
+    uses_db = request.node.get_closest_marker("django_db") is not None or (
+        "_django_db_helper" in request.fixturenames
+    )
+    if not uses_db or request.node.get_closest_marker("rls") is not None:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # the test's database, transaction or not
+    from apps.privacy.context import system_context
+
+    with system_context():
+        yield
+
+
+# --- the product as a client meets it: the nginx front, daphne behind it ---
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_socket(address: tuple[str, int] | str, process: subprocess.Popen, seconds=30) -> None:
+    """Wait until something accepts connections at a TCP (host, port) or a unix socket path."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"{process.args[0]} exited"
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        with socket.socket(family) as sock:
+            if sock.connect_ex(address) == 0:
+                return
+        time.sleep(0.1)
+    pytest.fail(f"nothing accepts connections at {address}")
+
+
+@pytest.fixture
+def front(child_env, tmp_path, background):
+    """daphne on a unix socket behind the nginx front on a free port, as scripts/demo.sh
+    runs them, on this test's database. Yields the front's base URL; the daphne
+    process is ``front.daphne``."""
+    from apps.core.front import front_config
+
+    socket_path = str(tmp_path / "daphne.sock")
+    env = {**child_env, "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
+    daphne_bin = str(Path(sys.executable).parent / "daphne")
+    daphne = background(
+        "daphne",
+        [daphne_bin, "-u", socket_path, "--proxy-headers", "datapunk.asgi:application"],
+        env,
+    )
+    port = free_port()
+    config = tmp_path / "front.conf"
+    config.write_text(
+        front_config(
+            listen=f"127.0.0.1:{port}",
+            upstream=f"unix:{socket_path}",
+            run_dir=tmp_path / "front-run",
+            log_dir=tmp_path,
+        )
+    )
+    nginx = background(
+        "nginx",
+        ["nginx", "-e", str(tmp_path / "front-error.log"), "-c", str(config), "-g", "daemon off;"],
+        env,
+    )
+    wait_for_socket(socket_path, daphne)
+    wait_for_socket(("127.0.0.1", port), nginx)
+
+    class Front(str):
+        pass
+
+    url = Front(f"http://127.0.0.1:{port}")
+    url.daphne = daphne  # type: ignore[attr-defined]
+    url.socket_path = socket_path  # type: ignore[attr-defined]
+    return url

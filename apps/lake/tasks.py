@@ -1,6 +1,8 @@
 from celery import shared_task
 
+from apps.lake.models import Import
 from apps.lake.services import CONNECTION_ERRORS, takeout_import_run
+from apps.privacy.context import system_context, user_context
 
 
 # A lost database connection pauses an import with everything committed kept;
@@ -16,4 +18,10 @@ from apps.lake.services import CONNECTION_ERRORS, takeout_import_run
 )
 def run_takeout_import(import_id: int) -> None:
     """Run or resume one import; a no-op if it is gone, finished, or running elsewhere."""
-    takeout_import_run(import_id=import_id)
+    # Whose import it is may be read across users; the work itself runs as that user.
+    with system_context():
+        user_id = Import.objects.filter(pk=import_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return
+    with user_context(user_id):
+        takeout_import_run(import_id=import_id)

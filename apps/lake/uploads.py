@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.serializers import shortened
 from apps.lake.models import Import, Upload
 from apps.lake.services import takeout_import_prepare
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-MAX_UPLOAD_BYTES = 200 * 1024**3
 
 
 class UploadError(Exception):
@@ -37,6 +36,14 @@ class UploadGone(UploadError):
 
 class UploadsNotReady(UploadError):
     """Some uploads named for an import are not the user's, or not complete."""
+
+
+class UploadTooLarge(UploadError):
+    """Over the part size limit or the user's quota (HTTP 413)."""
+
+
+class InsufficientStorage(UploadError):
+    """The server's disk cannot take it without eating its reserve (HTTP 507)."""
 
 
 class OffsetMismatch(UploadError):
@@ -53,9 +60,40 @@ def upload_path(upload: Upload) -> Path:
     return Path(settings.UPLOAD_DIR) / str(upload.user_id) / str(upload.pk) / safe
 
 
+def _free_bytes() -> int:
+    """Free bytes on the upload disk beyond the reserve (may be negative)."""
+    folder = Path(settings.UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return shutil.disk_usage(folder).free - settings.DATAPUNK_DISK_RESERVE_BYTES
+
+
+def _check_room(*, user: User, size: int) -> None:
+    """Refuse an announced part that is over the limits or cannot fit on the disk."""
+    if size > settings.DATAPUNK_MAX_PART_BYTES:
+        raise UploadTooLarge(
+            f"a part may have at most {settings.DATAPUNK_MAX_PART_BYTES} bytes "
+            "(DATAPUNK_MAX_PART_BYTES); Takeout can split an export into smaller parts"
+        )
+    # Every upload still on disk counts, whatever its state: it holds its space.
+    used = sum(Upload.objects.filter(user=user).values_list("size", flat=True))
+    quota = settings.DATAPUNK_UPLOAD_QUOTA_BYTES
+    if used + size > quota:
+        raise UploadTooLarge(
+            f"your uploads would take {used + size} bytes; your quota is {quota} bytes "
+            f"({max(quota - used, 0)} left). Delete finished uploads to make room"
+        )
+    free = _free_bytes()
+    if size > free:
+        raise InsufficientStorage(
+            f"the server has room for {max(free, 0)} more bytes of uploads "
+            f"(keeping {settings.DATAPUNK_DISK_RESERVE_BYTES} bytes free); this part needs {size}"
+        )
+
+
 def upload_create(*, user: User, filename: str, size: int, sha256: str) -> Upload:
-    if not 0 < size <= MAX_UPLOAD_BYTES:
-        raise UploadError(f"size must be between 1 byte and {MAX_UPLOAD_BYTES} bytes")
+    if size < 1:
+        raise UploadError("size must be at least 1 byte")
+    _check_room(user=user, size=size)
     if not re.fullmatch(r"[0-9a-f]{64}", sha256.lower()):
         raise UploadError("sha256 must be 64 hexadecimal characters")
     name = Path(filename.replace("\\", "/")).name
@@ -68,8 +106,24 @@ def upload_create(*, user: User, filename: str, size: int, sha256: str) -> Uploa
     return upload
 
 
-def upload_append(*, upload_id: int, offset: int, body: BinaryIO) -> Upload:
-    """Append a chunk that starts at ``offset``. Idempotent for a repeated chunk at the current end."""
+def upload_append(
+    *, upload_id: int, offset: int, body: BinaryIO, length: int | None = None
+) -> Upload:
+    """Append a chunk that starts at ``offset``. Idempotent for a repeated chunk at the current end.
+
+    ``length`` is the chunk's announced size (Content-Length), checked against
+    the chunk limit and the free disk before a byte is written.
+    """
+    limit = settings.DATAPUNK_MAX_CHUNK_BYTES
+    if length is not None:
+        if length > limit:
+            raise UploadTooLarge(f"a chunk may have at most {limit} bytes")
+        free = _free_bytes()
+        if length > free:
+            raise InsufficientStorage(
+                f"the server has room for {max(free, 0)} more bytes of uploads "
+                f"(keeping {settings.DATAPUNK_DISK_RESERVE_BYTES} bytes free)"
+            )
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload_id)
         if upload.status != Upload.Status.RECEIVING:
@@ -85,6 +139,8 @@ def upload_append(*, upload_id: int, offset: int, body: BinaryIO) -> Upload:
                 written += len(chunk)
                 if offset + written > upload.size:
                     raise UploadError(f"more data than the announced {upload.size} bytes")
+                if written > limit:
+                    raise UploadTooLarge(f"a chunk may have at most {limit} bytes")
                 handle.write(chunk)
         upload.received = offset + written
         upload.save(update_fields=["received"])
@@ -154,10 +210,12 @@ def import_from_uploads(*, user: User, upload_ids: list[int]) -> Import:
         }
         missing = [i for i in upload_ids if i not in uploads]
         if missing:
-            raise UploadsNotReady(f"no such uploads of yours: {missing}")
+            raise UploadsNotReady(f"no such uploads of yours: {shortened(missing)}")
         unfinished = [i for i in upload_ids if uploads[i].status != Upload.Status.COMPLETE]
         if unfinished:
-            raise UploadsNotReady(f"not completed (checksum not verified yet): {unfinished}")
+            raise UploadsNotReady(
+                f"not completed (checksum not verified yet): {shortened(unfinished)}"
+            )
         run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in upload_ids])
         Upload.objects.filter(pk__in=upload_ids).update(import_run=run)
     return run

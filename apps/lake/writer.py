@@ -38,6 +38,7 @@ from apps.lake.takeout.records import (
     Record,
     VisitRecord,
 )
+from apps.privacy.rls import bulk_role
 
 logger = logging.getLogger(__name__)
 
@@ -325,6 +326,9 @@ class BatchWriter:
         self._copy_scope.enter_context(
             transaction.atomic()
         )  # a savepoint: a duplicate undoes only the COPY
+        # COPY FROM is refused under row-level security: it runs as the insert-only
+        # bulk role, for this writer's user only (apps/privacy/rls.py).
+        self._copy_scope.enter_context(bulk_role(cursor, user_id=self.user_id))
         self._copy = copy = self._copy_scope.enter_context(
             cursor.cursor.copy(
                 f"COPY lake_locationpoint ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"

@@ -8,7 +8,7 @@ enters ``system_context()``, which is explicit and easy to find in review.
 
 The setting is session-level (``set_config(..., false)``) so it holds across the
 transactions a block opens, and each block restores what was there before, so
-blocks nest.
+blocks nest. Outside any block a connection sees no user's rows at all.
 """
 
 from __future__ import annotations
@@ -16,43 +16,70 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 USER_SETTING = "datapunk.user_id"
 SYSTEM_SETTING = "datapunk.system"
 
 
-def _swap(name: str, value: str) -> str:
+def _read(names: list[str]) -> dict[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true)", [name])
-        previous = cursor.fetchone()[0] or ""
-        cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
-    return previous
+        cursor.execute("SELECT " + ", ".join(["current_setting(%s, true)"] * len(names)), names)
+        return {name: value or "" for name, value in zip(names, cursor.fetchone(), strict=True)}
+
+
+def _write(values: dict[str, str]) -> None:
+    params: list[str] = []
+    for name, value in values.items():
+        params += [name, value]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, false)"] * len(values)), params)
+
+
+@contextmanager
+def settings_context(values: dict[str, str]) -> Iterator[None]:
+    """Set the given RLS settings for the block; restore the previous ones after."""
+    previous = _read(list(values))
+    _write(values)
+    try:
+        yield
+    finally:
+        try:
+            _write(previous)
+        except DatabaseError:
+            # The block's transaction failed: inside an atomic block its
+            # rollback reverts our setting too; outside one, a connection in
+            # an unknown state is closed rather than kept with a stale user.
+            if not connection.in_atomic_block:
+                connection.close()
 
 
 @contextmanager
 def user_context(user_id: int) -> Iterator[None]:
     """Run the block's queries as ``user_id``: RLS shows them that user's rows only."""
-    previous = _swap(USER_SETTING, str(int(user_id)))
-    try:
+    with settings_context({USER_SETTING: str(int(user_id)), SYSTEM_SETTING: ""}):
         yield
-    finally:
-        _swap(USER_SETTING, previous)
 
 
 @contextmanager
 def system_context() -> Iterator[None]:
     """Run the block's queries across all users (scheduling, admin): use sparingly."""
-    previous = _swap(SYSTEM_SETTING, "on")
-    try:
+    with settings_context({SYSTEM_SETTING: "on"}):
         yield
-    finally:
-        _swap(SYSTEM_SETTING, previous)
+
+
+@contextmanager
+def no_user_context() -> Iterator[None]:
+    """Neither a user nor the system: the block sees no user's rows (tests, anonymous work)."""
+    with settings_context({USER_SETTING: "", SYSTEM_SETTING: ""}):
+        yield
 
 
 def current_user_id() -> int | None:
     """The user the connection acts for, or None outside any user_context."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true)", [USER_SETTING])
-        value = cursor.fetchone()[0]
+    value = _read([USER_SETTING])[USER_SETTING]
     return int(value) if value else None
+
+
+def in_system_context() -> bool:
+    return _read([SYSTEM_SETTING])[SYSTEM_SETTING] == "on"

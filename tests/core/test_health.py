@@ -45,31 +45,64 @@ def test_ready_names_redis_when_it_does_not_answer(client, settings):
     body = response.json()
     assert response.status_code == 503
     assert body["failed"] == ["broker", "redis"]
-    assert "onnection" in body["checks"]["redis"]
+    assert body["checks"]["redis"] == "fail"
     assert body["checks"]["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_ready_tells_no_hosts_users_or_paths(client, settings, caplog):
+    secret_host = f"redis://:hunter2@127.0.0.1:{_closed_port()}/0"
+    settings.REDIS_URL = secret_host
+    response = client.get("/health/ready")
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert "127.0.0.1" not in text and "hunter2" not in text and "Error" not in text
+    # The reason is logged for the operator.
+    assert any("readiness check redis failed" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.django_db
 def test_ready_names_a_missing_extension(client, django_db_blocker):
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    from apps.privacy.rls import table_owner
+
+    with table_owner(), connection.cursor() as cursor:  # DDL: the owner's
         cursor.execute("DROP EXTENSION vector")
     try:
         response = client.get("/health/ready")
     finally:
-        with connection.cursor() as cursor:
+        with table_owner(), connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION vector")
     assert response.status_code == 503
     assert response.json()["failed"] == ["vector"]
 
 
 @pytest.mark.django_db
-def test_metrics_are_exposed(client):
+def test_metrics_are_for_staff(client, make_user):
     client.get("/health/live")
+    assert client.get("/metrics").status_code == 403
+    client.force_login(make_user("plain"))
+    assert client.get("/metrics").status_code == 403
+    client.force_login(make_user("operator", is_staff=True))
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"django_http_requests_total_by_view_transport_method_total" in response.content
+
+
+@pytest.mark.django_db
+def test_metrics_for_a_scraper_with_the_token(client, settings):
+    settings.METRICS_TOKEN = "scrape-me-0123456789"
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me").status_code == 403
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-0123456789")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_no_token_configured_admits_no_bearer(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 403
 
 
 @pytest.mark.django_db

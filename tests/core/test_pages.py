@@ -40,6 +40,12 @@ def test_openapi_schema_and_docs(client, owner):
 
 
 @pytest.mark.django_db
+def test_openapi_schema_and_docs_are_for_signed_in_users(client):
+    assert client.get("/api/schema/").status_code == 403
+    assert client.get("/api/docs/").status_code == 403
+
+
+@pytest.mark.django_db
 def test_home_redirects_anonymous_users_to_login(client):
     response = client.get("/")
     assert response.status_code == 302

@@ -232,6 +232,7 @@ def test_html_and_json_written_at_the_same_moment_make_one_row_each(owner, round
 
     from apps.lake.takeout import my_activity
     from apps.lake.writer import BatchWriter
+    from apps.privacy.context import user_context
 
     count = 500
     for round_no in range(rounds):
@@ -248,7 +249,10 @@ def test_html_and_json_written_at_the_same_moment_make_one_row_each(owner, round
         def write(path: str, content: bytes, barrier: threading.Barrier, errors: list) -> None:
             try:
                 records = list(my_activity.parse(io.BytesIO(content), PurePosixPath(path)))
-                with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+                with (
+                    user_context(owner.pk),
+                    BatchWriter(user_id=owner.pk, source="takeout") as writer,
+                ):
                     for record in records:
                         writer.add(record)
                     barrier.wait()

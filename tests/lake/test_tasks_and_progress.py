@@ -54,10 +54,12 @@ def test_task_for_a_finished_import_changes_nothing(owner, sample_zip):
     assert run.records_written == written
 
 
-def test_task_retries_when_the_database_connection_is_lost(monkeypatch):
+def test_task_retries_when_the_database_connection_is_lost(monkeypatch, owner, sample_zip):
     from django.db import OperationalError
 
     from apps.lake import tasks
+
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
 
     calls = []
 
@@ -66,15 +68,17 @@ def test_task_retries_when_the_database_connection_is_lost(monkeypatch):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(tasks, "takeout_import_run", lose_connection)
-    result = run_takeout_import.apply(args=[42])
+    result = run_takeout_import.apply(args=[run.pk])
 
     assert result.failed()
     assert isinstance(result.result, OperationalError)
-    assert calls == [42] * (1 + run_takeout_import.max_retries)
+    assert calls == [run.pk] * (1 + run_takeout_import.max_retries)
 
 
-def test_task_does_not_retry_other_errors(monkeypatch):
+def test_task_does_not_retry_other_errors(monkeypatch, owner, sample_zip):
     from apps.lake import tasks
+
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
 
     calls = []
 
@@ -83,5 +87,5 @@ def test_task_does_not_retry_other_errors(monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(tasks, "takeout_import_run", broken)
-    assert run_takeout_import.apply(args=[42]).failed()
-    assert calls == [42]
+    assert run_takeout_import.apply(args=[run.pk]).failed()
+    assert calls == [run.pk]

@@ -38,3 +38,20 @@ class DatabaseWrapper(TimescalePostgisWrapper):
                 "server that has them."
             )
         super().prepare_database()
+
+    def init_connection_state(self):
+        super().init_connection_state()
+        # Work as the unprivileged app role, never as the owner that logged in:
+        # row-level security then applies to everything this connection does
+        # (apps/privacy/rls.py). Migrations switch back with table_owner().
+        # The maintenance connection (no database: create and drop the test
+        # database) stays the owner.
+        from django.db.backends.base.base import NO_DB_ALIAS  # noqa: PLC0415
+
+        from apps.privacy.rls import role_switch_sql
+
+        if self.connection is not None and self.alias != NO_DB_ALIAS:
+            with self.connection.cursor() as cursor:
+                cursor.execute(role_switch_sql())
+            if not self.get_autocommit():
+                self.connection.commit()

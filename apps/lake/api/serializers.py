@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.core.serializers import BoundedListField
 from apps.lake.models import Import, ImportEntry, Quarantine, Upload
 
 
@@ -26,7 +27,8 @@ class UploadSerializer(serializers.ModelSerializer):
 
 
 class ImportCreateSerializer(serializers.Serializer):
-    uploads = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    # A Takeout of several TB comes in at most a few hundred parts.
+    uploads = BoundedListField(child=serializers.IntegerField(), min_length=1, max_length=500)
 
     def validate_uploads(self, value: list[int]) -> list[int]:
         if len(set(value)) != len(value):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
@@ -20,10 +21,12 @@ from apps.lake.models import Import, Upload
 from apps.lake.selectors import quarantine_of
 from apps.lake.services import TakeoutImportError
 from apps.lake.uploads import (
+    InsufficientStorage,
     OffsetMismatch,
     UploadError,
     UploadGone,
     UploadsNotReady,
+    UploadTooLarge,
     import_from_uploads,
     upload_append,
     upload_complete,
@@ -49,6 +52,16 @@ def _signed_in_user(request: Request) -> User:
     user = request.user
     assert not isinstance(user, AnonymousUser)
     return user
+
+
+def _refused(exc: UploadError) -> Response:
+    """413 for what the limits refuse, 507 for what the disk cannot take."""
+    code = (
+        status.HTTP_507_INSUFFICIENT_STORAGE
+        if isinstance(exc, InsufficientStorage)
+        else status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    )
+    return Response({"detail": str(exc)}, status=code)
 
 
 class RawChunkParser(BaseParser):
@@ -95,6 +108,8 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         try:
             upload = upload_create(user=_signed_in_user(request), **data.validated_data)
+        except (UploadTooLarge, InsufficientStorage) as exc:
+            return _refused(exc)
         except UploadError as exc:
             raise ValidationError({"detail": str(exc)}) from None
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
@@ -107,16 +122,24 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["put"], parser_classes=[RawChunkParser])
     def chunk(self, request: Request, pk: str) -> Response:
         upload = self.get_object()
-        try:
-            offset = int(request.headers.get("Upload-Offset", ""))
-        except ValueError:
+        offset_header = request.headers.get("Upload-Offset", "")
+        # Digits only: int() would also take "+0_0" or " 1 ".
+        if not re.fullmatch(r"[0-9]{1,18}", offset_header):
             raise ValidationError(
-                {"detail": "the Upload-Offset header (a byte offset) is required"}
-            ) from None
+                {"detail": "the Upload-Offset header must be a byte offset (digits only)"}
+            )
+        length_header = request.headers.get("Content-Length", "")
         try:
             # DRF gives no stream for an empty body: an empty chunk adds nothing.
             body = request.stream or io.BytesIO()
-            upload = upload_append(upload_id=upload.pk, offset=offset, body=body)
+            upload = upload_append(
+                upload_id=upload.pk,
+                offset=int(offset_header),
+                body=body,
+                length=int(length_header) if length_header.isdigit() else None,
+            )
+        except (UploadTooLarge, InsufficientStorage) as exc:
+            return _refused(exc)
         except OffsetMismatch as exc:
             upload.refresh_from_db()
             return Response(

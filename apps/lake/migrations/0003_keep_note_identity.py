@@ -36,6 +36,9 @@ def _version(data: dict) -> int:
 def notes_known_by_creation(apps, schema_editor) -> None:
     connection = schema_editor.connection
     with connection.cursor() as cursor:
+        # Every user's notes: row-level security admits them all to the system
+        # setting, for this migration's transaction only (apps/privacy/rls.py).
+        cursor.execute("SELECT set_config('datapunk.system', 'on', true)")
         cursor.execute(
             """
             SELECT id, user_id, occurred_at, data FROM lake_event

@@ -21,6 +21,7 @@ from apps.lake.services import (
     takeout_import_prepare,
     takeout_import_run,
 )
+from apps.privacy.context import user_context
 
 
 class Command(BaseCommand):
@@ -57,6 +58,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"no user named {user!r} (create one with manage.py createsuperuser)"
             )
+        with user_context(owner.pk):  # row-level security: this user's rows only
+            self._import_as(owner, paths, sync)
+
+    def _import_as(self, owner, paths: list[Path], sync: bool) -> None:
         try:
             run = takeout_import_prepare(user=owner, paths=paths)
         except (ArchiveRejected, TakeoutImportError) as exc:
