@@ -36,11 +36,13 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
 
 from apps.lake.sample_takeout import write_fit_all_data_zip, write_records_zip  # noqa: E402
 from apps.lake.takeout import location_records  # noqa: E402
 from apps.lake.takeout.records import LocationRecord  # noqa: E402
+from apps.privacy.context import system_context, user_context  # noqa: E402
+from apps.privacy.rls import bulk_role  # noqa: E402
 
 MEMBER = "Takeout/Location History (Timeline)/Records.json"
 
@@ -101,10 +103,14 @@ def copy_payload(records_json: Path, user_id: int) -> tuple[bytes, int]:
     return "".join(lines).encode(), len(lines)
 
 
-def bench_raw_copy(payload: bytes) -> float:
+def bench_raw_copy(payload: bytes, user_id: int) -> float:
+    # COPY FROM under row-level security takes the bulk role, as the writer does.
     started = time.perf_counter()
     with (
+        user_context(user_id),
+        transaction.atomic(),
         connection.cursor() as cursor,
+        bulk_role(cursor, user_id=user_id),
         cursor.cursor.copy(
             "COPY lake_locationpoint (user_id, recorded_at, point, accuracy_m, source) FROM STDIN"
         ) as copy,
@@ -166,6 +172,12 @@ def delete_user_rows(user) -> None:
 
 
 def main() -> None:
+    # The bench's own reads and clean-up span its users (row-level security).
+    with system_context():
+        run()
+
+
+def run() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -194,7 +206,7 @@ def main() -> None:
             )
 
             payload, rows = copy_payload(records_json, copy_user.pk)
-            copy_seconds = bench_raw_copy(payload)
+            copy_seconds = bench_raw_copy(payload, copy_user.pk)
             del payload
             import_seconds, peak_kib = bench_import(archive, import_user.username)
             with connection.cursor() as cursor:
@@ -232,9 +244,10 @@ def main() -> None:
             print(f"fit All Data import peak RSS     : {fit_peak_kib / 1024:.0f} MB")
     finally:
         connection.close()  # a fresh connection for the clean-up, whatever became of this one
-        delete_user_rows(import_user)
-        delete_user_rows(copy_user)
-        delete_user_rows(fit_user)
+        with system_context():
+            delete_user_rows(import_user)
+            delete_user_rows(copy_user)
+            delete_user_rows(fit_user)
 
 
 if __name__ == "__main__":
