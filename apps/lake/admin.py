@@ -1,6 +1,10 @@
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib import admin
 from django.contrib.gis.db import models as gis_models
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from apps.lake.models import (
     Event,
@@ -26,23 +30,6 @@ class PointAsTextAdmin(admin.ModelAdmin):
     }
 
 
-class ImportEntryInline(admin.TabularInline):
-    model = ImportEntry
-    extra = 0
-    can_delete = False
-    fields = (
-        "path",
-        "product",
-        "status",
-        "records_written",
-        "records_duplicate",
-        "records_quarantined",
-        "error",
-    )
-    readonly_fields = fields
-    show_change_link = True
-
-
 @admin.register(Import)
 class ImportAdmin(admin.ModelAdmin):
     list_display = (
@@ -57,8 +44,43 @@ class ImportAdmin(admin.ModelAdmin):
         "records_quarantined",
     )
     list_filter = ("status",)
-    readonly_fields = [field.name for field in Import._meta.fields]
-    inlines = [ImportEntryInline]
+    # An import of a large archive has 100,000 members and more: the page shows
+    # them summed up by product and status (one aggregate query), each row
+    # linking to the paginated entry list filtered to it, never as inline rows.
+    readonly_fields = [*(field.name for field in Import._meta.fields), "entries_by_product"]
+
+    @admin.display(description="entries by product")
+    def entries_by_product(self, run: Import) -> str:
+        from apps.lake.selectors import import_summary_by_product
+
+        changelist = reverse("admin:lake_importentry_changelist")
+
+        def link(filters: dict) -> str:
+            return f"{changelist}?{urlencode({'import_run__id__exact': run.pk, **filters})}"
+
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    link({"product": row["product"], "status": row["status"]}),
+                    row["product"] or "(not understood, skipped)",
+                    row["status"],
+                    row["members"],
+                    row["written"],
+                    row["duplicate"],
+                    row["quarantined"],
+                )
+                for row in import_summary_by_product(run)
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>product</th><th>status</th><th>members</th><th>written</th>"
+            "<th>duplicate</th><th>quarantined</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}">all entries of this import</a></p>',
+            rows,
+            link({}),
+        )
 
 
 @admin.register(ImportEntry)
@@ -74,6 +96,8 @@ class ImportEntryAdmin(admin.ModelAdmin):
     list_filter = ("status", "product")
     search_fields = ("path",)
     readonly_fields = [field.name for field in ImportEntry._meta.fields]
+    list_per_page = 100
+    raw_id_fields = ("import_run", "user")
 
 
 @admin.register(Quarantine)

@@ -300,7 +300,7 @@ def _kind_of(path: Path) -> str:
     if path.is_dir():
         return "folder"
     if not path.is_file():
-        raise ArchiveRejected(f"{path}: no such file or folder")
+        raise ArchiveRejected(f"{path.name}: no such file or folder (was it moved or deleted?)")
     with open(path, "rb") as handle:
         magic = handle.read(262)
     if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):

@@ -19,7 +19,7 @@ import hashlib
 import math
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,6 +167,9 @@ class EventRow:
     latitude: float | None
     data_json: str
     content_hash: bytes
+    history_format: str = ""  # see EventRecord.history_format
+    merge_list: str = ""  # see EventRecord.merge_list
+    version_key: str = ""  # see EventRecord.version_key
 
 
 @dataclass(slots=True)
@@ -276,10 +279,52 @@ def event_row(record: EventRecord) -> EventRow:
         longitude=longitude,
         latitude=latitude,
         data_json=data_json,
-        content_hash=content_hash(
+        content_hash=content_hash(record.kind, occurred_at.isoformat(), "identity", record.identity)
+        if record.identity
+        else content_hash(
             record.kind, occurred_at.isoformat(), record.title, record.url, identity_json
         ),
+        history_format=record.history_format,
+        merge_list=record.merge_list,
+        version_key=record.version_key,
     )
+
+
+def version_of(data: dict[str, Any], key: str) -> int:
+    """The version number at ``data[key]`` (0 when there is none)."""
+    try:
+        return int(data.get(key) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def merge_event_rows(first: EventRow, second: EventRow) -> EventRow:
+    """One row of two rows of the same item (same identity) in one batch.
+
+    What the writer's upserts do across batches, done before they meet:
+    ``merge_list`` lists are united; with ``version_key`` the newest version
+    wins and every other is kept in ``data["history"]`` (one per version,
+    oldest first).
+    """
+    a, b = orjson.loads(first.data_json), orjson.loads(second.data_json)
+    if first.merge_list:
+        key = first.merge_list
+        a[key] = sorted({*(a.get(key) or ()), *(b.get(key) or ())})
+        return replace(first, data_json=canonical_json(a))
+    key = first.version_key
+    newer_row, newer, older = (
+        (second, b, a) if version_of(b, key) > version_of(a, key) else (first, a, b)
+    )
+    versions = {
+        version_of(item, key): item
+        for item in (*(older.get("history") or ()), *(newer.get("history") or ()))
+        if isinstance(item, dict)
+    }
+    versions[version_of(older, key)] = {k: v for k, v in older.items() if k != "history"}
+    versions.pop(version_of(newer, key), None)
+    data = {k: v for k, v in newer.items() if k != "history"}
+    data["history"] = [versions[v] for v in sorted(versions)]
+    return replace(newer_row, data_json=canonical_json(data))
 
 
 _EWKB_POINT = struct.Struct("<BIIdd")

@@ -111,6 +111,56 @@ def write_records_zip(path: Path, count: int, *, seed: int = 1) -> Path:
     return path
 
 
+# The All Data files of the Fit benchmark and their share of its points: two
+# kinds of events and one of location samples, as a phone's export mixes them.
+FIT_ALL_DATA_FILES = (
+    ("derived_com.google.step_count.delta_com.google.android.gms_estimated_steps", 0.4),
+    ("derived_com.google.heart_rate.bpm_com.google.android.gms_merge_heart_rate_bpm", 0.3),
+    ("derived_com.google.location.sample_com.google.android.gms_merge_location_samples", 0.3),
+)
+
+
+def fit_all_data_lines(name: str, count: int, *, seed: int = 1) -> Iterator[bytes]:
+    """One ``Fit/All Data`` file of ``count`` points of the type its name says, as chunks."""
+    rng = random.Random(seed)
+    data_type = name.split("_")[1]
+    lat, lng = HOME
+    nanos = int(START.timestamp()) * 10**9
+    yield b'{\n  "Data Source": "' + name.encode() + b'",\n  "Data Points": [\n'
+    for index in range(count):
+        nanos += rng.randint(20, 120) * 10**9
+        if data_type == "com.google.location.sample":
+            lat += rng.uniform(-0.0005, 0.0005)
+            lng += rng.uniform(-0.0005, 0.0005)
+            values = [{"fpVal": lat}, {"fpVal": lng}, {"fpVal": float(rng.randint(3, 40))}]
+        elif data_type == "com.google.heart_rate.bpm":
+            values = [{"fpVal": float(rng.randint(55, 160))}]
+        else:
+            values = [{"intVal": rng.randint(1, 120)}]
+        item = {
+            "fitValue": [{"value": value} for value in values],
+            "originDataSourceId": "raw:com.google.step_count.cumulative:Google:Pixel:1234",
+            "endTimeNanos": nanos + 60 * 10**9,
+            "dataTypeName": data_type,
+            "startTimeNanos": nanos,
+            "modifiedTimeMillis": nanos // 10**6 + 1000,
+        }
+        yield b"    " + json.dumps(item).encode() + (b",\n" if index < count - 1 else b"\n")
+    yield b"  ]\n}\n"
+
+
+def write_fit_all_data_zip(path: Path, count: int, *, seed: int = 1) -> Path:
+    """A Takeout zip of Fit All Data files holding ``count`` points in all (a benchmark's input)."""
+    counts = [int(count * share) for _, share in FIT_ALL_DATA_FILES]
+    counts[0] += count - sum(counts)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for (name, _), number in zip(FIT_ALL_DATA_FILES, counts, strict=True):
+            with archive.open(f"Takeout/Fit/All Data/{name}.json", "w", force_zip64=True) as member:
+                for chunk in fit_all_data_lines(name, number, seed=seed):
+                    member.write(chunk)
+    return path
+
+
 def _semantic_month(rng: random.Random) -> dict:
     objects = []
     moment = START

@@ -49,6 +49,24 @@ def skipped_entries_of(run: Import) -> QuerySet[ImportEntry]:
     return run.entries.filter(status=ImportEntry.Status.SKIPPED).order_by("part", "path")
 
 
+def photos_in_album(album: Event) -> QuerySet[Event]:
+    """The photos of a ``photos.album`` event, oldest first (matched by the album's folder)."""
+    return Event.objects.filter(
+        user_id=album.user_id,
+        kind="photos.photo",
+        data__albums__contains=[album.data.get("album_folder", "")],
+    ).order_by("occurred_at", "id")
+
+
+def albums_of_photo(photo: Event) -> QuerySet[Event]:
+    """The ``photos.album`` events of the albums a photo is in."""
+    return Event.objects.filter(
+        user_id=photo.user_id,
+        kind="photos.album",
+        data__album_folder__in=photo.data.get("albums") or [],
+    ).order_by("title", "id")
+
+
 def lake_overview(user) -> dict:
     """What the home page shows: how much of each kind is in the lake, and the latest events."""
     kinds = list(

@@ -133,7 +133,7 @@ def takeout_import_prepare(*, user: User, paths: list[Path]) -> Import:
     for part in parts:
         members = part.inspect()
         if not members:
-            raise TakeoutImportError(f"{part.path}: there are no files in it")
+            raise TakeoutImportError(f"{part.name}: there are no files in it")
         bytes_total += sum(member.size for member in members)
         members_total += len(members)
         size = part.path.stat().st_size if part.kind != "folder" else sum(m.size for m in members)
@@ -229,7 +229,8 @@ class _ImportRun:
         except ArchiveRejected as exc:
             return self._reject(str(exc))
         except FileNotFoundError as exc:
-            return self._reject(f"archive part missing: {exc.filename}")
+            # The name only: the error is shown to the user, the server's folders are not.
+            return self._reject(f"archive part missing: {Path(exc.filename or '').name}")
         Import.objects.filter(pk=run.pk).update(
             status=Import.Status.DONE, finished_at=timezone.now(), bytes_done=run.bytes_total
         )

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.serializers import shortened
 from apps.lake.models import Import, Upload
+from apps.lake.services import takeout_import_prepare
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -26,6 +28,14 @@ if TYPE_CHECKING:
 
 class UploadError(Exception):
     """A request the upload cannot accept; the message is for the client."""
+
+
+class UploadGone(UploadError):
+    """The upload was deleted meanwhile (by a request that won the race)."""
+
+
+class UploadsNotReady(UploadError):
+    """Some uploads named for an import are not the user's, or not complete."""
 
 
 class UploadTooLarge(UploadError):
@@ -170,7 +180,9 @@ def upload_delete(*, upload_id: int) -> None:
     The import's own record (counts, entries, quarantine) stays. Locks the Upload row.
     """
     with transaction.atomic():
-        upload = Upload.objects.select_for_update().get(pk=upload_id)
+        upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if upload is None:
+            raise UploadGone("this upload was deleted meanwhile")
         path = upload_path(upload)
         reader = _unfinished_imports_reading(path).values_list("pk", flat=True).first()
         if reader is not None:
@@ -179,6 +191,34 @@ def upload_delete(*, upload_id: int) -> None:
             )
         upload.delete()
     shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def import_from_uploads(*, user: User, upload_ids: list[int]) -> Import:
+    """Prepare the import of completed uploads (takeout_import_prepare) and tie them to it.
+
+    Locks the Upload rows (ordered by pk, as upload_delete locks its one row)
+    until the import is committed: a deletion waits and then finds the import
+    reading the upload, or went first and the import finds the upload gone.
+    Raises UploadsNotReady, ArchiveRejected or TakeoutImportError.
+    """
+    with transaction.atomic():
+        uploads = {
+            upload.pk: upload
+            for upload in Upload.objects.select_for_update()
+            .filter(user=user, pk__in=upload_ids)
+            .order_by("pk")
+        }
+        missing = [i for i in upload_ids if i not in uploads]
+        if missing:
+            raise UploadsNotReady(f"no such uploads of yours: {shortened(missing)}")
+        unfinished = [i for i in upload_ids if uploads[i].status != Upload.Status.COMPLETE]
+        if unfinished:
+            raise UploadsNotReady(
+                f"not completed (checksum not verified yet): {shortened(unfinished)}"
+            )
+        run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in upload_ids])
+        Upload.objects.filter(pk__in=upload_ids).update(import_run=run)
+    return run
 
 
 def _unfinished_imports_reading(path: Path):

@@ -460,3 +460,51 @@ def test_an_app_updated_between_exports_is_still_one_install(owner, tmp_path):
 
     assert (later.records_written, later.records_duplicate) == (0, 1)
     assert Event.objects.filter(user=owner, kind="play.install").count() == 1
+
+
+def test_a_photo_in_several_albums_knows_them_all_and_the_albums_list_it(owner, tmp_path):
+    from apps.lake.selectors import albums_of_photo, photos_in_album
+
+    def sidecar(title: str, taken: str) -> str:
+        return json.dumps({"title": title, "photoTakenTime": {"timestamp": taken}})
+
+    def album(title: str) -> str:
+        return json.dumps({"title": title, "date": {"timestamp": "1709460000"}})
+
+    root = "Takeout/Google Photos"
+    first = {
+        f"{root}/Photos from 2024/IMG_1.jpg.supplemental-metadata.json": sidecar(
+            "IMG_1.jpg", "1709460000"
+        ),
+        f"{root}/Lisbon/IMG_1.jpg.supplemental-metadata.json": sidecar("IMG_1.jpg", "1709460000"),
+        f"{root}/Lisbon/metadata.json": album("Lisbon"),
+        f"{root}/Best of/IMG_1.jpg.supplemental-metadata.json": sidecar("IMG_1.jpg", "1709460000"),
+        f"{root}/Best of/IMG_2.jpg.supplemental-metadata.json": sidecar("IMG_2.jpg", "1709470000"),
+        f"{root}/Best of/metadata.json": album("Best of"),
+    }
+    run = run_import(owner, make_zip(tmp_path / "takeout-1.zip", first))
+    # Two photos and two albums; the second and third copy of IMG_1 add no row.
+    assert (run.records_written, run.records_duplicate) == (4, 2)
+    one = Event.objects.get(user=owner, kind="photos.photo", title="IMG_1.jpg")
+    assert one.data["albums"] == ["Best of", "Lisbon"]
+
+    # A later export puts the photo in one more album: the same row learns it.
+    later = {
+        f"{root}/Porto/IMG_1.jpg.supplemental-metadata.json": sidecar("IMG_1.jpg", "1709460000"),
+        f"{root}/Porto/metadata.json": album("Porto"),
+    }
+    again = run_import(owner, make_zip(tmp_path / "takeout-2.zip", later))
+    assert (again.records_written, again.records_duplicate) == (1, 1)  # the album is new
+    one.refresh_from_db()
+    assert one.data["albums"] == ["Best of", "Lisbon", "Porto"]
+    assert Event.objects.filter(user=owner, kind="photos.photo").count() == 2
+    # Importing the first export again changes nothing.
+    third = run_import(owner, make_zip(tmp_path / "takeout-3.zip", first))
+    assert third.records_written == 0
+    one.refresh_from_db()
+    assert one.data["albums"] == ["Best of", "Lisbon", "Porto"]
+
+    albums = {a.title: a for a in Event.objects.filter(user=owner, kind="photos.album")}
+    assert [p.title for p in photos_in_album(albums["Best of"])] == ["IMG_1.jpg", "IMG_2.jpg"]
+    assert [p.title for p in photos_in_album(albums["Porto"])] == ["IMG_1.jpg"]
+    assert [a.title for a in albums_of_photo(one)] == ["Best of", "Lisbon", "Porto"]

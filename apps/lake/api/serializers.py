@@ -54,8 +54,17 @@ class ImportEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ImportPartSerializer(serializers.Serializer):
+    """A part as the user knows it; where the server keeps it is nobody's business."""
+
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+
 class ImportSerializer(serializers.ModelSerializer):
     progress = serializers.FloatField(read_only=True)
+    parts = ImportPartSerializer(many=True, read_only=True)
 
     class Meta:
         model = Import

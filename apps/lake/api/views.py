@@ -16,21 +16,22 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.serializers import shortened
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
 from apps.lake.selectors import quarantine_of
-from apps.lake.services import TakeoutImportError, takeout_import_prepare
+from apps.lake.services import TakeoutImportError
 from apps.lake.uploads import (
     InsufficientStorage,
     OffsetMismatch,
     UploadError,
+    UploadGone,
+    UploadsNotReady,
     UploadTooLarge,
+    import_from_uploads,
     upload_append,
     upload_complete,
     upload_create,
     upload_delete,
-    upload_path,
 )
 
 from .serializers import (
@@ -90,11 +91,13 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return Upload.objects.filter(user=self.request.user).order_by("-created_at")
 
-    @extend_schema(responses={204: None, 409: None})
+    @extend_schema(responses={204: None, 404: None, 409: None})
     def destroy(self, request: Request, pk: str) -> Response:
         upload = self.get_object()
         try:
             upload_delete(upload_id=upload.pk)
+        except UploadGone as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         except UploadError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -175,22 +178,14 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ids = data.validated_data["uploads"]
-        user = _signed_in_user(request)
-        uploads = {u.pk: u for u in Upload.objects.filter(user=user, pk__in=ids)}
-        missing = [i for i in ids if i not in uploads]
-        if missing:
-            raise ValidationError({"uploads": f"no such uploads of yours: {shortened(missing)}"})
-        unfinished = [i for i in ids if uploads[i].status != Upload.Status.COMPLETE]
-        if unfinished:
-            raise ValidationError(
-                {"uploads": f"not completed (checksum not verified yet): {shortened(unfinished)}"}
-            )
         try:
-            run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in ids])
+            run = import_from_uploads(
+                user=_signed_in_user(request), upload_ids=data.validated_data["uploads"]
+            )
+        except UploadsNotReady as exc:
+            raise ValidationError({"uploads": str(exc)}) from None
         except (ArchiveRejected, TakeoutImportError) as exc:
             raise ValidationError({"detail": f"rejected: {exc}"}) from None
-        Upload.objects.filter(pk__in=ids).update(import_run=run)
         transaction.on_commit(lambda: run_takeout_import.delay(run.pk))
         return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)
 

@@ -45,13 +45,13 @@ _DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv")
 _METRIC_COLUMNS = ("move minutes count", "calories (kcal)", "step count", "distance (m)")
 
 
-def _in_fit(path: PurePosixPath) -> bool:
+def in_fit(path: PurePosixPath) -> bool:
     return product_folder_index(path, FIT_FOLDERS) is not None
 
 
 def matches_session(path: PurePosixPath) -> bool:
     name = folder_name(path.name)
-    if not name.endswith(".json") or not _in_fit(path):
+    if not name.endswith(".json") or not in_fit(path):
         return False
     return (
         folder_name(path.parent.name) in SESSION_FOLDERS
@@ -63,11 +63,11 @@ def matches_daily_metrics(path: PurePosixPath) -> bool:
     name = folder_name(path.name)
     if not name.endswith(".csv") or _DAY_NAME.fullmatch(name):
         return False
-    return name in DAILY_METRICS_NAMES or _in_fit(path)
+    return name in DAILY_METRICS_NAMES or in_fit(path)
 
 
 def matches_intervals(path: PurePosixPath) -> bool:
-    return _DAY_NAME.fullmatch(folder_name(path.name)) is not None and _in_fit(path)
+    return _DAY_NAME.fullmatch(folder_name(path.name)) is not None and in_fit(path)
 
 
 def sniff_session(head: bytes) -> bool:

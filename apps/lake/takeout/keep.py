@@ -2,6 +2,12 @@
 
 The folder sits beside the note's ``.html`` twin, its attachments and
 ``Labels.txt``; only the JSON is read. A note is small, so it is read whole.
+
+A note is known by when it was created (``createdTimestampUsec``, to the
+microsecond; Keep has no note id in Takeout, and title, text, colour and file
+name all change with edits). Edited between two exports it stays one event:
+the version with the latest ``userEditedTimestampUsec`` gives title, text and
+fields, every other version seen is kept in ``data["history"]``.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ def note_record(note: Any) -> Record:
         return BadRecord(
             "note without createdTimestampUsec or userEditedTimestampUsec", excerpt_of(note)
         )
+    created = _usec(note.get("createdTimestampUsec"))
     return EventRecord(
         kind="keep.note",
         occurred_at=occurred_at,
@@ -62,7 +69,22 @@ def note_record(note: Any) -> Record:
         text=note_text(note),
         url=_first_link(note),
         data=note,
+        # Without a creation time (never seen) a note is known by all it holds, as before.
+        identity=f"created {created}" if created else "",
+        version_key="userEditedTimestampUsec"
+        if created and _usec(note.get("userEditedTimestampUsec"))
+        else "",
     )
+
+
+def _usec(value: Any) -> int:
+    """A *TimestampUsec value as a number; 0 for none or anything that is not a number."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def note_text(note: dict[str, Any]) -> str:

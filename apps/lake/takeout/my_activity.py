@@ -75,6 +75,7 @@ class Activity:
 
     item: dict[str, Any]
     occurred_at: datetime
+    format: str = "json"  # or "html": the page shows times to the second only
 
 
 def slug(text: str) -> str:
@@ -138,7 +139,7 @@ def _html_activities(stream: BinaryIO) -> Iterator[Activity | BadRecord]:
             yield BadRecord(reason="activity card without any text", excerpt=excerpt_of(item))
             continue
         try:
-            yield Activity(item, parse_html_time(item["time"]))
+            yield Activity(item, parse_html_time(item["time"]), "html")
         except ValueError as exc:
             yield BadRecord(reason=f"activity time: {exc}", excerpt=excerpt_of(item))
 
@@ -156,6 +157,7 @@ def activity_event(activity: Activity, kind: str, title: str) -> EventRecord:
         latitude=latitude,
         longitude=longitude,
         data=item,
+        history_format=activity.format,
     )
 
 

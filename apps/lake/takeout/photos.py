@@ -42,6 +42,10 @@ _NOT_SIDECARS = frozenset(
         "commentaires_albums_partagés.json",
     }
 )
+# The folders Takeout files every photo in by year ("Photos from 2024"): not albums.
+_YEAR_FOLDER = re.compile(
+    r"(?:photos from|fotos von|photos de|fotos de|foto del|foto dal|foto's uit|foto's van|fotos do) \d{4}"
+)
 _SUPPLEMENTAL = "supplemental-metadata"
 # Takeout's limit for a sidecar's whole name; a name this long was cut.
 _NAME_LIMIT = 51
@@ -100,6 +104,8 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
     media = media_name(path.name)
     data = dict(sidecar)
     data["media_path"] = str(path.parent / media)
+    # The album this copy sits in; the same photo met in other albums adds theirs.
+    data["albums"] = [] if is_year_folder(path.parent.name) else [path.parent.name]
     if len(path.name) >= _NAME_LIMIT:
         data["media_path_is_prefix"] = True  # the media file's name starts with it
     return EventRecord(
@@ -113,8 +119,13 @@ def sidecar_record(sidecar: Any, path: PurePosixPath) -> Record:
         data=data,
         # The same photo sits in its year folder and in each album; its view
         # count grows with every export.
-        copy_fields=("media_path", "media_path_is_prefix", "imageViews"),
+        copy_fields=("media_path", "media_path_is_prefix", "imageViews", "albums"),
+        merge_list="albums",
     )
+
+
+def is_year_folder(name: str) -> bool:
+    return _YEAR_FOLDER.fullmatch(folder_name(name)) is not None
 
 
 def album_record(metadata: Any, path: PurePosixPath) -> Record:

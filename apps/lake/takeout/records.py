@@ -47,6 +47,21 @@ class EventRecord:
     # Set by streams (connectors, webhooks, ingest); Takeout records leave it
     # None (their import and archive member say where they came from).
     provenance: Provenance | None = None
+    # "html" or "json" for a history item (My Activity, YouTube) that Takeout
+    # writes in either format: the same item read from the other format in
+    # another import is matched to the second (HTML shows no fractions) and
+    # is one row, with the JSON's exact time and fields (see writer.py).
+    history_format: str = ""
+    # What makes the item itself, when its title, link and fields may change
+    # between exports (a Keep note edited): replaces them in the identity.
+    identity: str = ""
+    # Key of ``data`` holding a list that grows when the same item comes again
+    # (the albums a photo is in): the lists are united, the row stays one.
+    merge_list: str = ""
+    # Key of ``data`` holding the item's version, a number (a note's last edit):
+    # when the same item comes in another version the newest one's fields win
+    # and every other version is kept in ``data["history"]``.
+    version_key: str = ""
 
 
 @dataclass(slots=True)

@@ -128,3 +128,17 @@ def test_sniff():
     assert not keep.sniff(
         b'[{"header": "Keep", "title": "Used Keep", "time": "2020-01-01T00:00:00Z"}]'
     )
+
+
+def test_a_note_is_known_by_its_creation_and_versioned_by_its_last_edit():
+    (record,) = parse(TEXT_NOTE)
+    assert record.identity == "created 1690514858197000"
+    assert record.version_key == "userEditedTimestampUsec"
+    edited = {**TEXT_NOTE, "title": "Groceries", "textContent": "eggs", "color": "RED"}
+    (again,) = parse(edited, "Takeout/Keep/Groceries.json")
+    assert (again.identity, again.occurred_at) == (record.identity, record.occurred_at)
+
+
+def test_a_note_without_a_creation_time_is_known_by_all_it_holds():
+    (record,) = parse({**TEXT_NOTE, "createdTimestampUsec": 0})
+    assert (record.identity, record.version_key) == ("", "")

@@ -52,7 +52,17 @@ def test_sidecar_with_location():
     assert record.url == "https://photos.google.com/photo/AF1Qip"
     assert record.data["media_path"] == f"{ALBUM}/IMG_20190712_120816.jpg"
     assert record.data["people"] == [{"name": "Sebastian"}]
-    assert {k: v for k, v in record.data.items() if k != "media_path"} == SIDECAR
+    assert record.data["albums"] == ["Trip 2019"]
+    assert {k: v for k, v in record.data.items() if k not in ("media_path", "albums")} == SIDECAR
+
+
+@pytest.mark.parametrize(
+    "folder", ["Photos from 2019", "Fotos von 2019", "Photos de 2019", "Fotos de 2019"]
+)
+def test_a_year_folder_is_not_an_album(folder):
+    (record,) = parse(SIDECAR, f"Takeout/Google Photos/{folder}/IMG_1.jpg.json")
+    assert record.data["albums"] == []
+    assert record.merge_list == "albums" and "albums" in record.copy_fields
 
 
 def test_zero_geodata_means_none_and_exif_is_the_fallback():

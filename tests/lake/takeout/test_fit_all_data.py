@@ -1,0 +1,180 @@
+"""Fit's All Data: derived data points, streamed, each landing where it belongs."""
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import pytest
+
+from apps.lake.takeout import fit_all_data, registry
+from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
+
+FOLDER = "Takeout/Fit/All Data"
+START = 1_618_866_000_000_000_000  # 2021-04-19T21:00:00Z in nanoseconds
+MINUTE = 60 * 10**9
+
+
+def point(data_type: str, values: list[dict], start: int = START, end: int | None = None) -> dict:
+    return {
+        "fitValue": [{"value": value} for value in values],
+        "originDataSourceId": "raw:com.google.step_count.cumulative:Google:Pixel:abc",
+        "endTimeNanos": end if end is not None else start + MINUTE,
+        "dataTypeName": data_type,
+        "startTimeNanos": start,
+        "modifiedTimeMillis": 1_618_866_100_000,
+    }
+
+
+def derived(points: list) -> bytes:
+    return json.dumps(
+        {"Data Source": "derived:com.google.step_count.delta:gms", "Data Points": points}
+    ).encode()
+
+
+def parse(data: bytes, name: str = "derived_com.google.step_count.delta_gms.json") -> list:
+    return list(fit_all_data.parse_derived(io.BytesIO(data), PurePosixPath(f"{FOLDER}/{name}")))
+
+
+def test_the_registry_gives_all_data_files_to_this_parser():
+    for name in (
+        "derived_com.google.step_count.delta_com.google.android.gms_estimated_steps.json",
+        "derived_com.google.location.sample_com.google.android.gms_merge_location_samples.json",
+        "raw_com.google.heart_rate.bpm_com.mc.miband1.json",
+    ):
+        assert registry.parser_for(PurePosixPath(f"{FOLDER}/{name}")).product == "fit.all_data"
+    # German archives, and a lone file recognised by its content.
+    assert registry.parser_for(PurePosixPath("Takeout/Fit/Alle Daten/derived_x.json")).product == (
+        "fit.all_data"
+    )
+    assert registry.parser_for(PurePosixPath("x.json"), derived([])).product == "fit.all_data"
+
+
+def test_steps_heart_rate_weight_and_distance_become_events():
+    records = parse(
+        derived(
+            [
+                point("com.google.step_count.delta", [{"intVal": 42}]),
+                point("com.google.heart_rate.bpm", [{"fpVal": 71.5}], end=START),
+                point("com.google.weight", [{"fpVal": 77.7}], end=START),
+                point("com.google.distance.delta", [{"fpVal": 31.25}]),
+                point("com.google.calories.expended", [{"fpVal": 1.5}]),
+            ]
+        )
+    )
+    assert all(isinstance(record, EventRecord) for record in records)
+    assert [(r.kind, r.data["value"]) for r in records] == [
+        ("fit.steps", 42),
+        ("fit.heart_rate", 71.5),
+        ("fit.weight", 77.7),
+        ("fit.distance", 31.25),
+        ("fit.data_point", 1.5),
+    ]
+    steps = records[0]
+    assert steps.occurred_at == datetime(2021, 4, 19, 21, 0, tzinfo=UTC)
+    assert steps.ended_at == datetime(2021, 4, 19, 21, 1, tzinfo=UTC)
+    assert steps.title == "com.google.step_count.delta"
+    assert steps.data["dataSource"] == "derived_com.google.step_count.delta_gms"
+    assert steps.data["originDataSourceId"].startswith("raw:")
+    assert records[1].ended_at is None  # an instant, not an interval
+    assert "modifiedTimeMillis" in steps.copy_fields
+
+
+def test_location_samples_become_location_points():
+    (sample,) = parse(
+        derived(
+            [
+                point(
+                    "com.google.location.sample",
+                    [{"fpVal": 38.7223}, {"fpVal": -9.1393}, {"fpVal": 12.0}, {"fpVal": 80.5}],
+                )
+            ]
+        )
+    )
+    assert isinstance(sample, LocationRecord)
+    assert (sample.latitude, sample.longitude, sample.accuracy_m, sample.altitude_m) == (
+        38.7223,
+        -9.1393,
+        12.0,
+        80.5,
+    )
+    assert sample.recorded_at == datetime(2021, 4, 19, 21, 0, tzinfo=UTC)
+    assert sample.source == "fit"
+
+
+def test_the_api_value_shape_is_read_too():
+    (record,) = parse(
+        derived(
+            [
+                {
+                    "dataTypeName": "com.google.step_count.delta",
+                    "startTimeNanos": str(START),
+                    "endTimeNanos": str(START + MINUTE),
+                    "value": [{"intVal": 7}],
+                }
+            ]
+        )
+    )
+    assert record.data["value"] == 7
+
+
+def test_bad_points_are_quarantined_with_a_reason():
+    records = parse(
+        derived(
+            [
+                "not a point",
+                {"startTimeNanos": START, "fitValue": []},
+                {"dataTypeName": "com.google.weight", "fitValue": [{"value": {"fpVal": 1.0}}]},
+                point("com.google.weight", [{"fpVal": 70.0}], start="yesterday", end=START),
+                point("com.google.location.sample", [{"fpVal": 98.0}, {"fpVal": 1.0}]),
+                {"dataTypeName": "com.google.weight", "startTimeNanos": START},
+            ]
+        )
+    )
+    assert all(isinstance(record, BadRecord) for record in records)
+    assert [r.reason for r in records] == [
+        "a Fit data point is a JSON object",
+        "Fit data point without dataTypeName",
+        "Fit data point without startTimeNanos",
+        "Fit data point: not a nanosecond timestamp: 'yesterday'",
+        "Fit location sample without a position on the globe",
+        "Fit data point: no fitValue list",
+    ]
+
+
+def test_a_broken_file_fails_as_a_whole():
+    with pytest.raises(MemberError, match="invalid or truncated JSON"):
+        parse(derived([point("com.google.weight", [{"fpVal": 1.0}])])[:-20])
+
+
+class CountingStream(io.RawIOBase):
+    """A member stream that says how much of it has been read."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._data.read(min(len(buffer), 64 * 1024))
+        buffer[: len(chunk)] = chunk
+        self.read_bytes += len(chunk)
+        return len(chunk)
+
+
+def test_points_come_out_while_the_file_is_still_being_read():
+    points = [
+        point("com.google.step_count.delta", [{"intVal": i}], START + i * MINUTE)
+        for i in range(50_000)
+    ]
+    data = derived(points)
+    stream = CountingStream(data)
+    records = fit_all_data.parse_derived(
+        io.BufferedReader(stream), PurePosixPath(f"{FOLDER}/derived_steps.json")
+    )
+    first = next(records)
+    assert first.data["value"] == 0
+    assert stream.read_bytes < len(data) // 10  # streamed, not loaded whole
+    assert sum(1 for _ in records) == 49_999

@@ -1,0 +1,69 @@
+"""Fit's All Data and TCX workouts imported end to end; a second import adds nothing."""
+
+import json
+
+import pytest
+
+from apps.lake.models import Event, Import, LocationPoint
+
+from .conftest import make_zip
+from .takeout.test_fit_all_data import MINUTE, START, derived, point
+from .takeout.test_fit_tcx import tcx, trackpoint
+
+pytestmark = pytest.mark.django_db
+
+
+def test_all_data_and_workouts_land_as_events_and_points(owner, tmp_path):
+    from .test_import_takeout import run_import
+
+    members = {
+        "Takeout/Fit/All Data/derived_com.google.step_count.delta_gms_estimated_steps.json": derived(
+            [
+                point("com.google.step_count.delta", [{"intVal": i}], START + i * MINUTE)
+                for i in range(30)
+            ]
+        ),
+        "Takeout/Fit/All Data/derived_com.google.location.sample_gms_merge.json": derived(
+            [
+                point(
+                    "com.google.location.sample",
+                    [{"fpVal": 38.7 + i / 1000}, {"fpVal": -9.1}, {"fpVal": 5.0}],
+                    START + i * MINUTE,
+                )
+                for i in range(10)
+            ]
+        ),
+        "Takeout/Fit/Activities/2021-04-19T22_57_39+02_00_PT5M_Running.tcx": tcx(
+            [
+                (
+                    "2021-04-19T20:57:39Z",
+                    300.0,
+                    [
+                        trackpoint(f"2021-04-19T20:57:{40 + i}Z", 38.8, -9.2 + i / 1000)
+                        for i in range(5)
+                    ],
+                )
+            ]
+        ),
+        "Takeout/Fit/All Sessions/2021-04-19T22_57_39+02_00_RUNNING.json": json.dumps(
+            {"fitnessActivity": "running", "startTime": "2021-04-19T20:57:39Z"}
+        ),
+    }
+    archive = make_zip(tmp_path / "takeout.zip", members)
+
+    run = run_import(owner, archive)
+
+    assert run.status == Import.Status.DONE, run.error
+    assert set(run.entries.values_list("product", "status")) == {
+        ("fit.all_data", "done"),
+        ("fit.activities", "done"),
+        ("fit.sessions", "done"),
+    }
+    assert Event.objects.filter(user=owner, kind="fit.steps").count() == 30
+    assert Event.objects.filter(user=owner, kind="fit.activity").count() == 1
+    assert LocationPoint.objects.filter(user=owner, source="fit").count() == 10
+    assert LocationPoint.objects.filter(user=owner, source="fit.tcx").count() == 5
+    assert (run.records_written, run.records_quarantined) == (30 + 10 + 1 + 5 + 1, 0)
+
+    again = run_import(owner, archive)
+    assert (again.records_written, again.records_duplicate) == (0, 47)
