@@ -13,10 +13,9 @@ class PrivacyConfig(AppConfig):
     label = "privacy"
 
     def ready(self) -> None:
-        # PII scans follow the lake's signals.
+        # Sign-in audit entries; PII scans follow the lake's signals.
         from apps.privacy import receivers  # noqa: F401
 
         # After every migrate (and flush): tables any app added since are
         # put under row-level security before anything uses them.
         post_migrate.connect(_isolate_user_tables, sender=self, dispatch_uid="privacy-rls")
-        from apps.privacy import receivers  # noqa: F401  (sign-in audit receivers)
