@@ -5,7 +5,11 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY datapunk ./datapunk
 COPY apps ./apps
-RUN python -m venv /venv && /venv/bin/pip install .
+# torch first, from PyTorch's CPU index: PyPI's build of the pinned version brings
+# several GB of CUDA libraries that semantic search on a CPU never uses.
+RUN python -m venv /venv \
+ && /venv/bin/pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+ && /venv/bin/pip install .
 
 FROM python:3.11-slim-bookworm
 RUN apt-get update \

@@ -134,6 +134,9 @@ class Session:
         raw = connection.connection
         raw.autocommit = True
         cursor = raw.cursor()
+        # The scratch table is the benchmark's own (no user rows): create and drop
+        # it as the database owner, not as the app role that may not run DDL.
+        cursor.execute("RESET ROLE")
         for name, value in self.options.items():
             cursor.execute(f"SET {name} = {value}")
         return cursor

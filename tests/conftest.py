@@ -213,3 +213,18 @@ def front(child_env, tmp_path, background):
     url.daphne = daphne  # type: ignore[attr-defined]
     url.socket_path = socket_path  # type: ignore[attr-defined]
     return url
+
+
+@pytest.fixture
+def browser():
+    """Headless Chromium (tests/browser.py); a missing chromium fails, never skips."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: scripts/setup.sh installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -98,7 +98,7 @@ def _values(params: Mapping[str, Any], name: str) -> list[str]:
     return items
 
 
-def _one(params: Mapping[str, Any], name: str) -> str:
+def one_value(params: Mapping[str, Any], name: str) -> str:
     values = _values(params, name)
     if len(values) > 1:
         raise FilterError(f"{name}: give one value, not {len(values)}")
@@ -135,7 +135,7 @@ def _number(value: str, name: str) -> float:
 
 
 def _radius(params: Mapping[str, Any], default: float) -> float:
-    raw = _one(params, "radius")
+    raw = one_value(params, "radius")
     if not raw:
         return default
     radius = _number(raw, "radius")
@@ -145,7 +145,7 @@ def _radius(params: Mapping[str, Any], default: float) -> float:
 
 
 def _owned_id(params: Mapping[str, Any], name: str) -> int | None:
-    raw = _one(params, name)
+    raw = one_value(params, name)
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
@@ -166,7 +166,7 @@ def event_filters_from_params(params: Mapping[str, Any], *, user: Any) -> EventF
     echo: dict[str, str] = {}
     sources = tuple(_values(params, "source"))
     kinds = tuple(_values(params, "kind"))
-    start_raw, end_raw = _one(params, "start"), _one(params, "end")
+    start_raw, end_raw = one_value(params, "start"), one_value(params, "end")
     start = _moment(start_raw, "start", end=False) if start_raw else None
     end = _moment(end_raw, "end", end=True) if end_raw else None
     if start and end and end <= start:

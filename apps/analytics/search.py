@@ -16,17 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.analytics.embeddings import MODEL_NAME, embed_query
+from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params, one_value
 from apps.analytics.models import Embedding
 from apps.lake.models import Event
 from apps.privacy.redaction import redact_event_payloads
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
-MAX_QUERY_CHARS = 500
-MAX_LIST_ITEMS = 50
 # Candidates the graph walk keeps (hnsw.ef_search): scripts/bench_search.py shows 100
 # gives recall@10 >= 0.95 at 1,000,000 vectors within the latency target.
 EF_SEARCH = 100
@@ -40,19 +38,9 @@ class SearchParamError(ValueError):
 
 
 @dataclass(frozen=True)
-class SearchFilters:
-    """The timeline's filters that search applies (same names: source, kind, start, end)."""
-
-    sources: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()  # "youtube.*" means every kind starting "youtube."
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None  # exclusive
-
-
-@dataclass(frozen=True)
 class SearchRequest:
     query: str
-    filters: SearchFilters
+    filters: EventFilters  # source, kind, start and end apply; see search_request_from_params
     limit: int = DEFAULT_LIMIT
 
 
@@ -62,74 +50,31 @@ class SearchHit:
     score: float  # cosine similarity, 1 = same meaning
 
 
-def _values(params: Mapping[str, Any], name: str) -> list[str]:
-    getlist = getattr(params, "getlist", None)
-    raw = list(getlist(name)) if getlist is not None else [params.get(name) or ""]
-    items = [item.strip() for value in raw for item in str(value).split(",") if item.strip()]
-    if len(items) > MAX_LIST_ITEMS:
-        raise SearchParamError(f"{name}: at most {MAX_LIST_ITEMS} values")
-    for item in items:
-        if len(item) > 64 or "\x00" in item:
-            raise SearchParamError(f"{name}: {item[:40]!r} is not a valid value")
-    return items
-
-
-def _one(params: Mapping[str, Any], name: str) -> str:
-    values = _values(params, name)
-    if len(values) > 1:
-        raise SearchParamError(f"{name}: give one value, not {len(values)}")
-    return values[0] if values else ""
-
-
-def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
-    """A date or an ISO date-time (UTC unless it says); an end date includes that day."""
+def search_request_from_params(
+    params: Mapping[str, Any], *, user: Any, require_query: bool
+) -> SearchRequest:
+    """Read ``q``, ``limit`` and the filters (the timeline's parser, apps/analytics/filters.py)
+    from query parameters, or raise SearchParamError."""
     try:
-        day = parse_date(value)
-        moment = None if day else parse_datetime(value)
-    except ValueError:
-        day, moment = None, None
-    if moment is not None:
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    if day is not None:
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return start + dt.timedelta(days=1) if end else start
-    raise SearchParamError(
-        f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)"
-    )
-
-
-def search_request_from_params(params: Mapping[str, Any], *, require_query: bool) -> SearchRequest:
-    """Read ``q``, ``limit`` and the filters from query parameters, or raise SearchParamError."""
-    query_values = params.getlist("q") if hasattr(params, "getlist") else [params.get("q") or ""]
-    query = " ".join(str(value) for value in query_values).strip()
-    if require_query and not query:
+        filters = event_filters_from_params(params, user=user)
+        limit_raw = one_value(params, "limit")
+    except FilterError as problem:
+        raise SearchParamError(str(problem)) from None
+    if filters.center is not None or filters.area is not None:
+        # The vector index holds no coordinates; the timeline filters by area.
+        raise SearchParamError("search filters by source, kind, start and end, not by area")
+    if require_query and not filters.query:
         raise SearchParamError("q: say what you are looking for")
-    if len(query) > MAX_QUERY_CHARS:
-        raise SearchParamError(f"q: at most {MAX_QUERY_CHARS} characters")
-    if "\x00" in query:
-        raise SearchParamError("q: contains a NUL character")
-    limit_raw = _one(params, "limit")
     if limit_raw:
         if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_LIMIT:
             raise SearchParamError(f"limit: a whole number from 1 to {MAX_LIMIT}")
         limit = int(limit_raw)
     else:
         limit = DEFAULT_LIMIT
-    start_raw, end_raw = _one(params, "start"), _one(params, "end")
-    start = _moment(start_raw, "start", end=False) if start_raw else None
-    end = _moment(end_raw, "end", end=True) if end_raw else None
-    if start and end and end <= start:
-        raise SearchParamError("end must be after start")
-    filters = SearchFilters(
-        sources=tuple(_values(params, "source")),
-        kinds=tuple(_values(params, "kind")),
-        start=start,
-        end=end,
-    )
-    return SearchRequest(query=query, filters=filters, limit=limit)
+    return SearchRequest(query=filters.query, filters=filters, limit=limit)
 
 
-def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
+def _filter_sql(filters: EventFilters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if filters.sources:
@@ -156,7 +101,7 @@ def _filter_sql(filters: SearchFilters) -> tuple[str, list[Any]]:
 
 
 def nearest_event_refs(
-    *, user_id: int, vector: list[float], filters: SearchFilters, limit: int
+    *, user_id: int, vector: list[float], filters: EventFilters, limit: int
 ) -> list[tuple[int, dt.datetime, float]]:
     """(event_id, occurred_at, cosine distance) of the user's nearest embeddings."""
     where, params = _filter_sql(filters)

@@ -46,7 +46,9 @@ class SearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         try:
-            search = search_request_from_params(request.query_params, require_query=True)
+            search = search_request_from_params(
+                request.query_params, user=request.user, require_query=True
+            )
         except SearchParamError as error:
             raise ValidationError({"detail": str(error)}) from None
         user_id = request.user.pk

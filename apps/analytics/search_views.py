@@ -22,7 +22,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     error = ""
     hits = []
     try:
-        search = search_request_from_params(request.GET, require_query=False)
+        search = search_request_from_params(request.GET, user=request.user, require_query=False)
         hits = semantic_search(user_id=user_id, request=search)
     except SearchParamError as problem:
         error = str(problem)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from apps.connectors.sealing import seal, unseal
+from apps.core.sealing import seal, unseal
 
 
 class Connection(models.Model):

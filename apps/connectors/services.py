@@ -25,7 +25,7 @@ from apps.connectors.base import (
 )
 from apps.connectors.models import Connection
 from apps.connectors.registry import connector_for
-from apps.connectors.sealing import SealBroken
+from apps.core.sealing import SealBroken
 from apps.privacy.audit import audit_record
 from apps.stream.deadletters import dead_letter_record
 from apps.stream.events import publish

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from apps.stream.sealed import seal, unseal
+from apps.core.sealing import seal, unseal
 
 
 class IngestKey(models.Model):

@@ -12,7 +12,7 @@ import pytest
 
 from apps.analytics.tasks import refresh_aggregates
 from apps.lake.models import Event
-from tests.core.test_browser import SCREENSHOTS, _sign_in, browser  # noqa: F401 - fixture
+from tests.browser import SCREENSHOTS, sign_in
 
 from .conftest import import_sample
 
@@ -33,12 +33,12 @@ def reader(make_user, tmp_path, settings):
     return user
 
 
-def test_dashboard_timeline_and_map_show_the_imported_data(reader, browser, live_server):  # noqa: F811
+def test_dashboard_timeline_and_map_show_the_imported_data(reader, browser, live_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    _sign_in(page, live_server.url, "reader", PASSWORD)
+    sign_in(page, live_server.url, "reader", PASSWORD)
 
     # Dashboard (the home page): totals and three drawn charts.
     assert "Signed in as reader" in page.content()
@@ -92,10 +92,10 @@ def newcomer(make_user, settings):
     return make_user("newcomer", password=PASSWORD)
 
 
-def test_a_new_user_sees_helpful_empty_pages(newcomer, browser, live_server):  # noqa: F811
+def test_a_new_user_sees_helpful_empty_pages(newcomer, browser, live_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    _sign_in(page, live_server.url, "newcomer", PASSWORD)
+    sign_in(page, live_server.url, "newcomer", PASSWORD)
     assert page.locator("#empty-dashboard").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "dashboard-empty.png"), full_page=True)
     page.goto(f"{live_server.url}/timeline/")

@@ -143,7 +143,8 @@ def test_a_user_with_nothing_embedded_yet_is_told_how_much_is_indexing(api, owne
 @pytest.mark.rls
 def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owner, outsider):
     from apps.analytics.embeddings import embed_query
-    from apps.analytics.search import SearchFilters, nearest_event_refs
+    from apps.analytics.filters import EventFilters
+    from apps.analytics.search import nearest_event_refs
     from apps.privacy.context import system_context, user_context
 
     with system_context():
@@ -153,10 +154,10 @@ def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owne
     # A bug that asked for the owner's rows from the outsider's session gets nothing.
     with user_context(outsider.pk):
         assert (
-            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=EventFilters(), limit=10)
             == []
         )
     with user_context(owner.pk):
         assert len(
-            nearest_event_refs(user_id=owner.pk, vector=vector, filters=SearchFilters(), limit=10)
+            nearest_event_refs(user_id=owner.pk, vector=vector, filters=EventFilters(), limit=10)
         ) == len(LIFE)

@@ -1,41 +1,15 @@
 """The search page as a person sees it, in headless Chromium (Debian's, via Playwright)."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from apps.analytics.search_services import embeddings_backfill
+from tests.browser import SCREENSHOTS
 
 from .search_data import LIFE, store_life
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 PASSWORD = "a long enough password"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: scripts/setup.sh installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -58,7 +32,7 @@ def newcomer(make_user):
     return user
 
 
-def _sign_in(page, base_url: str, username: str) -> None:
+def sign_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=login]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -69,7 +43,7 @@ def _sign_in(page, base_url: str, username: str) -> None:
 def test_search_in_plain_words_and_filter(reader, browser, live_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
-    _sign_in(page, live_server.url, "reader")
+    sign_in(page, live_server.url, "reader")
 
     page.click("header.top a[href='/search/']")
     page.wait_for_url(f"{live_server.url}/search/")
@@ -101,7 +75,7 @@ def test_search_in_plain_words_and_filter(reader, browser, live_server):
 def test_a_fresh_import_shows_indexing_in_progress(newcomer, browser, live_server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1200, "height": 600})
-    _sign_in(page, live_server.url, "newcomer")
+    sign_in(page, live_server.url, "newcomer")
     page.goto(f"{live_server.url}/search/?q=ramen")
     assert f"Indexing {len(LIFE)} events…" in page.locator("section.empty").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "search-indexing.png"), full_page=True)

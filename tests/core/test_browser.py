@@ -1,47 +1,12 @@
 """Pages as a person sees them, in headless Chromium (Debian's, driven by Playwright)."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+from tests.browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: scripts/setup.sh installs Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def _sign_in(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.fixture
@@ -59,7 +24,7 @@ def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, li
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page = browser.new_page()
-    _sign_in(page, live_server.url, "reader", "a long enough password")
+    sign_in(page, live_server.url, "reader", "a long enough password")
     assert "Signed in as reader" in page.content()
 
     page.goto(f"{live_server.url}/imports/")

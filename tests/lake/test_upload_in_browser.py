@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from apps.lake.sample_takeout import build_sample_takeout
+from tests.browser import SCREENSHOTS
 from tests.conftest import CELERY_WORKER
-
-from ..core.test_browser import CHROMIUM, SCREENSHOTS, browser  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +53,7 @@ def uploader(make_user, tmp_path):
     return build_sample_takeout(tmp_path / "takeout-20261123-001.zip", points=20_000, seed=5)
 
 
-def test_upload_is_imported_by_a_worker_while_the_page_follows(uploader, services, browser):  # noqa: F811
+def test_upload_is_imported_by_a_worker_while_the_page_follows(uploader, services, browser):
     page = browser.new_page()
     page.goto(f"{services}/accounts/login/")
     page.fill("input[name=login]", "uploader")

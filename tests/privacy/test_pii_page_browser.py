@@ -9,7 +9,7 @@ from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.privacy.selectors import finding_counts_of
 from apps.privacy.services import pii_scan_backfill
-from tests.core.test_browser import SCREENSHOTS, _sign_in, browser  # noqa: F401
+from tests.browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,12 +27,12 @@ def scanned_import(make_user, tmp_path, scanner):
     return user, finding_counts_of(user_id=user.pk), contact.id
 
 
-def test_personal_data_page_and_masked_event(scanned_import, browser, live_server):  # noqa: F811
+def test_personal_data_page_and_masked_event(scanned_import, browser, live_server):
     user, counts, contact_id = scanned_import
     assert counts["medium"] > 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
-    _sign_in(page, live_server.url, "reader", "a long enough password")
+    sign_in(page, live_server.url, "reader", "a long enough password")
 
     page.click("text=Personal data")
     assert page.locator("td[data-risk=medium]").inner_text() == str(counts["medium"])

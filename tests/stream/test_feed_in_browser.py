@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from apps.stream.services import ingest_key_rotate
+from tests.browser import SCREENSHOTS
 
-from ..core.test_browser import SCREENSHOTS, browser  # noqa: F401  (fixture)
 from ..lake.test_upload_in_browser import _free_port, _wait_for_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -68,7 +68,7 @@ def _publish_like_an_import(env: dict[str, str], user_id: int, progress: dict) -
     thread.join(timeout=30)
 
 
-def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, browser):  # noqa: F811
+def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, browser):
     user_id, key = watcher
     page = browser.new_page()
     page.goto(f"{daphne}/accounts/login/")

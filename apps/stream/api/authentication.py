@@ -12,10 +12,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from apps.core.sealing import SealBroken
 from apps.privacy.context import system_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.models import IngestKey
-from apps.stream.sealed import SealBroken
 from apps.stream.services import api_key_hash
 from apps.stream.signing import SignatureRejected, ingest_verify
 

@@ -1,7 +1,9 @@
-"""Secrets at rest: OAuth tokens sealed with Fernet (AES-128-CBC + HMAC-SHA256).
+"""Secrets at rest, sealed with Fernet (AES-128-CBC + HMAC-SHA256): OAuth tokens
+(apps.connectors), webhook and ingest HMAC secrets (apps.stream).
 
 The key is settings.FIELD_ENCRYPTION_KEY (from the environment), never stored
-with the data: a dump of the database alone reveals no token.
+with the data: a dump of the database alone reveals no secret. Secrets are
+opened only where they are used (a provider call, a signature check).
 """
 
 from __future__ import annotations
@@ -35,5 +37,5 @@ def unseal(sealed: str) -> str:
         return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise SealBroken(
-            "a stored token cannot be decrypted with the current FIELD_ENCRYPTION_KEY"
+            "a stored secret cannot be opened with the current FIELD_ENCRYPTION_KEY"
         ) from None
