@@ -38,13 +38,18 @@ def on_events_stored(
 ) -> None:
     from apps.analytics.tasks import refresh_aggregates
 
-    try:
-        span = Event.objects.filter(user_id=user_id, pk__in=event_ids).aggregate(
-            first=Min("occurred_at"), last=Max("occurred_at")
-        )
-    except Exception:
-        logger.exception("could not read the span of stored events")
+    # The sender says when its events happened (apps/stream/pipeline.py); others
+    # leave it to the database.
+    first, last = kwargs.get("span") or (None, None)
+    if first is None:
+        try:
+            found = Event.objects.filter(user_id=user_id, pk__in=event_ids).aggregate(
+                first=Min("occurred_at"), last=Max("occurred_at")
+            )
+        except Exception:
+            logger.exception("could not read the span of stored events")
+            return
+        first, last = found["first"], found["last"]
+    if first is None or last is None:
         return
-    if span["first"] is None:
-        return
-    _queue(refresh_aggregates, user_id, span["first"].isoformat(), span["last"].isoformat())
+    _queue(refresh_aggregates, user_id, first.isoformat(), last.isoformat())

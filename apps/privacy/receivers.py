@@ -1,6 +1,7 @@
 """Signal receivers of the privacy app: audit entries for sign-ins (Django's auth
-signals; allauth signs in through them), and PII scans queued when the lake stores
-events (quick, and never failing the sender)."""
+signals; allauth signs in through them), and the PII scan queued after a Takeout
+import (quick, and never failing the sender). Streams are scanned at write time
+(apps/stream/pipeline.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.dispatch import receiver
 
-from apps.lake.signals import events_stored, import_finished
+from apps.lake.signals import import_finished
 from apps.privacy.audit import audit_record, request_ip
 
 logger = logging.getLogger(__name__)
@@ -58,20 +59,5 @@ def pii_scan_after_import(sender: Any, *, user_id: int, import_id: int, **kwargs
             pii_scan_user.delay(user_id)
         except Exception:  # a broker outage must not fail the import; the next import rescans
             logger.exception("could not queue the PII scan after import %s", import_id)
-
-    transaction.on_commit(queue)
-
-
-@receiver(events_stored, dispatch_uid="privacy.pii_scan_stored_events")
-def pii_scan_after_store(
-    sender: Any, *, user_id: int, source: str, event_ids: list[int], **kwargs: Any
-) -> None:
-    from apps.privacy.tasks import pii_scan_stored_events
-
-    def queue() -> None:
-        try:
-            pii_scan_stored_events.delay(user_id, list(event_ids))
-        except Exception:  # the next backfill (pii_scan_user, manage.py pii_scan) covers them
-            logger.exception("could not queue the PII scan of %d %s events", len(event_ids), source)
 
     transaction.on_commit(queue)

@@ -10,7 +10,7 @@ from apps.lake.services import CONNECTION_ERRORS
 from apps.privacy.context import user_context
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
-from apps.privacy.services import pii_scan_backfill, pii_scan_events
+from apps.privacy.services import pii_scan_backfill
 from apps.stream.events import publish
 
 
@@ -85,19 +85,3 @@ def pii_scan_user(user_id: int) -> None:
         result = pii_scan_backfill(user_id=user_id, max_events=BACKFILL_EVENTS_PER_RUN)
     if result.more:
         pii_scan_user.delay(user_id)
-
-
-@shared_task(
-    acks_late=True,
-    autoretry_for=CONNECTION_ERRORS,
-    retry_backoff=10,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
-def pii_scan_stored_events(user_id: int, event_ids: list[int]) -> None:
-    """Scan events a stream just stored (idempotent: findings are replaced)."""
-    if not get_user_model().objects.filter(pk=user_id).exists():
-        return
-    with user_context(user_id):
-        pii_scan_events(user_id=user_id, event_ids=event_ids)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from django.db import transaction
 
 from apps.lake.normalize import EventRow, iso_utc
@@ -16,6 +17,7 @@ from apps.lake.signals import events_stored
 from apps.lake.takeout.records import Record
 from apps.lake.writer import BatchWriter, FlushResult
 from apps.privacy.redaction import redact_event_payloads
+from apps.privacy.services import pii_scan_new_events
 from apps.stream.events import publish
 
 # A feed message carries at most FEED_EVENTS_PER_MESSAGE events, and one store
@@ -47,8 +49,28 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
         total.add(result)
     total.event_ids = [event_id for event_id, _ in stored]
     total.stored_events = stored
+    if stored:
+        # PII is found at write time for streams, in this transaction: the feed
+        # below and every later read mask it from the first moment.
+        pii_scan_new_events(
+            user_id=user_id,
+            events=[
+                {
+                    "id": event_id,
+                    "occurred_at": row.occurred_at,
+                    "kind": row.kind,
+                    "title": row.title,
+                    "text": row.text,
+                    "url": row.url,
+                    "data": orjson.loads(row.data_json),
+                }
+                for event_id, row in stored
+            ],
+        )
     if stored or total.quarantined:
         event_ids = total.event_ids
+        times = [row.occurred_at for _, row in stored]
+        first_at, last_at = (min(times), max(times)) if times else (None, None)
         shown = stored[:FEED_EVENTS_SHOWN]
         chunks = [
             shown[start : start + FEED_EVENTS_PER_MESSAGE]
@@ -81,7 +103,11 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
                 )
             if event_ids:
                 events_stored.send(
-                    sender=BatchWriter, user_id=user_id, source=source, event_ids=event_ids
+                    sender=BatchWriter,
+                    user_id=user_id,
+                    source=source,
+                    event_ids=event_ids,
+                    span=(first_at, last_at),
                 )
 
         transaction.on_commit(announce)

@@ -1,4 +1,5 @@
-"""Scanning stored events: findings per field, idempotent, resumable; signals queue scans."""
+"""Scanning stored events: findings per field, idempotent, resumable; streams at write
+time, imports by a queued backfill."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from django.db import connection
 
 from apps.lake.models import Event
-from apps.lake.signals import events_stored, import_finished
+from apps.lake.signals import import_finished
 from apps.privacy import services
 from apps.privacy.fields import event_fields, field_value
 from apps.privacy.pii_models import PiiFinding, PiiScanState
@@ -132,14 +133,24 @@ def _connection_user() -> str | None:
         return cursor.fetchone()[0]
 
 
-def test_stream_signal_scans_the_stored_events(
-    owner, scanner, eager_celery, django_capture_on_commit_callbacks
-):
-    event = make_event(owner, title="Text from +44 20 7946 0958")
-    with django_capture_on_commit_callbacks(execute=True):
-        events_stored.send(sender=None, user_id=owner.pk, source="webhook", event_ids=[event.id])
-    assert _findings(owner) == [(event.id, "title", "PHONE_NUMBER", "medium")]
-    assert _connection_user() in (None, "")  # the task's user_context was left
+def test_stream_writes_are_scanned_before_the_feed_sees_them(owner, scanner):
+    from datetime import UTC, datetime
+
+    from apps.lake.takeout.records import EventRecord
+    from apps.privacy.context import user_context
+    from apps.stream.pipeline import feed_events, records_store
+
+    record = EventRecord(
+        kind="sms.message",
+        occurred_at=datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+        title="Text from +44 20 7946 0958",
+    )
+    with user_context(owner.pk):
+        result = records_store(user_id=owner.pk, source="webhook", records=[record])
+        # In the storing transaction already: findings, and a masked feed entry.
+        assert _findings(owner) == [(result.event_ids[0], "title", "PHONE_NUMBER", "medium")]
+        (shown,) = feed_events(user_id=owner.pk, source="webhook", stored=result.stored_events)
+    assert shown["title"] == "Text from <PHONE_NUMBER>"
 
 
 def test_import_signal_runs_the_backfill_in_the_users_context(
@@ -167,10 +178,8 @@ def test_a_broker_outage_does_not_fail_the_sender(
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("apps.privacy.tasks.pii_scan_user.delay", down)
-    monkeypatch.setattr("apps.privacy.tasks.pii_scan_stored_events.delay", down)
     with django_capture_on_commit_callbacks(execute=True):
         import_finished.send(sender=None, user_id=owner.pk, import_id=1)
-        events_stored.send(sender=None, user_id=owner.pk, source="webhook", event_ids=[1])
 
 
 def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
