@@ -197,8 +197,8 @@ def main() -> None:
         "--latent", type=int, default=48, help="dimensions the noise spans (0: all, isotropic)"
     )
     parser.add_argument("--m", type=int, default=16, help="HNSW m")
-    parser.add_argument("--ef-construction", type=int, default=64)
-    parser.add_argument("--ef-search", default="40,64,100,160", help="comma-separated values")
+    parser.add_argument("--ef-construction", type=int, default=128, help="as the app's index")
+    parser.add_argument("--ef-search", default="100,200,400", help="comma-separated values")
     parser.add_argument("--maintenance-work-mem", default="4GB", help="the graph must fit")
     parser.add_argument("--parallel-workers", type=int, default=0, help="besides the leader")
     parser.add_argument("--seed", type=int, default=7)
