@@ -5,16 +5,12 @@ Quick, after commit, and never failing the sender (apps/lake/signals.py).
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Max, Min
 from django.dispatch import receiver
 
-from apps.lake.models import Event
 from apps.lake.signals import events_stored, import_finished
-
-logger = logging.getLogger(__name__)
 
 
 def _queue(task: Any, *args: Any) -> None:
@@ -34,22 +30,16 @@ def on_import_finished(sender: Any, *, user_id: int, import_id: int, **kwargs: A
 
 @receiver(events_stored, dispatch_uid="analytics.events_stored")
 def on_events_stored(
-    sender: Any, *, user_id: int, source: str, event_ids: list[int], **kwargs: Any
+    sender: Any,
+    *,
+    user_id: int,
+    source: str,
+    event_ids: list[int],
+    span: tuple[datetime, datetime],
+    **kwargs: Any,
 ) -> None:
     from apps.analytics.tasks import refresh_aggregates
 
-    # The sender says when its events happened (apps/stream/pipeline.py); others
-    # leave it to the database.
-    first, last = kwargs.get("span") or (None, None)
-    if first is None:
-        try:
-            found = Event.objects.filter(user_id=user_id, pk__in=event_ids).aggregate(
-                first=Min("occurred_at"), last=Max("occurred_at")
-            )
-        except Exception:
-            logger.exception("could not read the span of stored events")
-            return
-        first, last = found["first"], found["last"]
-    if first is None or last is None:
-        return
+    # The sender says when its events happened (apps/stream/pipeline.py).
+    first, last = span
     _queue(refresh_aggregates, user_id, first.isoformat(), last.isoformat())

@@ -84,7 +84,8 @@ def _replace_findings(*, user_id: int, events: list[dict[str, Any]]) -> int:
 
 
 def pii_scan_events(*, user_id: int, event_ids: list[int]) -> ScanResult:
-    """Scan the named events of ``user_id`` (stream writes).
+    """Scan (again) the named stored events of ``user_id``; streams are scanned as they
+    are written (pii_scan_new_events), imports by pii_scan_backfill.
 
     Idempotent: an event scanned again has its findings replaced, never doubled.
     Ids of other users' events or of events gone are ignored. Locks nothing
