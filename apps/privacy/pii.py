@@ -9,7 +9,8 @@ presidio's recognizers then read those precomputed artifacts.
 The pre-filter, and what it can miss:
 
 - Pattern recognizers (national IDs, cards, IBAN, bank numbers, phones, IPs,
-  e-mail, usernames) run only on texts holding a digit, an ``@``, a hex
+  e-mail, usernames) run only where one of their own regexes matches (exact:
+  see ``pattern_probes``), and only on texts holding a digit, an ``@``, a hex
   group followed by ``:`` (IPv6), ``u/`` or a user/login/handle word. Every
   pattern below needs one of these to match, so skipping the rest loses nothing
   (``tests/privacy/test_pii_prefilter.py`` checks it against the unfiltered
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
+import regex
 import tldextract
 from presidio_analyzer import (
     AnalyzerEngine,
@@ -230,6 +232,24 @@ def context_gated_entities(analyzer: AnalyzerEngine, threshold: float) -> dict[s
     return gated
 
 
+def pattern_probes(analyzer: AnalyzerEngine) -> dict[str, list[Any]]:
+    """Each pattern entity's regexes, compiled as its recognizer compiles them.
+
+    A pattern recognizer reports only spans its regexes match in the text
+    (validation can only drop them), so when none of an entity's regexes
+    matches, its recognizer would return nothing and presidio is not called
+    for it. Entities of other recognizers (phone numbers) have no probe.
+    """
+    probes: dict[str, list[Any]] = {}
+    for recognizer in analyzer.registry.recognizers:
+        if isinstance(recognizer, PatternRecognizer):
+            flags = recognizer.global_regex_flags
+            compiled = [regex.compile(p.regex, flags=flags) for p in recognizer.patterns]  # type: ignore[has-type]
+            for entity in recognizer.supported_entities:
+                probes.setdefault(entity, []).extend(compiled)
+    return probes
+
+
 def prefilter(text: str) -> tuple[bool, bool]:
     """(may hold a pattern entity, may hold a name) for ``text``."""
     return bool(PATTERN_HINT.search(text)), bool(NAME_HINT.search(text))
@@ -245,16 +265,24 @@ class PiiScanner:
         self.score_threshold = score_threshold
         self.batch_size = batch_size
         self.context_gated = context_gated_entities(self.analyzer, score_threshold)
+        self.probes = pattern_probes(self.analyzer)
 
     def _pattern_entities(self, text: str) -> list[str]:
-        """The pattern entities worth running on ``text``: see context_gated_entities."""
+        """The pattern entities worth running on ``text``: see context_gated_entities
+        and pattern_probes."""
         lowered = text.lower()
         return [
             entity
             for entity in PATTERN_ENTITIES
-            if entity not in self.context_gated
-            or any(word in lowered for word in self.context_gated[entity])
-            or (entity == "PHONE_NUMBER" and ("+" in text or "(" in text))
+            if (
+                entity not in self.context_gated
+                or any(word in lowered for word in self.context_gated[entity])
+                or (entity == "PHONE_NUMBER" and ("+" in text or "(" in text))
+            )
+            and (
+                entity not in self.probes
+                or any(probe.search(text) for probe in self.probes[entity])
+            )
         ]
 
     def scan_texts(self, texts: Sequence[str]) -> list[list[Finding]]:
@@ -290,10 +318,13 @@ class PiiScanner:
                     resolve_overlaps(found) if ner_score >= self.score_threshold else []
                 )
         for text in patterns_only:
+            entities = self._pattern_entities(text)
+            if not entities:
+                continue  # no recognizer can match: found nothing (already [])
             # The tokenizer alone gives presidio the tokens its context words need.
             doc = self.nlp.make_doc(text)
             artifacts = engine._doc_to_nlp_artifact(doc, "en")
-            unique[text] = self._analyze(text, artifacts, self._pattern_entities(text))
+            unique[text] = self._analyze(text, artifacts, entities)
         return [unique[text] for text in texts]
 
     def scan_text(self, text: str) -> list[Finding]:
