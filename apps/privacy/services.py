@@ -108,13 +108,14 @@ def pii_scan_events(*, user_id: int, event_ids: list[int]) -> ScanResult:
     return result
 
 
-def pii_scan_new_events(*, user_id: int, events: list[dict[str, Any]]) -> int:
+def pii_scan_new_events(*, user_id: int, events: list[dict[str, Any]]) -> set[int]:
     """Scan events a stream is storing now (dicts with EVENT_COLUMNS), inside the
-    storing transaction; returns the findings written. New events have no findings
-    yet, so nothing is read back or replaced (pii_scan_events rescans by id)."""
+    storing transaction; returns the ids of the events something was found in.
+    New events have no findings yet, so nothing is read back or replaced
+    (pii_scan_events rescans by id)."""
     rows = _findings_for(user_id=user_id, events=events)
     PiiFinding.objects.bulk_create(rows, batch_size=5_000)
-    return len(rows)
+    return {row.event_id for row in rows}
 
 
 def pii_scan_backfill(

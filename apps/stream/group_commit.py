@@ -8,18 +8,28 @@ records and wait; one thread stores everything queued so far in one
 transaction (apps.stream.services.events_ingest_group), then every waiting
 request gets its own outcome. Nothing is answered before its commit, and at
 low rates a request is stored alone, at once (there is no timer).
+
+The live feed hears of a group from the loop itself, before the answers; the
+tasks a group queues for later (embeddings, the daily series) are queued by a
+second thread after the answers, so neither holds the committing thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
+from apps.stream.events import FeedMessage, feed_messages_held, publish_held
+from apps.stream.pipeline import followups_deferred
 from apps.stream.services import IngestItem, IngestOutcome, events_ingest_group
+
+logger = logging.getLogger(__name__)
 
 # A group holds at most this many events: one transaction stays short, and
 # the writer's batch (apps.lake.writer.OTHER_BATCH) is not exceeded.
@@ -30,9 +40,30 @@ GROUP_MAX_EVENTS = 5_000
 _store_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-commit")
 
 
-def _store_group(items: list[IngestItem]) -> list[IngestOutcome]:
+# Another thread runs what a stored group queues for later (events_stored's
+# receivers: embeddings, series), so the next group need not wait for it.
+_followup_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-followups")
+
+Followup = Callable[[], None]
+
+
+def _store_group(
+    items: list[IngestItem],
+) -> tuple[list[IngestOutcome], list[tuple[int, FeedMessage]], list[Followup]]:
+    """Store a group; what it publishes to the live feed and what it queues for
+    later are returned, for the loop to send and hand on after answering."""
     close_old_connections()  # a broken or expired connection is replaced first
-    return events_ingest_group(items=items)
+    with feed_messages_held() as messages, followups_deferred() as followups:
+        outcomes = events_ingest_group(items=items)
+    return outcomes, messages, followups
+
+
+def _run_followups(followups: list[Followup]) -> None:
+    for followup in followups:
+        try:
+            followup()
+        except Exception:  # the events are stored and answered; log, go on
+            logger.exception("a follow-up of an ingest group failed")
 
 
 class Committer:
@@ -66,7 +97,7 @@ class Committer:
     async def _store(self, group: list[tuple[IngestItem, asyncio.Future[IngestOutcome]]]) -> None:
         store = sync_to_async(_store_group, thread_sensitive=False, executor=_store_thread)
         try:
-            outcomes = await store([item for item, _ in group])
+            outcomes, messages, followups = await store([item for item, _ in group])
         except Exception as exc:
             if len(group) > 1:
                 # One request's failure must not fail the others: store them one by one.
@@ -75,9 +106,12 @@ class Committer:
                 return
             group[0][1].set_exception(exc)
             return
+        await publish_held(messages)  # committed: the feeds hear of it before the answers
         for (_, future), outcome in zip(group, outcomes, strict=True):
             if not future.done():  # the client may have gone; its events are stored anyway
                 future.set_result(outcome)
+        if followups:
+            asyncio.get_running_loop().run_in_executor(_followup_thread, _run_followups, followups)
 
 
 _committers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Committer] = (

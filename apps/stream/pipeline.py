@@ -6,7 +6,9 @@ lake's normalizer and writer with Takeout imports (one pipeline, not two).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -26,6 +28,24 @@ from apps.stream.events import publish
 # together (apps/stream/group_commit.py) still show every event.
 FEED_EVENTS_PER_MESSAGE = 50
 FEED_EVENTS_SHOWN = 1_000
+
+# Set by followups_deferred(): stores leave their events_stored signal here.
+_followups: ContextVar[list[Callable[[], None]] | None] = ContextVar("followups", default=None)
+
+
+@contextmanager
+def followups_deferred() -> Iterator[list[Callable[[], None]]]:
+    """Stores inside leave their ``events_stored`` signal (what it queues:
+    embeddings, the daily series) in the yielded list instead of sending it at
+    commit, for the caller to run once it has answered. The ingest group
+    commit does: queueing those tasks is a third of a small store's time and
+    nobody waits for them."""
+    followups: list[Callable[[], None]] = []
+    token = _followups.set(followups)
+    try:
+        yield followups
+    finally:
+        _followups.reset(token)
 
 
 def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> FlushResult:
@@ -49,10 +69,11 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
         total.add(result)
     total.event_ids = [event_id for event_id, _ in stored]
     total.stored_events = stored
+    with_pii: set[int] = set()
     if stored:
         # PII is found at write time for streams, in this transaction: the feed
         # below and every later read mask it from the first moment.
-        pii_scan_new_events(
+        with_pii = pii_scan_new_events(
             user_id=user_id,
             events=[
                 {
@@ -79,7 +100,8 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
         # Masked now, in the caller's user context (row-level security admits the
         # owner's privacy settings there); sent only after commit.
         shown_events = [
-            feed_events(user_id=user_id, source=source, stored=chunk) for chunk in chunks
+            feed_events(user_id=user_id, source=source, stored=chunk, with_pii=with_pii)
+            for chunk in chunks
         ]
 
         def announce() -> None:
@@ -102,23 +124,39 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
                     },
                 )
             if event_ids:
-                events_stored.send(
-                    sender=BatchWriter,
-                    user_id=user_id,
-                    source=source,
-                    event_ids=event_ids,
-                    span=(first_at, last_at),
-                )
+
+                def signal() -> None:
+                    events_stored.send(
+                        sender=BatchWriter,
+                        user_id=user_id,
+                        source=source,
+                        event_ids=event_ids,
+                        span=(first_at, last_at),
+                    )
+
+                deferred = _followups.get()
+                if deferred is None:
+                    signal()
+                else:
+                    deferred.append(signal)
 
         transaction.on_commit(announce)
     return total
 
 
 def feed_events(
-    *, user_id: int, source: str, stored: list[tuple[int, EventRow]]
+    *,
+    user_id: int,
+    source: str,
+    stored: list[tuple[int, EventRow]],
+    with_pii: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """What the live feed shows of stored events (kind, title, time), masked per the
-    owner's privacy policy. Text and data are not sent, so they need no masking."""
+    owner's privacy policy. Text and data are not sent, so they need no masking.
+
+    ``with_pii``: the ids that have findings, when the caller has just scanned
+    them; the others cannot be masked, so only these are looked up. None: all are.
+    """
     payloads = [
         {
             "id": event_id,
@@ -134,7 +172,11 @@ def feed_events(
     ]
     if not payloads:
         return []
+    to_mask = [p for p in payloads if with_pii is None or p["id"] in with_pii]
+    if to_mask:
+        masked = {p["id"]: p for p in redact_event_payloads(user_id=user_id, payloads=to_mask)}
+        payloads = [masked.get(p["id"], p) for p in payloads]
     return [
         {key: payload[key] for key in ("id", "kind", "source", "occurred_at", "title", "url")}
-        for payload in redact_event_payloads(user_id=user_id, payloads=payloads)
+        for payload in payloads
     ]
