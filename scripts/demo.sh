@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README's first command: set everything up, import a sample Takeout for a demo
 # user, and serve Datapunk on http://localhost:8000 (the nginx front, daphne
-# behind it on a unix socket, and a Celery worker with beat). Ctrl-C stops them.
+# processes behind it on unix sockets, and a Celery worker with beat). Ctrl-C stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -24,13 +24,25 @@ fi
 echo "[demo] starting the Celery worker (log: var/log/worker.log)"
 .venv/bin/celery -A datapunk worker --beat --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &
 WORKER=$!
-# daphne listens on a socket only the front reaches: every request passes the
-# front's body limits (scripts/front.conf.template).
-SOCKET="$PWD/var/run/daphne.sock"
-FRONT_CONF=$(.venv/bin/python manage.py front_config --listen "127.0.0.1:$PORT" --upstream "unix:$SOCKET")
+# daphne listens on sockets only the front reaches: every request passes the
+# front's body limits (scripts/front.conf.template). Several daphne processes
+# (WEB_PROCESSES, default 2): one Python process uses one core at most, and
+# the front spreads requests over them; the live feed reaches every process
+# through Redis.
+WEB_PROCESSES="${WEB_PROCESSES:-2}"
+UPSTREAMS=()
+DAPHNES=()
+for n in $(seq 1 "$WEB_PROCESSES"); do
+  SOCKET="$PWD/var/run/daphne-$n.sock"
+  UPSTREAMS+=(--upstream "unix:$SOCKET")
+  rm -f "$SOCKET"
+  .venv/bin/daphne -u "$SOCKET" --proxy-headers datapunk.asgi:application 2>>var/log/web.log &
+  DAPHNES+=($!)
+done
+FRONT_CONF=$(.venv/bin/python manage.py front_config --listen "127.0.0.1:$PORT" "${UPSTREAMS[@]}")
 nginx -e "$PWD/var/log/front-error.log" -c "$FRONT_CONF" -g 'daemon off;' &
 FRONT=$!
-trap 'kill $WORKER $FRONT 2>/dev/null; wait $WORKER $FRONT 2>/dev/null' EXIT INT TERM
+trap 'kill $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null; wait $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null' EXIT INT TERM
 
 cat <<MSG
 
@@ -41,5 +53,5 @@ cat <<MSG
   health                http://localhost:$PORT/health/ready
 
 MSG
-rm -f "$SOCKET"
-.venv/bin/daphne -u "$SOCKET" --proxy-headers datapunk.asgi:application
+echo "  ($WEB_PROCESSES daphne processes, log: var/log/web.log; Ctrl-C stops everything)"
+wait "${DAPHNES[@]}"

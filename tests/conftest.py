@@ -174,45 +174,53 @@ def wait_for_socket(address: tuple[str, int] | str, process: subprocess.Popen, s
 
 
 @pytest.fixture
-def front(child_env, tmp_path, background):
-    """daphne on a unix socket behind the nginx front on a free port, as scripts/demo.sh
-    runs them, on this test's database. Yields the front's base URL; the daphne
-    process is ``front.daphne``."""
-    from apps.core.front import front_config
+def make_front(child_env, tmp_path, background):
+    """``make_front(processes=1)``: daphne processes on unix sockets behind the nginx
+    front on a free port, as scripts/demo.sh runs them, on this test's database.
+    Returns the front's base URL; ``.daphnes`` are the processes (``.daphne`` the
+    first), ``.socket_paths`` their sockets (``.socket_path`` the first), and
+    each one's access log is tmp_path/daphne-N-access.log."""
+    from apps.core.front import daphne_command, front_config, nginx_command
 
-    socket_path = str(tmp_path / "daphne.sock")
-    env = {**child_env, "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
-    daphne_bin = str(Path(sys.executable).parent / "daphne")
-    daphne = background(
-        "daphne",
-        [daphne_bin, "-u", socket_path, "--proxy-headers", "datapunk.asgi:application"],
-        env,
-    )
-    port = free_port()
-    config = tmp_path / "front.conf"
-    config.write_text(
-        front_config(
-            listen=f"127.0.0.1:{port}",
-            upstream=f"unix:{socket_path}",
-            run_dir=tmp_path / "front-run",
-            log_dir=tmp_path,
+    def make(processes: int = 1):
+        env = {**child_env, "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
+        socket_paths = [str(tmp_path / f"daphne-{n}.sock") for n in range(1, processes + 1)]
+        access_logs = [str(tmp_path / f"daphne-{n}-access.log") for n in range(1, processes + 1)]
+        daphnes = [
+            background(f"daphne-{n}", daphne_command(path, "--access-log", log), env)
+            for n, (path, log) in enumerate(zip(socket_paths, access_logs, strict=True), start=1)
+        ]
+        port = free_port()
+        config = tmp_path / "front.conf"
+        config.write_text(
+            front_config(
+                listen=f"127.0.0.1:{port}",
+                upstreams=[f"unix:{path}" for path in socket_paths],
+                run_dir=tmp_path / "front-run",
+                log_dir=tmp_path,
+            )
         )
-    )
-    nginx = background(
-        "nginx",
-        ["nginx", "-e", str(tmp_path / "front-error.log"), "-c", str(config), "-g", "daemon off;"],
-        env,
-    )
-    wait_for_socket(socket_path, daphne)
-    wait_for_socket(("127.0.0.1", port), nginx)
+        error_log = tmp_path / "front-error.log"
+        nginx = background("nginx", nginx_command(config=config, error_log=error_log), env)
+        for path, daphne in zip(socket_paths, daphnes, strict=True):
+            wait_for_socket(path, daphne)
+        wait_for_socket(("127.0.0.1", port), nginx)
 
-    class Front(str):
-        pass
+        class Front(str):
+            pass
 
-    url = Front(f"http://127.0.0.1:{port}")
-    url.daphne = daphne  # type: ignore[attr-defined]
-    url.socket_path = socket_path  # type: ignore[attr-defined]
-    return url
+        url = Front(f"http://127.0.0.1:{port}")
+        url.daphnes, url.daphne = daphnes, daphnes[0]  # type: ignore[attr-defined]
+        url.socket_paths, url.socket_path = socket_paths, socket_paths[0]  # type: ignore[attr-defined]
+        return url
+
+    return make
+
+
+@pytest.fixture
+def front(make_front):
+    """One daphne behind the nginx front (make_front)."""
+    return make_front()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import re
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -18,9 +19,27 @@ TEMPLATE = Path(settings.BASE_DIR) / "scripts" / "front.conf.template"
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
 
 
-def front_config(*, listen: str, upstream: str, run_dir: Path, log_dir: Path) -> str:
-    """nginx.conf text for a front on ``listen`` (``host:port``) proxying to
-    ``upstream`` (``unix:/path.sock`` or ``host:port``)."""
+def daphne_command(socket_path: str | Path, *extra: str) -> list[str]:
+    """One daphne process on a unix socket, as the front expects it (scripts/demo.sh)."""
+    daphne = Path(sys.executable).parent / "daphne"
+    return [
+        str(daphne),
+        "-u",
+        str(socket_path),
+        "--proxy-headers",
+        *extra,
+        "datapunk.asgi:application",
+    ]
+
+
+def nginx_command(*, config: Path, error_log: Path) -> list[str]:
+    """nginx in the foreground with the front's ``config`` (from front_config)."""
+    return ["nginx", "-e", str(error_log), "-c", str(config), "-g", "daemon off;"]
+
+
+def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: Path) -> str:
+    """nginx.conf text for a front on ``listen`` (``host:port``) spreading requests
+    over ``upstreams``, the daphne processes (``unix:/path.sock`` or ``host:port``)."""
     for folder in (run_dir, log_dir):
         folder.mkdir(parents=True, exist_ok=True)
     # Run as root, nginx would hand its workers to "nobody", who cannot write
@@ -29,7 +48,7 @@ def front_config(*, listen: str, upstream: str, run_dir: Path, log_dir: Path) ->
     values = dict(
         FRONT_USER_DIRECTIVE=user,
         FRONT_LISTEN=listen,
-        FRONT_UPSTREAM=upstream,
+        FRONT_UPSTREAM_SERVERS=" ".join(f"server {upstream};" for upstream in upstreams),
         FRONT_RUN_DIR=str(run_dir.resolve()),
         FRONT_LOG_DIR=str(log_dir.resolve()),
         DATAPUNK_MAX_REQUEST_BYTES=str(settings.DATAPUNK_MAX_REQUEST_BYTES),
