@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Benchmark: ingest over HTTP to a frame on the live feed's websocket.
 
-Starts daphne (HTTP and websockets, on the project's PostgreSQL and Redis),
-opens /ws/feed/ as a bench user, and has a second process POST single events
-to /api/ingest/events/ at a fixed rate (open loop: each request has its slot
+Serves Datapunk as scripts/demo.sh does (the nginx front, --processes daphne
+processes behind it on unix sockets, the project's PostgreSQL and Redis),
+opens /ws/feed/ through the front as a bench user, and has a second process
+POST events (--batch per request) to /api/ingest/events/ at a fixed rate (open loop: each request has its slot
 on a schedule, so a slow server shows as latency, not as a slower sender).
 For every event it measures the time from its scheduled request to the frame
 that carries it, and prints, all measured in this run:
@@ -15,7 +16,7 @@ that carries it, and prints, all measured in this run:
   - the maximum sustained rate: the highest step with no frame lost, every
     answer 202, the schedule kept, and p99 under --p99-limit.
 
-    .venv/bin/python scripts/bench_stream.py [--seconds 10] [--rates 250,500,750,...]
+    .venv/bin/python scripts/bench_stream.py [--batch 25] [--processes 2] [--rates 250,500,...]
 
 The bench user and its events are deleted afterwards.
 """
@@ -218,16 +219,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+def _wait_for(
+    address: Path | tuple[str, int], process: subprocess.Popen, seconds: float = 60
+) -> None:
+    """Until ``process`` accepts connections on ``address`` (a unix socket or host, port)."""
     deadline = time.monotonic() + seconds
+    family = socket.AF_UNIX if isinstance(address, Path) else socket.AF_INET
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("daphne exited; see its log above")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"{address} : its process exited; see the logs")
+        with socket.socket(family) as sock:
+            if sock.connect_ex(str(address) if isinstance(address, Path) else address) == 0:
                 return
         time.sleep(0.1)
-    raise SystemExit(f"daphne does not listen on {port}")
+    raise SystemExit(f"nothing listens on {address}")
 
 
 async def _collect(socket_: FeedSocket, arrivals: dict[str, float]) -> None:
@@ -263,14 +268,18 @@ async def _baseline(socket_arrivals: dict[str, float], user_id: int, rate: float
     return step
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the daphne processes together."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid, batch=1) -> Step:
+async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pids, batch=1) -> Step:
     run = uuid.uuid4().hex[:8]
-    cpu_before = _cpu_seconds(daphne_pid)
+    cpu_before = _cpu_seconds(daphne_pids)
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
     sender = await asyncio.create_subprocess_exec(
@@ -296,7 +305,7 @@ async def _run_step(port, key, socket_arrivals, rate, seconds, drain, daphne_pid
     step = Step(
         rate=rate, sent=len(result["scheduled"]), statuses=result["statuses"], late=result["late"]
     )
-    step.cpu_ms_per_event = (_cpu_seconds(daphne_pid) - cpu_before) * 1000 / max(step.sent, 1)
+    step.cpu_ms_per_event = (_cpu_seconds(daphne_pids) - cpu_before) * 1000 / max(step.sent, 1)
     for seq, slot in result["scheduled"].items():
         if seq in result["answered"]:
             step.answers_ms.append((result["answered"][seq] - slot) * 1000)
@@ -318,6 +327,12 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=3.0, help="seconds to wait for late frames")
     parser.add_argument(
         "--batch", type=int, default=1, help="events per request (1: one request per event)"
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="daphne processes behind the front (scripts/demo.sh's WEB_PROCESSES)",
     )
     parser.add_argument("--send", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -349,6 +364,7 @@ def main() -> None:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
+    from apps.core.front import daphne_command, front_config, nginx_command
     from apps.privacy.context import user_context
     from apps.stream.services import ingest_key_rotate
 
@@ -367,35 +383,55 @@ def main() -> None:
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
     port = _free_port()
-    log = tempfile.NamedTemporaryFile(prefix="bench-stream-daphne-", suffix=".log", delete=False)  # noqa: SIM115
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    log = run_dir / "web.log"
     env = {**os.environ, "CHANNELS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING"}
-    daphne = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "datapunk.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
+    # As scripts/demo.sh serves it: daphne processes on unix sockets behind the nginx front.
+    sockets = [run_dir / f"daphne-{n}.sock" for n in range(1, args.processes + 1)]
+    with log.open("ab") as log_file:
+        processes = [
+            subprocess.Popen(
+                daphne_command(path),
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+            for path in sockets
+        ]
+        config = run_dir / "front.conf"
+        config.write_text(
+            front_config(
+                listen=f"127.0.0.1:{port}",
+                upstreams=[f"unix:{path}" for path in sockets],
+                run_dir=run_dir / "front",
+                log_dir=run_dir,
+            )
+        )
+        front = subprocess.Popen(
+            nginx_command(config=config, error_log=run_dir / "front-error.log"),
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     # This process publishes the baseline into daphne's layer: same prefix.
     layer: dict[str, Any] = dict(settings.CHANNEL_LAYERS["default"])
     layer["CONFIG"] = {**layer["CONFIG"], "prefix": env["CHANNELS_PREFIX"]}
     settings.CHANNEL_LAYERS = {"default": layer}
     print(
-        f"daphne on 127.0.0.1:{port} (log {log.name}); {args.seconds:g} s per rate; {args.batch} event(s) per request; {os.cpu_count()} cores"
+        f"front on 127.0.0.1:{port}, {args.processes} daphne process(es) (logs in {run_dir}); "
+        f"{args.seconds:g} s per rate; {args.batch} event(s) per request; {os.cpu_count()} cores"
     )
     try:
-        _wait_for_port(port, daphne)
-        steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, daphne.pid, args))
+        for path, process in zip(sockets, processes, strict=True):
+            _wait_for(path, process)
+        _wait_for(("127.0.0.1", port), front)
+        pids = [process.pid for process in processes]
+        steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, pids, args))
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=30)
+        for process in [front, *processes]:
+            process.terminate()
+        for process in [front, *processes]:
+            process.wait(timeout=30)
         with user_context(user.pk):
             user.delete()
     good = [s for s in steps if s.sustained(args.p99_limit)]
@@ -415,7 +451,7 @@ def main() -> None:
 
 
 async def _measure(
-    port: int, cookie: str, key: str, user_id: int, daphne_pid: int, args
+    port: int, cookie: str, key: str, user_id: int, daphne_pids: list[int], args
 ) -> list[Step]:
     feed = await FeedSocket.connect(port, cookie)
     arrivals: dict[str, float] = {}
@@ -427,11 +463,11 @@ async def _measure(
         f"p99 {baseline.percentile(99):.2f} ms, {baseline.lost} lost"
     )
     # Warm-up: first requests open database connections and import code.
-    await _run_step(port, key, arrivals, 50, 2, 1.0, daphne_pid)
+    await _run_step(port, key, arrivals, 50, 2, 1.0, daphne_pids)
     steps = []
     for rate in rates:
         step = await _run_step(
-            port, key, arrivals, rate, args.seconds, args.drain, daphne_pid, args.batch
+            port, key, arrivals, rate, args.seconds, args.drain, daphne_pids, args.batch
         )
         steps.append(step)
         p50 = step.percentile(50)
