@@ -57,6 +57,10 @@ def test_a_429_storm_never_pushes_the_calls_past_the_configured_rate(
         thread.join(120)
 
     assert not errors
+    # A sync that gave up (breaker, rate wait, retries) would show here, with why.
+    assert list(DeadLetter.objects.values_list("error", flat=True)) == []
+    for user in users:
+        assert Event.objects.filter(user=user, kind="spotify.play").count() == 120
     calls = spotify.data_calls()
     # Each sync: 3 pages of plays + 2 of saved tracks + 1 of playlists, plus the storm's retries.
     assert len(calls) == 3 * 6 + 6
@@ -69,8 +73,6 @@ def test_a_429_storm_never_pushes_the_calls_past_the_configured_rate(
     for at in storm:
         too_soon = [c for c in calls if at + 0.05 < c.at < at + 0.95]
         assert not too_soon, f"{len(too_soon)} calls within Retry-After of a 429"
-    for user in users:
-        assert Event.objects.filter(user=user, kind="spotify.play").count() == 120
 
 
 def test_the_breaker_opens_after_repeated_failures_and_recovers(owner, spotify, settings):
