@@ -19,12 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypedDict
 
-import psycopg
-from django import db as django_db
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
 from apps.lake.signals import import_finished
@@ -44,15 +43,6 @@ _LOCK_NAMESPACE = 7_771_001
 # Seconds between progress reports: enough for a live view, and an archive of
 # 50,000 photos does not become 50,000 websocket messages.
 REPORT_INTERVAL = 0.5
-
-# Losing the database mid-import pauses it (rerun to resume); every other
-# failure inside a member fails that member only.
-CONNECTION_ERRORS: tuple[type[Exception], ...] = (
-    django_db.OperationalError,
-    django_db.InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 
 
 class TakeoutImportError(Exception):

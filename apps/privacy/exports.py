@@ -31,7 +31,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from apps.lake.services import CONNECTION_ERRORS
+from apps.core.retry import CONNECTION_ERRORS
 from apps.privacy.audit import audit_record
 from apps.privacy.models import Export
 from apps.privacy.ownership import user_owned_models

@@ -6,7 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
-from apps.lake.services import CONNECTION_ERRORS
+from apps.core.retry import RETRY_ON_LOST_CONNECTION
 from apps.privacy.context import user_context
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
@@ -14,14 +14,7 @@ from apps.privacy.services import pii_scan_backfill
 from apps.stream.events import publish
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=CONNECTION_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRY_ON_LOST_CONNECTION)
 def run_export(user_id: int, export_id: int) -> None:
     """Write one export, as its user (row-level security: nothing of anyone else).
     A no-op if the export is gone, finished, or being written elsewhere."""
@@ -29,14 +22,7 @@ def run_export(user_id: int, export_id: int) -> None:
         export_run(export_id=export_id)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=CONNECTION_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRY_ON_LOST_CONNECTION)
 def run_user_data_delete(
     user_id: int, actor_id: int | None = None, ip: str | None = None, delete_account: bool = False
 ) -> None:
@@ -66,14 +52,7 @@ BACKFILL_EVENTS_PER_RUN = 50_000
 
 # A lost database connection loses at most the batch in flight: retrying
 # resumes from the cursor (scans are idempotent).
-@shared_task(
-    acks_late=True,
-    autoretry_for=CONNECTION_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRY_ON_LOST_CONNECTION)
 def pii_scan_user(user_id: int) -> None:
     """Scan the user's events above the scan cursor; re-queue itself while more remain.
 

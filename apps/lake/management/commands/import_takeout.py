@@ -11,11 +11,11 @@ from kombu.exceptions import OperationalError as BrokerError
 from tqdm import tqdm
 
 from apps.core.health import celery_workers_answering
+from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import
 from apps.lake.selectors import import_summary_by_product
 from apps.lake.services import (
-    CONNECTION_ERRORS,
     ImportProgress,
     TakeoutImportError,
     takeout_import_prepare,
