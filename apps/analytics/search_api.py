@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.analytics.api import FILTER_PARAMETERS
 from apps.analytics.search import (
     SearchParamError,
     index_status,
@@ -16,12 +17,11 @@ from apps.analytics.search import (
     semantic_search,
 )
 
+# The timeline's filters that search takes too (both read them with apps/analytics/filters.py).
+_TIMELINE = {parameter.name: parameter for parameter in FILTER_PARAMETERS}
 _PARAMETERS = [
     OpenApiParameter("q", str, description="what you are looking for, in plain words"),
-    OpenApiParameter("source", str, description="one or more sources, comma-separated"),
-    OpenApiParameter("kind", str, description="one or more kinds; youtube.* for a prefix"),
-    OpenApiParameter("start", str, description="from this date or ISO date-time (UTC)"),
-    OpenApiParameter("end", str, description="until this date (inclusive) or date-time"),
+    *(_TIMELINE[name] for name in ("source", "kind", "start", "end")),
     OpenApiParameter("limit", int, description="results, 1 to 50 (default 20)"),
 ]
 
