@@ -9,6 +9,7 @@ import pytest
 
 from apps.lake.takeout import fit_all_data, registry
 from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
+from tests.lake.takeout.streams import CountingStream
 
 FOLDER = "Takeout/Fit/All Data"
 START = 1_618_866_000_000_000_000  # 2021-04-19T21:00:00Z in nanoseconds
@@ -145,23 +146,6 @@ def test_bad_points_are_quarantined_with_a_reason():
 def test_a_broken_file_fails_as_a_whole():
     with pytest.raises(MemberError, match="invalid or truncated JSON"):
         parse(derived([point("com.google.weight", [{"fpVal": 1.0}])])[:-20])
-
-
-class CountingStream(io.RawIOBase):
-    """A member stream that says how much of it has been read."""
-
-    def __init__(self, data: bytes):
-        self._data = io.BytesIO(data)
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        chunk = self._data.read(min(len(buffer), 64 * 1024))
-        buffer[: len(chunk)] = chunk
-        self.read_bytes += len(chunk)
-        return len(chunk)
 
 
 def test_points_come_out_while_the_file_is_still_being_read():

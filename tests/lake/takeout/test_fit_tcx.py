@@ -8,6 +8,7 @@ import pytest
 
 from apps.lake.takeout import fit_tcx, registry
 from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
+from tests.lake.takeout.streams import CountingStream
 
 PATH = "Takeout/Fit/Activities/2021-04-19T22_57_39+02_00_PT11M14.186S_Running.tcx"
 
@@ -146,21 +147,6 @@ def test_entity_bombs_are_refused():
     )
     with pytest.raises(MemberError):
         parse(bomb)
-
-
-class CountingStream(io.RawIOBase):
-    def __init__(self, data: bytes):
-        self._data = io.BytesIO(data)
-        self.read_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        chunk = self._data.read(min(len(buffer), 64 * 1024))
-        buffer[: len(chunk)] = chunk
-        self.read_bytes += len(chunk)
-        return len(chunk)
 
 
 def test_points_come_out_while_the_file_is_still_being_read():
