@@ -9,7 +9,7 @@ source scripts/setup.sh
 PORT="${PORT:-8000}"
 DEMO_USER="${DEMO_USER:-demo}"
 DEMO_PASSWORD="${DEMO_PASSWORD:-demo-password}"
-mkdir -p var/log
+mkdir -p var/log var/run
 
 .venv/bin/python manage.py collectstatic --no-input -v 0
 .venv/bin/python manage.py demo_user --username "$DEMO_USER" --password "$DEMO_PASSWORD"
@@ -54,4 +54,8 @@ cat <<MSG
 
 MSG
 echo "  ($WEB_PROCESSES daphne processes, log: var/log/web.log; Ctrl-C stops everything)"
-wait "${DAPHNES[@]}"
+# Until Ctrl-C, or until a daphne process stops (then everything stops: see the log).
+status=0
+wait -n "${DAPHNES[@]}" || status=$?
+echo "[demo] a daphne process stopped (status $status); its log is var/log/web.log" >&2
+exit "$status"
