@@ -42,7 +42,8 @@ done
 FRONT_CONF=$(.venv/bin/python manage.py front_config --listen "127.0.0.1:$PORT" "${UPSTREAMS[@]}")
 nginx -e "$PWD/var/log/front-error.log" -c "$FRONT_CONF" -g 'daemon off;' &
 FRONT=$!
-trap 'kill $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null; wait $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null' EXIT INT TERM
+trap 'kill $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null; wait $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 cat <<MSG
 
