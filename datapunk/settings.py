@@ -380,6 +380,9 @@ CELERY_BEAT_SCHEDULE = {
 # Streams (apps/stream): threads (and so database connections) that serve
 # /api/ingest/events/ in each daphne process.
 DATAPUNK_INGEST_THREADS = env_int("DATAPUNK_INGEST_THREADS", 4)
+# Each daphne process loads the PII model (a few seconds) in the background when it
+# starts, so the first webhook or ingest request it stores does not wait for it.
+DATAPUNK_PII_PRELOAD = env_bool("DATAPUNK_PII_PRELOAD", True)
 
 # --- connectors and outbound calls (issue 7) ------------------------------------
 # allauth's providers do the OAuth dance; apps/connectors keeps the tokens,

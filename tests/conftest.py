@@ -175,15 +175,19 @@ def wait_for_socket(address: tuple[str, int] | str, process: subprocess.Popen, s
 
 @pytest.fixture
 def make_front(child_env, tmp_path, background):
-    """``make_front(processes=1)``: daphne processes on unix sockets behind the nginx
+    """``make_front(processes=1, pii_preload=True)``: daphne processes on unix sockets behind the nginx
     front on a free port, as scripts/demo.sh runs them, on this test's database.
     Returns the front's base URL; ``.daphnes`` are the processes (``.daphne`` the
     first), ``.socket_paths`` their sockets (``.socket_path`` the first), and
     each one's access log is tmp_path/daphne-N-access.log."""
     from apps.core.front import daphne_command, front_config, nginx_command
 
-    def make(processes: int = 1):
-        env = {**child_env, "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads")}
+    def make(processes: int = 1, pii_preload: bool = True):
+        env = {
+            **child_env,
+            "DATAPUNK_UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DATAPUNK_PII_PRELOAD": "true" if pii_preload else "false",
+        }
         socket_paths = [str(tmp_path / f"daphne-{n}.sock") for n in range(1, processes + 1)]
         access_logs = [str(tmp_path / f"daphne-{n}-access.log") for n in range(1, processes + 1)]
         daphnes = [

@@ -24,6 +24,7 @@ The pre-filter, and what it can miss:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -382,7 +383,16 @@ def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     return sorted(kept, key=lambda f: (f.start, f.end))
 
 
+_scanner_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def pii_scanner() -> PiiScanner:
-    """The process's scanner (loading the model takes about a second)."""
+def _scanner() -> PiiScanner:
     return PiiScanner()
+
+
+def pii_scanner() -> PiiScanner:
+    """The process's scanner (loading the model takes a second or more). Threads that
+    ask while it loads (the preload at daphne's start, a first store) wait for the one."""
+    with _scanner_lock:
+        return _scanner()

@@ -59,6 +59,12 @@ def _send(address, path: str, *, size: int, chunked: bool = False, method: str =
     return status, body, sent
 
 
+@pytest.fixture
+def front(make_front):
+    # daphne's memory is measured here: no PII model loading beside it.
+    return make_front(pii_preload=False)
+
+
 def _rss(process) -> int:
     return psutil.Process(process.pid).memory_info().rss
 

@@ -62,3 +62,5 @@ def test_two_processes_share_the_ingest_and_every_store_reaches_the_feed(
     for n in (1, 2):
         log = (tmp_path / f"daphne-{n}-access.log").read_text()
         assert log.count("POST /api/ingest/events/") >= 1, f"daphne {n} served none"
+        # And each loaded the PII model when it started (DATAPUNK_PII_PRELOAD).
+        assert "PII model loaded in" in (tmp_path / f"daphne-{n}.log").read_text()

@@ -1,0 +1,33 @@
+"""Loading the PII model ahead of the first write that needs it (daphne processes)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+def _load() -> None:
+    from apps.privacy.pii import pii_scanner
+
+    started = time.monotonic()
+    try:
+        pii_scanner()
+    except Exception:  # the first store will try again and report it there
+        logger.exception("could not preload the PII model")
+    else:
+        logger.info("PII model loaded in %.1f s", time.monotonic() - started)
+
+
+def pii_preload_in_background() -> threading.Thread | None:
+    """Load the scanner on a daemon thread (streams are scanned as they are stored,
+    and a webhook's sender waits only a few seconds for its answer)."""
+    if not settings.DATAPUNK_PII_PRELOAD:
+        return None
+    thread = threading.Thread(target=_load, name="pii-preload", daemon=True)
+    thread.start()
+    return thread
