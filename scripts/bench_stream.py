@@ -235,6 +235,18 @@ def _wait_for(
     raise SystemExit(f"nothing listens on {address}")
 
 
+def _wait_for_preload(log: Path, processes: int, seconds: float = 120) -> None:
+    """Until every daphne has loaded the PII model (DATAPUNK_PII_PRELOAD): measuring
+    while a process loads it would time the loading, not the feed."""
+    if os.environ.get("DATAPUNK_PII_PRELOAD", "true").lower() in ("0", "false", "no", "off"):
+        return
+    deadline = time.monotonic() + seconds
+    while log.read_text(errors="replace").count("PII model loaded") < processes:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the daphne processes did not load the PII model; see {log}")
+        time.sleep(0.2)
+
+
 async def _collect(socket_: FeedSocket, arrivals: dict[str, float]) -> None:
     async for arrived, payload in socket_.frames():
         message = json.loads(payload)
@@ -364,7 +376,7 @@ def main() -> None:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
-    from apps.core.front import daphne_command, front_config, nginx_command
+    from apps.core.front import daphne_command, front_config_write, nginx_command
     from apps.privacy.context import user_context
     from apps.stream.services import ingest_key_rotate
 
@@ -385,7 +397,7 @@ def main() -> None:
     port = _free_port()
     run_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     log = run_dir / "web.log"
-    env = {**os.environ, "CHANNELS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "CHANNELS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "INFO"}
     # As scripts/demo.sh serves it: daphne processes on unix sockets behind the nginx front.
     sockets = [run_dir / f"daphne-{n}.sock" for n in range(1, args.processes + 1)]
     with log.open("ab") as log_file:
@@ -399,14 +411,8 @@ def main() -> None:
             )
             for path in sockets
         ]
-        config = run_dir / "front.conf"
-        config.write_text(
-            front_config(
-                listen=f"127.0.0.1:{port}",
-                upstreams=[f"unix:{path}" for path in sockets],
-                run_dir=run_dir / "front",
-                log_dir=run_dir,
-            )
+        config = front_config_write(
+            run_dir, listen=f"127.0.0.1:{port}", upstreams=[f"unix:{path}" for path in sockets]
         )
         front = subprocess.Popen(
             nginx_command(config=config, error_log=run_dir / "front-error.log"),
@@ -425,6 +431,7 @@ def main() -> None:
         for path, process in zip(sockets, processes, strict=True):
             _wait_for(path, process)
         _wait_for(("127.0.0.1", port), front)
+        _wait_for_preload(log, args.processes)
         pids = [process.pid for process in processes]
         steps = asyncio.run(_measure(port, cookie, key.api_key, user.pk, pids, args))
     finally:

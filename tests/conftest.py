@@ -180,7 +180,7 @@ def make_front(child_env, tmp_path, background):
     Returns the front's base URL; ``.daphnes`` are the processes (``.daphne`` the
     first), ``.socket_paths`` their sockets (``.socket_path`` the first), and
     each one's access log is tmp_path/daphne-N-access.log."""
-    from apps.core.front import daphne_command, front_config, nginx_command
+    from apps.core.front import daphne_command, front_config_write, nginx_command
 
     def make(processes: int = 1, pii_preload: bool = True):
         env = {
@@ -195,14 +195,8 @@ def make_front(child_env, tmp_path, background):
             for n, (path, log) in enumerate(zip(socket_paths, access_logs, strict=True), start=1)
         ]
         port = free_port()
-        config = tmp_path / "front.conf"
-        config.write_text(
-            front_config(
-                listen=f"127.0.0.1:{port}",
-                upstreams=[f"unix:{path}" for path in socket_paths],
-                run_dir=tmp_path / "front-run",
-                log_dir=tmp_path,
-            )
+        config = front_config_write(
+            tmp_path, listen=f"127.0.0.1:{port}", upstreams=[f"unix:{p}" for p in socket_paths]
         )
         error_log = tmp_path / "front-error.log"
         nginx = background("nginx", nginx_command(config=config, error_log=error_log), env)

@@ -56,3 +56,13 @@ def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: P
     )
     # Only braced capitals are ours: $http_upgrade and friends are nginx's.
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], TEMPLATE.read_text())
+
+
+def front_config_write(folder: Path, *, listen: str, upstreams: list[str]) -> Path:
+    """Write folder/front.conf (buffers in folder/front-run, logs in folder); its path."""
+    path = folder / "front.conf"
+    text = front_config(
+        listen=listen, upstreams=upstreams, run_dir=folder / "front-run", log_dir=folder
+    )
+    path.write_text(text)
+    return path
