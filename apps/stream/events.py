@@ -51,14 +51,9 @@ def publish(user_id: int, message: FeedMessage) -> None:
     if held is not None:
         held.append((user_id, message))
         return
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        async_to_sync(layer.group_send)(
-            feed_group(user_id), {"type": "feed.message", "message": message}
-        )
-    except Exception:
+        async_to_sync(publish_held)([(user_id, message)])
+    except Exception:  # no way into an event loop from here: still best effort
         logger.warning("live feed publish failed for user %s", user_id, exc_info=True)
 
 
