@@ -71,7 +71,7 @@ if [ -n "$scratch_remove" ]; then
   if [ -f "$ROOT$dir/postmaster.pid" ]; then
     as_postgres "$BIN/pg_ctl" -D "$dir" -m immediate -w stop >&2 || true
   fi
-  rm -rf "${ROOT:?}$dir"
+  rm -rf "${ROOT:?}$dir" "${ROOT:?}$dir-spool"
   say "removed $dir"
   exit 0
 fi
@@ -80,11 +80,14 @@ if [ -n "$scratch" ]; then
   [[ "$port" =~ ^[0-9]+$ ]] || die "--scratch needs --port PORT"
   dir="$(scratch_dir "$scratch")"
   [ ! -e "$ROOT$dir" ] || die "$dir exists; remove it first with --scratch-remove $scratch"
-  mkdir -p "$ROOT$dir"; chmod 700 "$ROOT$dir"; in_root chown postgres:postgres "$dir"
+  mkdir -p "$ROOT$dir" "$ROOT$dir-spool"; chmod 700 "$ROOT$dir"
+  in_root chown postgres:postgres "$dir" "$dir-spool"
   if [ -n "$only_db" ]; then recovery_options+=("--db-include=$only_db"); fi
   say "restoring $STANZA into $dir ${target:+up to $target}"
   # archive-mode=off: the copy must never push WAL (a new timeline) into the real repository.
-  pgbackrest --pg1-path="$dir" --archive-mode=off --log-level-console=warn restore "${recovery_options[@]}" >&2 \
+  # A spool folder of its own: restore empties the stanza's spool, and the running
+  # cluster's asynchronous archive-push is writing there ("Directory not empty").
+  pgbackrest --pg1-path="$dir" --spool-path="$dir-spool" --archive-mode=off --log-level-console=warn restore "${recovery_options[@]}" >&2 \
     || die "pgbackrest restore failed (see above)"
   # Debian keeps these outside the data directory, so the backup has none.
   # max_connections matches the primary's: WAL replay refuses a smaller one.

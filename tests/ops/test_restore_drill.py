@@ -90,6 +90,17 @@ def lake_state(cursor) -> dict[str, object]:
     return state
 
 
+def _root() -> Path:
+    """The Debian root the server and pgBackRest run in (scripts/postgres.sh root)."""
+    root = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "postgres.sh"), "root"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(root.stdout.strip())
+
+
 def _restore(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", str(ROOT / "scripts" / "restore.sh"), *args],
@@ -160,6 +171,13 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     pgbackrest.run("check", timeout=120)
 
     name, port = f"drill-{uuid.uuid4().hex[:8]}", _free_port()
+    # The running cluster's asynchronous archive-push keeps its queue in the stanza's
+    # spool folder; a restore empties the spool it is given, so a scratch restore must
+    # be given another (CI once failed here: "unable to remove path ... not empty").
+    live_spool = _root() / "var/spool/pgbackrest/archive" / settings.DATAPUNK_BACKUP_STANZA
+    live_spool.mkdir(parents=True, exist_ok=True)
+    marker = live_spool / f"{name}.marker"
+    marker.touch()
     restored = _restore(
         *("--scratch", name, "--port", str(port)),
         *("--only-database", connection.settings_dict["NAME"]),
@@ -182,7 +200,10 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
                 back = lake_state(cursor)
     finally:
         removed = _restore("--scratch-remove", name)
+        spool_kept = marker.exists()
+        marker.unlink(missing_ok=True)
     assert removed.returncode == 0, removed.stderr
+    assert spool_kept, "the scratch restore emptied the running cluster's archive spool"
 
     mismatched = {
         key: (first.get(key), back.get(key))
