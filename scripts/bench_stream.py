@@ -247,6 +247,26 @@ def _wait_for_preload(log: Path, processes: int, seconds: float = 120) -> None:
         time.sleep(0.2)
 
 
+async def _flush_layer() -> None:
+    """Delete the benchmark's feed group from Redis (its channel prefix is its own)."""
+    from channels.layers import get_channel_layer
+
+    await get_channel_layer().flush()
+
+
+def _drop_queue(name: str) -> None:
+    """Delete the benchmark's Celery queue, the tasks waiting in it and its binding."""
+    from kombu import Exchange, Queue
+
+    from datapunk.celery import app
+
+    with app.connection_for_write() as connection:
+        # Declared as Celery declares its default queue: kombu deletes only what it knows.
+        queue = Queue(name, Exchange(name), routing_key=name)(connection.default_channel)
+        queue.declare()
+        queue.delete()
+
+
 async def _collect(socket_: FeedSocket, arrivals: dict[str, float]) -> None:
     async for arrived, payload in socket_.frames():
         message = json.loads(payload)
@@ -397,7 +417,10 @@ def main() -> None:
     port = _free_port()
     run_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     log = run_dir / "web.log"
-    env = {**os.environ, "CHANNELS_PREFIX": f"bench-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "INFO"}
+    run_name = f"bench-{uuid.uuid4().hex[:8]}"
+    # The follow-up tasks the stores queue (embeddings, daily series) go to a queue of the
+    # benchmark's own, dropped at the end: no worker runs them, nor should the demo's later.
+    env = {**os.environ, "CHANNELS_PREFIX": run_name, "CELERY_QUEUE": run_name, "LOG_LEVEL": "INFO"}
     # As scripts/demo.sh serves it: daphne processes on unix sockets behind the nginx front.
     sockets = [run_dir / f"daphne-{n}.sock" for n in range(1, args.processes + 1)]
     with log.open("ab") as log_file:
@@ -441,6 +464,8 @@ def main() -> None:
             process.wait(timeout=30)
         with user_context(user.pk):
             user.delete()
+        _drop_queue(run_name)
+        asyncio.run(_flush_layer())
     good = [s for s in steps if s.sustained(args.p99_limit)]
     at_500 = next((s for s in steps if s.rate == 500), None)
     print()
