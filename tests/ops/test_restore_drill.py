@@ -90,17 +90,6 @@ def lake_state(cursor) -> dict[str, object]:
     return state
 
 
-def _root() -> Path:
-    """The Debian root the server and pgBackRest run in (scripts/postgres.sh root)."""
-    root = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "postgres.sh"), "root"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return Path(root.stdout.strip())
-
-
 def _restore(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", str(ROOT / "scripts" / "restore.sh"), *args],
@@ -133,7 +122,7 @@ def _add_vectors(count: int, offset: int) -> None:
 
 
 def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_state(
-    make_user, tmp_path, settings, vectors
+    make_user, tmp_path, settings, vectors, pg_root
 ):
     settings.UPLOAD_DIR = tmp_path / "uploads"
     settings.DATAPUNK_BACKUP_UPLOADS_DIR = tmp_path / "upload-backups"
@@ -174,7 +163,7 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     # The running cluster's asynchronous archive-push keeps its queue in the stanza's
     # spool folder; a restore empties the spool it is given, so a scratch restore must
     # be given another (CI once failed here: "unable to remove path ... not empty").
-    live_spool = _root() / "var/spool/pgbackrest/archive" / settings.DATAPUNK_BACKUP_STANZA
+    live_spool = pg_root / "var/spool/pgbackrest/archive" / settings.DATAPUNK_BACKUP_STANZA
     live_spool.mkdir(parents=True, exist_ok=True)
     marker = live_spool / f"{name}.marker"
     marker.touch()
