@@ -6,7 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings
+from django.middleware.csrf import _get_new_csrf_string
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from apps.lake.models import Event
 from apps.stream.services import ingest_key_rotate
@@ -167,6 +170,28 @@ def test_a_drf_token_and_the_session_work_too(api, owner):
     assert response.status_code == 202
     event = Event.objects.get(pk=response.json()["event_ids"][0])
     assert event.data["_provenance"]["connector"] == "ingest.session"
+
+
+def test_the_browser_session_posts_json_with_its_csrf_token(owner):
+    # As a page's fetch() does: the session cookie, the CSRF cookie and its header.
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    token = _get_new_csrf_string()
+    browser.cookies[settings.CSRF_COOKIE_NAME] = token
+    response = post(browser, {**EVENT, "title": "from a page"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 202, response.content
+    assert Event.objects.get().title == "from a page"
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_the_browser_session_without_its_csrf_token_is_refused(owner, content_type):
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(owner)
+    browser.cookies[settings.CSRF_COOKIE_NAME] = _get_new_csrf_string()
+    response = browser.post(URL, data=as_body(EVENT), content_type=content_type)
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
+    assert Event.objects.count() == 0
 
 
 def test_events_land_for_the_key_owner_only(api, owner, owner_key, outsider):

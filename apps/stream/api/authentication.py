@@ -9,7 +9,11 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.request import Request
 
 from apps.core.sealing import SealBroken
@@ -106,3 +110,16 @@ class IngestSignatureAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Datapunk-HMAC realm="datapunk-ingest"'
+
+
+class IngestSessionAuthentication(SessionAuthentication):
+    """The browser's session (a page's fetch()), CSRF-checked on Django's request.
+
+    DRF checks CSRF on its own request, whose POST parses the body with the view's
+    parsers; this view has none (it reads its body itself), so a JSON POST from a page
+    was answered 415. Django's request has an empty POST for JSON and reads the token
+    from the X-CSRFToken header, as for any view.
+    """
+
+    def enforce_csrf(self, request: Request) -> None:
+        super().enforce_csrf(request._request)

@@ -28,11 +28,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from apps.stream.api.authentication import (
     IngestKeyAuthentication,
+    IngestSessionAuthentication,
     IngestSignatureAuthentication,
     ingest_body,
 )
@@ -44,7 +45,7 @@ AUTHENTICATORS = (
     IngestKeyAuthentication,
     IngestSignatureAuthentication,
     TokenAuthentication,
-    SessionAuthentication,  # checks CSRF itself
+    IngestSessionAuthentication,  # checks CSRF itself
 )
 CHALLENGE = 'Bearer realm="datapunk-ingest"'
 
