@@ -24,6 +24,11 @@ def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, li
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     page = browser.new_page()
+    # What the browser asked for and did not get (a missing favicon, script, stylesheet).
+    console_errors: list[str] = []
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
     sign_in(page, live_server.url, "reader", "a long enough password")
     assert "Signed in as reader" in page.content()
 
@@ -45,6 +50,8 @@ def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, li
     assert "Takeout/archive_browser.html" in skipped
     assert "Takeout/Google Photos/Lisbon 2024/IMG_0001.jpg" in skipped
     page.screenshot(path=str(SCREENSHOTS / "import-detail.png"), full_page=True)
+    # live_server speaks WSGI only: the pages' /ws/feed/ is tested through daphne elsewhere.
+    assert [text for text in console_errors if "WebSocket" not in text] == []
 
     page.goto(f"{live_server.url}/api/imports/{run.pk}/")
     assert "Import Instance" in page.title() or "Import" in page.content()
