@@ -73,3 +73,18 @@ def test_home_counts_only_the_users_own_data(client, owner, outsider, tmp_path):
     assert "youtube.watch" in page
     client.force_login(outsider)
     assert "Import your Google Takeout" in client.get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_message_shows_on_whichever_page_comes_next(client, owner):
+    # allauth says "signed in" and redirects to the dashboard, which must show it.
+    response = client.post(
+        "/accounts/login/",
+        {"login": "owner", "password": "pw-for-tests-only"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert b'<ul class="messages">' in response.content
+    assert b"Successfully signed in as owner." in response.content
+    # Shown once: the next page has none.
+    assert b'<ul class="messages">' not in client.get("/timeline/").content
