@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +28,7 @@ def pii_policy(request: HttpRequest) -> HttpResponse:
         form = PolicyForm(request.POST)
         if form.is_valid():
             redaction_policy_set(user_id=user_id, **form.cleaned_data)
+            messages.success(request, "Saved: the API and exports show personal data this way now.")
             return redirect("privacy-pii")
     else:
         policy = redaction_policy_of(user_id=user_id)

@@ -174,6 +174,7 @@ def test_policy_page(client, owner, event):
     response = client.post("/privacy/pii/", {"high": "hash", "medium": "mask", "low": "show"})
     assert response.status_code == 302
     assert RedactionPolicy.objects.get(user=owner).high == "hash"
+    assert "Saved: the API and exports" in client.get(response.url).content.decode()
     bad = client.post("/privacy/pii/", {"high": "nope", "medium": "mask", "low": "show"})
     assert bad.status_code == 200 and RedactionPolicy.objects.get(user=owner).high == "hash"
 
