@@ -23,6 +23,7 @@ from apps.analytics.geofences import GeofenceError, geofence_create
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import geofence_payload
 from apps.analytics.timeline import Cursor, page_size_from, timeline_page
+from apps.core.queueing import queue_after_commit
 
 MAX_MAP_POINTS = 20_000
 MAX_STAY_RANGE = dt.timedelta(days=92)
@@ -279,7 +280,7 @@ def geofences(request: Request) -> Response:
         )
     except GeofenceError as exc:
         return _bad(str(exc))
-    from apps.analytics.tasks import emit_geofence_events, queue_after_commit
+    from apps.analytics.tasks import emit_geofence_events
 
     queue_after_commit(emit_geofence_events, _user(request).pk, geofence.pk)
     return Response(geofence_payload(geofence), status=status.HTTP_201_CREATED)

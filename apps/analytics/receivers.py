@@ -10,13 +10,8 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from apps.core.queueing import queue_after_commit
 from apps.lake.signals import events_stored, import_finished
-
-
-def _queue(task: Any, *args: Any) -> None:
-    from apps.analytics.tasks import queue_after_commit
-
-    queue_after_commit(task, *args)
 
 
 @receiver(import_finished, dispatch_uid="analytics.import_finished")
@@ -24,8 +19,8 @@ def on_import_finished(sender: Any, *, user_id: int, import_id: int, **kwargs: A
     from apps.analytics.tasks import emit_geofence_events, refresh_aggregates
 
     # An archive may hold any years: refresh all of the user's days.
-    _queue(refresh_aggregates, user_id)
-    _queue(emit_geofence_events, user_id)
+    queue_after_commit(refresh_aggregates, user_id)
+    queue_after_commit(emit_geofence_events, user_id)
 
 
 @receiver(events_stored, dispatch_uid="analytics.events_stored")
@@ -42,4 +37,4 @@ def on_events_stored(
 
     # The sender says when its events happened (apps/stream/pipeline.py).
     first, last = span
-    _queue(refresh_aggregates, user_id, first.isoformat(), last.isoformat())
+    queue_after_commit(refresh_aggregates, user_id, first.isoformat(), last.isoformat())

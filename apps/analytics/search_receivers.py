@@ -7,35 +7,19 @@ event still missing an embedding) catches up.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.db import transaction
 from django.dispatch import receiver
 
+from apps.core.queueing import queue_after_commit
 from apps.lake.signals import events_stored, import_finished
-
-log = logging.getLogger(__name__)
-
-
-def _queue(what: str, send: Any) -> None:
-    def send_quietly() -> None:
-        try:
-            send()
-        except Exception:  # the sender's work is done and must not fail for ours
-            log.exception("could not queue %s", what)
-
-    transaction.on_commit(send_quietly)
 
 
 @receiver(import_finished, dispatch_uid="analytics.search.backfill_after_import")
 def backfill_after_import(sender: Any, *, user_id: int, import_id: int, **kwargs: Any) -> None:
     from apps.analytics.search_tasks import embeddings_backfill_task
 
-    _queue(
-        f"the embeddings backfill after import {import_id}",
-        lambda: embeddings_backfill_task.delay(user_id),
-    )
+    queue_after_commit(embeddings_backfill_task, user_id)
 
 
 @receiver(events_stored, dispatch_uid="analytics.search.embed_stream_events")
@@ -44,8 +28,4 @@ def embed_stream_events(sender: Any, *, user_id: int, event_ids: list[int], **kw
         return
     from apps.analytics.search_tasks import embeddings_for_events_task
 
-    ids = list(event_ids)
-    _queue(
-        f"embeddings of {len(ids)} new events",
-        lambda: embeddings_for_events_task.delay(user_id, ids),
-    )
+    queue_after_commit(embeddings_for_events_task, user_id, list(event_ids))

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from celery import shared_task
-from django.db import transaction
 from django.utils import timezone
 
 from apps.analytics.aggregates import aggregates_refresh
@@ -16,19 +14,6 @@ from apps.analytics.models import Geofence
 from apps.privacy.context import system_context, user_context
 
 logger = logging.getLogger(__name__)
-
-
-def queue_after_commit(task: Any, *args: Any) -> None:
-    """Queue ``task`` once the current transaction commits; a broker outage is logged,
-    never raised (it must not fail an import or a request whose data is stored)."""
-
-    def send() -> None:
-        try:
-            task.delay(*args)
-        except Exception:
-            logger.exception("could not queue %s%r", task.name, args)
-
-    transaction.on_commit(send)
 
 
 # What the hourly refresh recomputes on a rollup table: a stream's late

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import transaction
 from django.dispatch import receiver
 
+from apps.core.queueing import queue_after_commit
 from apps.lake.signals import import_finished
 from apps.privacy.audit import audit_record, request_ip
 
@@ -54,10 +54,4 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 def pii_scan_after_import(sender: Any, *, user_id: int, import_id: int, **kwargs: Any) -> None:
     from apps.privacy.tasks import pii_scan_user
 
-    def queue() -> None:
-        try:
-            pii_scan_user.delay(user_id)
-        except Exception:  # a broker outage must not fail the import; the next import rescans
-            logger.exception("could not queue the PII scan after import %s", import_id)
-
-    transaction.on_commit(queue)
+    queue_after_commit(pii_scan_user, user_id)
