@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from celery import shared_task
 from django.utils import timezone
@@ -12,9 +11,6 @@ from apps.analytics.aggregates import aggregates_refresh
 from apps.analytics.geofences import geofence_events_emit
 from apps.analytics.models import Geofence
 from apps.privacy.context import system_context, user_context
-
-logger = logging.getLogger(__name__)
-
 
 # What the hourly refresh recomputes on a rollup table: a stream's late
 # arrivals land within this window; older imports queue their own refresh.

@@ -5,7 +5,6 @@ import (quick, and never failing the sender). Streams are scanned at write time
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -15,8 +14,6 @@ from django.dispatch import receiver
 from apps.core.queueing import queue_after_commit
 from apps.lake.signals import import_finished
 from apps.privacy.audit import audit_record, request_ip
-
-logger = logging.getLogger(__name__)
 
 
 @receiver(user_logged_in, dispatch_uid="privacy-audit-login")
