@@ -238,7 +238,10 @@ def _wait_for(
 def _wait_for_preload(log: Path, processes: int, seconds: float = 120) -> None:
     """Until every daphne has loaded the PII model (DATAPUNK_PII_PRELOAD): measuring
     while a process loads it would time the loading, not the feed."""
-    if os.environ.get("DATAPUNK_PII_PRELOAD", "true").lower() in ("0", "false", "no", "off"):
+    from django.conf import settings
+
+    # The daphnes inherit this process's environment, so they read the same setting.
+    if not settings.DATAPUNK_PII_PRELOAD:
         return
     deadline = time.monotonic() + seconds
     while log.read_text(errors="replace").count("PII model loaded") < processes:
