@@ -65,10 +65,12 @@ def _prepare(request: HttpRequest) -> IngestItem | JsonResponse:
     received_at = timezone.now()
     drf_request = Request(request, authenticators=[cls() for cls in AUTHENTICATORS])
     try:
+        # The body first, capped: the authenticators read it after (a signature covers
+        # it; a session's CSRF check looks for a form token in it), and read from here.
+        body = ingest_body(drf_request)
         user = drf_request.user  # runs the authenticators
         if not user.is_authenticated:
             return _problem(401, "Authentication credentials were not provided.")
-        body = ingest_body(drf_request)
     except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated) as exc:
         return _problem(401, str(exc.detail))
     except exceptions.APIException as exc:  # CSRF of a session, the size cap
