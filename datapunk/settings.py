@@ -229,6 +229,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # Every sign-in (allauth, /api/auth/login/, /admin/login/) spends an attempt
+    # of the one brute-force limit first (apps/core/signin_limit.py).
+    "apps.core.signin_limit.SignInLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -240,6 +243,11 @@ ACCOUNT_EMAIL_VERIFICATION = "none"  # self-hosted: no mail server assumed
 # A personal data box: nobody signs up unless the owner opens it.
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", default=False)
 ACCOUNT_ADAPTER = "apps.core.accounts.AccountAdapter"
+# Failed sign-ins allowed, per client address and per account, before the
+# forms refuse (apps/core/signin_limit.py; allauth's rate syntax N/period/per).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("DATAPUNK_SIGNIN_RATE_LIMIT", "10/m/ip,30/h/ip,5/5m/key,20/h/key"),
+}
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 REST_FRAMEWORK = {
@@ -298,6 +306,9 @@ UPLOAD_DIR = Path(env_str("DATAPUNK_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads
 # without the front. JSON bodies are small; upload chunks are 8 MiB from the
 # browser, so 16 MiB leaves room for other clients.
 DATAPUNK_MAX_REQUEST_BYTES = env_int("DATAPUNK_MAX_REQUEST_BYTES", 2 * 1024**2)
+# Proxies in front of the nginx front (addresses or CIDR ranges) whose
+# X-Forwarded-For is believed; nobody else's is (scripts/front.conf.template).
+DATAPUNK_TRUSTED_PROXIES = env_list("DATAPUNK_TRUSTED_PROXIES", "")
 DATAPUNK_MAX_CHUNK_BYTES = env_int("DATAPUNK_MAX_CHUNK_BYTES", 16 * 1024**2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DATAPUNK_MAX_REQUEST_BYTES
 # JSON deeper than this is refused with 400 before any parser recurses into it.

@@ -1,0 +1,83 @@
+"""The one brute-force limit on signing in, whichever door is used.
+
+allauth's pages (/accounts/login/), DRF's browsable-API login (/api/auth/login/,
+Django's LoginView) and the admin's (/admin/login/) all end in Django's
+``authenticate()``; ``SignInLimitBackend`` stands first in
+AUTHENTICATION_BACKENDS, so every attempt passes through it. It spends one
+attempt of allauth's ``login_failed`` rate (ACCOUNT_RATE_LIMITS: per client
+address and per account) and refuses with a form error once either is spent; a
+successful sign-in gives its attempt back (``signin_attempt_refund``, on
+Django's user_logged_in signal), so only failures count and a correct password
+cannot reset an attacker's tally.
+
+The account key is the account the typed name resolves to (username or e-mail
+address, any case), so "alice" and "ALICE@example.org" share one tally.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.core.internal import ratelimit
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest
+
+_USAGE_ATTRIBUTE = "_datapunk_signin_usage"
+TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts for this account or from this address; wait a few minutes and try again."
+
+
+class SignInLimited(ValidationError):
+    """Raised inside the sign-in forms' clean(): shown as the form's error."""
+
+
+def signin_account_key(login: str) -> str:
+    """The tally's key: the account's id when ``login`` names one, else the typed text."""
+    typed = login.strip().lower()[:254]
+    user_model = get_user_model()
+    account = (
+        user_model.objects.filter(
+            Q(**{f"{user_model.USERNAME_FIELD}__iexact": typed}) | Q(email__iexact=typed)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+        if typed
+        else None
+    )
+    return f"account:{account}" if account is not None else f"name:{typed}"
+
+
+def signin_attempt_spend(request: HttpRequest, login: str) -> None:
+    """Spend one attempt for ``login`` from this request's address; SignInLimited
+    when the account's or the address's attempts are used up."""
+    usage = ratelimit.consume(
+        request, app="allauth.account", action="login_failed", key=signin_account_key(login)
+    )
+    if not usage:
+        raise SignInLimited(TOO_MANY_ATTEMPTS, code="too_many_login_attempts")
+    setattr(request, _USAGE_ATTRIBUTE, usage)
+
+
+def signin_attempt_refund(request: HttpRequest | None) -> None:
+    """Give back the attempt of a sign-in that succeeded."""
+    usage = getattr(request, _USAGE_ATTRIBUTE, None)
+    if usage is not None and hasattr(usage, "rollback"):
+        usage.rollback()
+        delattr(request, _USAGE_ATTRIBUTE)
+
+
+class SignInLimitBackend:
+    """First of AUTHENTICATION_BACKENDS: never signs anyone in, only spends an
+    attempt (or refuses) before the real backends check the password."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        login = credentials.get("username") or credentials.get("email")
+        if request is None or not isinstance(login, str):
+            return None  # not a client's sign-in (a command, a test helper)
+        signin_attempt_spend(request, login)
+        return None
+
+    # No get_user(): a session is never this backend's, and Django's test
+    # client's force_login() picks the first backend that has one.
