@@ -310,3 +310,16 @@ def test_the_secret_is_sealed_at_rest(owner_key):
         cursor.execute("SELECT key_hash, secret_sealed FROM stream_ingestkey")
         dumped = " ".join(cursor.fetchone())
     assert owner_key.secret not in dumped and owner_key.api_key not in dumped
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"],
+)
+def test_a_time_with_no_utc_equivalent_is_a_400_not_a_500(api, owner_key, moment):
+    response = post(api, {"kind": "a.b", "occurred_at": moment}, **bearer(owner_key))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "occurred_at", "message": f"{moment!r} is not a time Datapunk can store"}
+    ]
+    assert Event.objects.count() == 0

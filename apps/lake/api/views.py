@@ -136,7 +136,9 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 upload_id=upload.pk,
                 offset=int(offset_header),
                 body=body,
-                length=int(length_header) if length_header.isdigit() else None,
+                length=int(length_header)
+                if length_header.isascii() and length_header.isdigit()
+                else None,
             )
         except (UploadTooLarge, InsufficientStorage) as exc:
             return _refused(exc)
