@@ -240,6 +240,24 @@ def test_a_signed_request_is_stored_once_and_its_replay_refused(api, owner, owne
 
 
 @pytest.mark.parametrize(
+    "padded", ["sha256= {hex}", "sha256={hex}\t", " sha256={hex} ", "sha256=  {hex}  "]
+)
+def test_a_replay_with_white_space_in_its_signature_is_still_a_replay(
+    api, owner, owner_key, padded
+):
+    body = as_body(EVENT)
+    headers = signed_headers(owner_key, body)
+    first = api.post(URL, data=body, content_type="application/json", **headers)
+    digest = headers["HTTP_X_DATAPUNK_SIGNATURE"].removeprefix("sha256=")
+    headers["HTTP_X_DATAPUNK_SIGNATURE"] = padded.format(hex=digest)
+    replay = api.post(URL, data=body, content_type="application/json", **headers)
+
+    assert first.status_code == 202
+    assert replay.status_code == 409
+    assert Event.objects.filter(user=owner).count() == 1
+
+
+@pytest.mark.parametrize(
     "forge",
     [
         "wrong secret",
