@@ -34,6 +34,12 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
+# Bodies no view reads as JSON, and the upload chunks the chunk view streams to
+# disk unread: the guard leaves them alone. Any other type may be JSON to the
+# view that reads it (ingest and webhooks read the raw body, whatever it says).
+_NOT_JSON_BODIES = ("multipart/", "application/x-www-form-urlencoded", "application/octet-stream")
+
+
 class JsonGuardMiddleware:
     """JSON bodies: refuse deep nesting with 400 before a parser recurses into it
     (Python's json module raises RecursionError, a 500, at ~1,000 levels), and
@@ -43,9 +49,9 @@ class JsonGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and "json" in (
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not (
             request.content_type or ""
-        ):
+        ).startswith(_NOT_JSON_BODIES):
             try:
                 body = request.body
             except RequestDataTooBig:

@@ -22,5 +22,10 @@ class FeedConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # The feed only sends; whatever a client sends (JSON or not) is ignored,
+        # never decoded: a frame that is not JSON closed the socket with 1011.
+        return None
+
     async def feed_message(self, event: dict) -> None:
         await self.send_json(event["message"])
