@@ -336,6 +336,15 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Served over HTTPS (TLS ended at the front or at a proxy before it): the switch
+# that makes cookies Secure whatever DEBUG says, sends HSTS, and believes the
+# front's X-Forwarded-Proto (nginx sets it; a client's own is overwritten).
+DATAPUNK_HTTPS = env_bool("DATAPUNK_HTTPS", default=False)
+if DATAPUNK_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DATAPUNK_HSTS_SECONDS", 365 * 24 * 3600)
+
 # --- Backups and archive policies (apps/ops; README "Backup and restore")
 INSTALLED_APPS += ["apps.ops"]
 # How to run pgBackRest: by default as the server's user inside scripts/postgres.sh's root.
@@ -370,6 +379,17 @@ EXPORT_DIR = Path(env_str("DATAPUNK_EXPORT_DIR", str(BASE_DIR / "var" / "exports
 DATAPUNK_MAP_TILE_URL = env_str(
     "DATAPUNK_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
+# Content-Security-Policy (apps/core/middleware.py). No page runs inline script;
+# inline style attributes remain (map legend swatches), hence 'unsafe-inline'
+# for styles only. Images: our own, data: URLs (Leaflet, charts) and {tiles},
+# the origin of DATAPUNK_MAP_TILE_URL. No form-action: connecting a provider
+# posts to us and is redirected to the provider, which form-action would stop.
+DATAPUNK_CSP = env_str(
+    "DATAPUNK_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: {tiles}; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'",
+)
 DATAPUNK_MAP_TILE_ATTRIBUTION = env_str(
     "DATAPUNK_MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
 )
@@ -403,6 +423,7 @@ DATAPUNK_PII_PRELOAD = env_bool("DATAPUNK_PII_PRELOAD", True)
 CONNECTOR_PROVIDERS = ("spotify", "google", "microsoft", "discord", "twitch")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in CONNECTOR_PROVIDERS]
 MIDDLEWARE += ["apps.connectors.middleware.ProviderNotConfiguredMiddleware"]
+MIDDLEWARE += ["apps.core.middleware.ContentSecurityPolicyMiddleware"]
 SOCIALACCOUNT_STORE_TOKENS = False
 # Each provider's OAuth app: DATAPUNK_<PROVIDER>_CLIENT_ID and _SECRET, or a
 # "social application" added in the admin (allauth's SocialApp).
