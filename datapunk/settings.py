@@ -248,6 +248,8 @@ ACCOUNT_ADAPTER = "apps.core.accounts.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env_str("DATAPUNK_SIGNIN_RATE_LIMIT", "10/m/ip,30/h/ip,5/5m/key,20/h/key"),
 }
+# Wrong passwords a signed-in user may give where a page asks again (delete my data).
+DATAPUNK_PASSWORD_CHECK_RATE_LIMIT = env_str("DATAPUNK_PASSWORD_CHECK_RATE_LIMIT", "5/15m/user")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 REST_FRAMEWORK = {

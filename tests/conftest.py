@@ -250,6 +250,6 @@ def _fresh_signin_tallies():
         ),
     ]
     for client in clients:
-        for key in client.scan_iter(match="*allauth:rl:allauth.account:login_failed:*", count=1000):
+        for key in client.scan_iter(match="*allauth:rl:*", count=1000):
             client.delete(key)
     yield

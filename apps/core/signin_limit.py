@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.core.internal import ratelimit
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -30,8 +31,17 @@ _USAGE_ATTRIBUTE = "_datapunk_signin_usage"
 TOO_MANY_ATTEMPTS = "Too many failed sign-in attempts for this account or from this address; wait a few minutes and try again."
 
 
+TOO_MANY_PASSWORD_CHECKS = "Too many wrong passwords; wait 15 minutes and try again."
+
+
 class SignInLimited(ValidationError):
     """Raised inside the sign-in forms' clean(): shown as the form's error."""
+
+
+class PasswordCheckLimited(Exception):
+    """A signed-in user's password was asked again (delete my data) too often."""
+
+    message = TOO_MANY_PASSWORD_CHECKS
 
 
 def signin_account_key(login: str) -> str:
@@ -68,6 +78,26 @@ def signin_attempt_refund(request: HttpRequest | None) -> None:
     if usage is not None and hasattr(usage, "rollback"):
         usage.rollback()
         delattr(request, _USAGE_ATTRIBUTE)
+
+
+def password_check(request: HttpRequest, user: AbstractBaseUser, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, asked again by a signed-in page (delete
+    my data): DATAPUNK_PASSWORD_CHECK_RATE_LIMIT wrong ones per user, then
+    PasswordCheckLimited; a right one gives its attempt back. A stolen session
+    cannot guess the password behind it this way."""
+    usage = ratelimit.consume(
+        request,
+        app="allauth.account",
+        action="password_check",
+        config={"password_check": settings.DATAPUNK_PASSWORD_CHECK_RATE_LIMIT},
+        user=user,
+    )
+    if not usage:
+        raise PasswordCheckLimited(TOO_MANY_PASSWORD_CHECKS)
+    if user.check_password(password):
+        usage.rollback()
+        return True
+    return False
 
 
 class SignInLimitBackend:
