@@ -204,6 +204,8 @@ CACHES = {
     }
 }
 
+# Live-feed sockets one user may hold open at once (apps/stream/consumers.py).
+DATAPUNK_FEED_SOCKETS_PER_USER = env_int("DATAPUNK_FEED_SOCKETS_PER_USER", 10)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -238,8 +238,9 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def _fresh_signin_tallies():
-    """Sign-in attempts are counted in Redis per address (apps/core/signin_limit.py);
-    every test, and every daphne it starts, begins with none spent."""
+    """Sign-in attempts (apps/core/signin_limit.py) and open feed sockets
+    (apps/stream/consumers.py) are counted in Redis: every test, and every
+    daphne it starts, begins with none."""
     import redis
     from django.core.cache import cache
 
@@ -250,6 +251,7 @@ def _fresh_signin_tallies():
         ),
     ]
     for client in clients:
-        for key in client.scan_iter(match="*allauth:rl:*", count=1000):
-            client.delete(key)
+        for pattern in ("*allauth:rl:*", "datapunk:feed-sockets:*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
     yield

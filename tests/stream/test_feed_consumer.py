@@ -72,3 +72,20 @@ async def test_a_frame_from_the_client_is_ignored_not_a_crash(make_user):
     await sync_to_async(publish)(owner.pk, message)
     assert await socket.receive_json_from(timeout=5) == message
     await socket.disconnect()
+
+
+async def test_a_user_may_hold_only_so_many_feed_sockets(make_user, settings):
+    settings.DATAPUNK_FEED_SOCKETS_PER_USER = 3
+    owner = await sync_to_async(make_user)("owner")
+    cookie = await sync_to_async(_session_cookie)(owner)
+    sockets = [_communicator(cookie) for _ in range(3)]
+    for socket in sockets:
+        assert (await socket.connect())[0]
+    extra = _communicator(cookie)
+    assert await extra.connect() == (False, 4429)
+    # Closing one frees its place.
+    await sockets[0].disconnect()
+    again = _communicator(cookie)
+    assert (await again.connect())[0]
+    for socket in [*sockets[1:], again]:
+        await socket.disconnect()
