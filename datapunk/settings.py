@@ -204,6 +204,8 @@ CACHES = {
     }
 }
 
+# Live-feed sockets one user may hold open at once (apps/stream/consumers.py).
+DATAPUNK_FEED_SOCKETS_PER_USER = env_int("DATAPUNK_FEED_SOCKETS_PER_USER", 10)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -229,6 +231,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
+    # Every sign-in (allauth, /api/auth/login/, /admin/login/) spends an attempt
+    # of the one brute-force limit first (apps/core/signin_limit.py).
+    "apps.core.signin_limit.SignInLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -240,6 +245,13 @@ ACCOUNT_EMAIL_VERIFICATION = "none"  # self-hosted: no mail server assumed
 # A personal data box: nobody signs up unless the owner opens it.
 SIGNUP_OPEN = env_bool("SIGNUP_OPEN", default=False)
 ACCOUNT_ADAPTER = "apps.core.accounts.AccountAdapter"
+# Failed sign-ins allowed, per client address and per account, before the
+# forms refuse (apps/core/signin_limit.py; allauth's rate syntax N/period/per).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env_str("DATAPUNK_SIGNIN_RATE_LIMIT", "10/m/ip,30/h/ip,5/5m/key,20/h/key"),
+}
+# Wrong passwords a signed-in user may give where a page asks again (delete my data).
+DATAPUNK_PASSWORD_CHECK_RATE_LIMIT = env_str("DATAPUNK_PASSWORD_CHECK_RATE_LIMIT", "5/15m/user")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 REST_FRAMEWORK = {
@@ -298,6 +310,9 @@ UPLOAD_DIR = Path(env_str("DATAPUNK_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads
 # without the front. JSON bodies are small; upload chunks are 8 MiB from the
 # browser, so 16 MiB leaves room for other clients.
 DATAPUNK_MAX_REQUEST_BYTES = env_int("DATAPUNK_MAX_REQUEST_BYTES", 2 * 1024**2)
+# Proxies in front of the nginx front (addresses or CIDR ranges) whose
+# X-Forwarded-For is believed; nobody else's is (scripts/front.conf.template).
+DATAPUNK_TRUSTED_PROXIES = env_list("DATAPUNK_TRUSTED_PROXIES", "")
 DATAPUNK_MAX_CHUNK_BYTES = env_int("DATAPUNK_MAX_CHUNK_BYTES", 16 * 1024**2)
 DATA_UPLOAD_MAX_MEMORY_SIZE = DATAPUNK_MAX_REQUEST_BYTES
 # JSON deeper than this is refused with 400 before any parser recurses into it.
@@ -324,6 +339,15 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Served over HTTPS (TLS ended at the front or at a proxy before it): the switch
+# that makes cookies Secure whatever DEBUG says, sends HSTS, and believes the
+# front's X-Forwarded-Proto (nginx sets it; a client's own is overwritten).
+DATAPUNK_HTTPS = env_bool("DATAPUNK_HTTPS", default=False)
+if DATAPUNK_HTTPS:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("DATAPUNK_HSTS_SECONDS", 365 * 24 * 3600)
 
 # --- Backups and archive policies (apps/ops; README "Backup and restore")
 INSTALLED_APPS += ["apps.ops"]
@@ -359,6 +383,17 @@ EXPORT_DIR = Path(env_str("DATAPUNK_EXPORT_DIR", str(BASE_DIR / "var" / "exports
 DATAPUNK_MAP_TILE_URL = env_str(
     "DATAPUNK_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
+# Content-Security-Policy (apps/core/middleware.py). No page runs inline script;
+# inline style attributes remain (map legend swatches), hence 'unsafe-inline'
+# for styles only. Images: our own, data: URLs (Leaflet, charts) and {tiles},
+# the origin of DATAPUNK_MAP_TILE_URL. No form-action: connecting a provider
+# posts to us and is redirected to the provider, which form-action would stop.
+DATAPUNK_CSP = env_str(
+    "DATAPUNK_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: {tiles}; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'",
+)
 DATAPUNK_MAP_TILE_ATTRIBUTION = env_str(
     "DATAPUNK_MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors"
 )
@@ -392,6 +427,7 @@ DATAPUNK_PII_PRELOAD = env_bool("DATAPUNK_PII_PRELOAD", True)
 CONNECTOR_PROVIDERS = ("spotify", "google", "microsoft", "discord", "twitch")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in CONNECTOR_PROVIDERS]
 MIDDLEWARE += ["apps.connectors.middleware.ProviderNotConfiguredMiddleware"]
+MIDDLEWARE += ["apps.core.middleware.ContentSecurityPolicyMiddleware"]
 SOCIALACCOUNT_STORE_TOKENS = False
 # Each provider's OAuth app: DATAPUNK_<PROVIDER>_CLIENT_ID and _SECRET, or a
 # "social application" added in the admin (allauth's SocialApp).

@@ -234,3 +234,24 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signin_tallies():
+    """Sign-in attempts (apps/core/signin_limit.py) and open feed sockets
+    (apps/stream/consumers.py) are counted in Redis: every test, and every
+    daphne it starts, begins with none."""
+    import redis
+    from django.core.cache import cache
+
+    clients = [
+        cache._cache.get_client(None, write=True),  # type: ignore[attr-defined]
+        redis.Redis.from_url(
+            os.environ.get("DATAPUNK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        ),
+    ]
+    for client in clients:
+        for pattern in ("*allauth:rl:*", "datapunk:feed-sockets:*"):
+            for key in client.scan_iter(match=pattern, count=1000):
+                client.delete(key)
+    yield

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.analytics import aggregates, spatial
-from apps.analytics.filters import FilterError, event_filters_from_params
+from apps.analytics.filters import FilterError, day_in_range, event_filters_from_params
 from apps.analytics.geofences import GeofenceError, geofence_create
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import geofence_payload
@@ -49,7 +49,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
         day = None
     if day is None:
         raise FilterError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)")
-    return day
+    return day_in_range(day, value, name)
 
 
 FILTER_PARAMETERS = [
@@ -221,6 +221,10 @@ def where(request: Request) -> Response:
             moment = None
         if moment is None:
             return _bad(f"at: {at_raw[:40]!r} is not an ISO 8601 date-time")
+        try:
+            day_in_range(moment.date(), at_raw, "at")
+        except FilterError as exc:
+            return _bad(str(exc))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return Response(

@@ -105,6 +105,21 @@ def one_value(params: Mapping[str, Any], name: str) -> str:
     return values[0] if values else ""
 
 
+# Days a filter may name: a day's end (the next midnight) and any offset must
+# still be a datetime, so the calendar's first and last days are left out.
+EARLIEST_DAY = dt.date(1, 1, 2)
+LATEST_DAY = dt.date(9999, 12, 30)
+
+
+def day_in_range(day: dt.date, value: str, name: str) -> dt.date:
+    """``day`` if a filter can use it; FilterError for the calendar's edges."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise FilterError(
+            f"{name}: {value[:40]!r} is out of range ({EARLIEST_DAY} to {LATEST_DAY})"
+        )
+    return day
+
+
 def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
     """A date or date-time; an end date means the start of the following day."""
     moment: dt.datetime | None = None
@@ -117,8 +132,10 @@ def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
     except ValueError:
         moment, day = None, None
     if moment is not None:
+        day_in_range(moment.date(), value, name)
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     if day is not None:
+        day_in_range(day, value, name)
         start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
         return start + dt.timedelta(days=1) if end else start
     raise FilterError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)")
@@ -148,7 +165,7 @@ def _owned_id(params: Mapping[str, Any], name: str) -> int | None:
     raw = one_value(params, name)
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise FilterError(f"{name}: {raw[:40]!r} is not an id")
     return int(raw)
 

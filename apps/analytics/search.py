@@ -66,7 +66,10 @@ def search_request_from_params(
     if require_query and not filters.query:
         raise SearchParamError("q: say what you are looking for")
     if limit_raw:
-        if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= MAX_LIMIT:
+        if (
+            not (limit_raw.isascii() and limit_raw.isdigit())
+            or not 1 <= int(limit_raw) <= MAX_LIMIT
+        ):
             raise SearchParamError(f"limit: a whole number from 1 to {MAX_LIMIT}")
         limit = int(limit_raw)
     else:

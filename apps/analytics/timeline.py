@@ -69,7 +69,7 @@ class TimelinePage:
 def page_size_from(raw: str | None) -> int:
     if raw in (None, ""):
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise FilterError(f"limit: give a number from 1 to {MAX_PAGE_SIZE}")
     return int(raw)
 

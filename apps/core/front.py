@@ -37,6 +37,15 @@ def nginx_command(*, config: Path, error_log: Path) -> list[str]:
     return ["nginx", "-e", str(error_log), "-c", str(config), "-g", "daemon off;"]
 
 
+def real_ip_directives(trusted_proxies: list[str]) -> str:
+    """nginx's realip lines believing X-Forwarded-For only from ``trusted_proxies``
+    (addresses or CIDR ranges); nothing when there are none."""
+    if not trusted_proxies:
+        return ""
+    sources = " ".join(f"set_real_ip_from {proxy};" for proxy in trusted_proxies)
+    return f"{sources} real_ip_header X-Forwarded-For; real_ip_recursive on;"
+
+
 def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: Path) -> str:
     """nginx.conf text for a front on ``listen`` (``host:port``) spreading requests
     over ``upstreams``, the daphne processes (``unix:/path.sock`` or ``host:port``)."""
@@ -51,6 +60,7 @@ def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: P
         FRONT_UPSTREAM_SERVERS=" ".join(f"server {upstream};" for upstream in upstreams),
         FRONT_RUN_DIR=str(run_dir.resolve()),
         FRONT_LOG_DIR=str(log_dir.resolve()),
+        FRONT_REAL_IP_DIRECTIVES=real_ip_directives(settings.DATAPUNK_TRUSTED_PROXIES),
         DATAPUNK_MAX_REQUEST_BYTES=str(settings.DATAPUNK_MAX_REQUEST_BYTES),
         DATAPUNK_MAX_CHUNK_BYTES=str(settings.DATAPUNK_MAX_CHUNK_BYTES),
     )

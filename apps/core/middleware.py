@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -34,6 +35,12 @@ def json_depth_exceeds(body: bytes, limit: int) -> bool:
     return False
 
 
+# Bodies no view reads as JSON, and the upload chunks the chunk view streams to
+# disk unread: the guard leaves them alone. Any other type may be JSON to the
+# view that reads it (ingest and webhooks read the raw body, whatever it says).
+_NOT_JSON_BODIES = ("multipart/", "application/x-www-form-urlencoded", "application/octet-stream")
+
+
 class JsonGuardMiddleware:
     """JSON bodies: refuse deep nesting with 400 before a parser recurses into it
     (Python's json module raises RecursionError, a 500, at ~1,000 levels), and
@@ -43,9 +50,9 @@ class JsonGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and "json" in (
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not (
             request.content_type or ""
-        ):
+        ).startswith(_NOT_JSON_BODIES):
             try:
                 body = request.body
             except RequestDataTooBig:
@@ -72,3 +79,23 @@ class JsonGuardMiddleware:
             logger.warning("input nested too deeply on %s", request.path)
             return JsonResponse({"detail": "input nested too deeply"}, status=400)
         return None
+
+
+class ContentSecurityPolicyMiddleware:
+    """Content-Security-Policy on every answer (settings.DATAPUNK_CSP): scripts
+    only from our own static files, so an injected <script> or javascript: link
+    does not run. The API's Swagger page (drf-spectacular's template starts
+    Swagger UI with an inline script) also allows inline script."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            tiles = urlsplit(settings.DATAPUNK_MAP_TILE_URL or "")
+            policy = settings.DATAPUNK_CSP.replace("{tiles}", f"{tiles.scheme}://{tiles.netloc}")
+            if request.path.startswith("/api/docs/"):
+                policy = policy.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'")
+            response["Content-Security-Policy"] = policy
+        return response

@@ -16,9 +16,19 @@ def health_live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def _is_operator(request: HttpRequest) -> bool:
+    """Staff, or a scraper sending DATAPUNK_METRICS_TOKEN as a bearer token."""
+    token = settings.METRICS_TOKEN
+    offered = request.headers.get("Authorization", "")
+    return bool(request.user.is_authenticated and request.user.is_staff) or bool(
+        token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
+    )
+
+
 @never_cache
 def health_ready(request: HttpRequest) -> JsonResponse:
-    """Names and states only: why a check failed (hosts, users, paths) goes to the log."""
+    """Names and states only: why a check failed (hosts, users, paths) goes to the log.
+    The backup's label, age and size are for operators (_is_operator) only."""
     checks = readiness()
     failed = sorted(name for name, state in checks.items() if state != "ok")
     for name in failed:
@@ -29,6 +39,8 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     detail = backup.pop("detail")
     if backup["status"] != "ok":
         logger.warning("backup check failed: %s", detail)
+    if not _is_operator(request):
+        backup = {"status": backup["status"]}
     return JsonResponse(
         {
             "status": "ok" if not failed else "fail",
@@ -44,11 +56,7 @@ def health_ready(request: HttpRequest) -> JsonResponse:
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics, for staff or a scraper with DATAPUNK_METRICS_TOKEN."""
-    token = settings.METRICS_TOKEN
-    offered = request.headers.get("Authorization", "")
-    if (request.user.is_authenticated and request.user.is_staff) or (
-        token and hmac.compare_digest(offered.encode(), f"Bearer {token}".encode())
-    ):
+    if _is_operator(request):
         return ExportToDjangoView(request)
     return HttpResponse(
         "metrics are for staff or a scraper sending 'Authorization: Bearer "

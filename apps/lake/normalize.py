@@ -110,7 +110,10 @@ def parse_timestamp(value: Any, *, field: str = "time") -> datetime:
         raise InvalidValue(
             field, f"{excerpt(value)!r} has no time zone: add Z for UTC or an offset like +01:00"
         )
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset: no such UTC time
+        raise InvalidValue(field, f"{excerpt(value)!r} is not a time Datapunk can store") from None
 
 
 def excerpt(value: str, limit: int = 40) -> str:

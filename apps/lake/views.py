@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from apps.lake.quarantine_display import quarantine_for_display
 from apps.lake.selectors import (
     import_summary_by_product,
     imports_of,
@@ -28,7 +29,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "summary": import_summary_by_product(run),
             "failed": run.entries.filter(status="failed").order_by("path")[:PAGE_LIST_LIMIT],
-            "quarantine": quarantine_of(run)[:PAGE_LIST_LIMIT],
+            "quarantine": quarantine_for_display(quarantine_of(run)[:PAGE_LIST_LIMIT]),
             "skipped": skipped_entries_of(run)[:PAGE_LIST_LIMIT],
             "list_limit": PAGE_LIST_LIMIT,
         },

@@ -72,7 +72,7 @@ def _walk(event: dict[str, Any], field: str) -> tuple[Any, Any] | None:
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, dict) and part in node:
             container, key = node, part
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        elif isinstance(node, list) and part.isascii() and part.isdigit() and int(part) < len(node):
             container, key = node, int(part)
         else:
             return None

@@ -34,10 +34,22 @@ def _hex_hmac(secret: str, *parts: bytes) -> str:
     return digest.hexdigest()
 
 
+def signature_digest(header: str) -> str | None:
+    """The hex digest of a ``sha256=HEX`` header, normalised once (surrounding
+    white space dropped), or None for another form. Both the check and the
+    replay guard use this value, so a padded copy of a request is the same
+    request, not a new one."""
+    scheme, separator, digest = header.strip().partition("=")
+    if scheme != "sha256" or not separator:
+        return None
+    return digest.strip()
+
+
 def _matches(expected_hex: str, header: str) -> bool:
-    if not header.startswith("sha256="):
+    digest = signature_digest(header)
+    if digest is None:
         return False
-    return hmac.compare_digest(expected_hex.encode(), header[len("sha256=") :].strip().encode())
+    return hmac.compare_digest(expected_hex.encode(), digest.encode())
 
 
 def _check_window(moment: datetime, now: datetime) -> None:

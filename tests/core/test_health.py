@@ -121,3 +121,13 @@ def test_database_backend_names_missing_extensions_before_migrating(monkeypatch)
         connection.prepare_database()
     assert "lacks the extension(s) datapunk_no_such_extension" in str(error.value)
     assert "postgresql-17-nothing" in str(error.value)
+
+
+def test_ready_shows_the_backup_details_to_operators_only(client, make_user, settings):
+    anonymous = client.get("/health/ready").json()["backup"]
+    assert set(anonymous) == {"status"}
+    client.force_login(make_user("operator", is_staff=True))
+    staff = client.get("/health/ready").json()["backup"]
+    assert {"status", "last_good_label", "last_good_age_seconds", "last_good_size_bytes"} == set(
+        staff
+    )

@@ -23,6 +23,15 @@ def test_deep_nesting_is_400_on_any_route(client, owner, path):
     assert "nested too deeply" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "", "application/x-ndjson"])
+@pytest.mark.parametrize("path", ["/api/ingest/events/", "/api/imports/"])
+def test_deep_nesting_is_400_whatever_the_content_type_says(client, owner, path, content_type):
+    client.force_login(owner)
+    response = client.post(path, b"[" * 100_000, content_type=content_type)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
 def test_deep_nesting_is_400_without_credentials(client):
     response = client.post("/api/imports/", b"[" * 100_000, content_type="application/json")
     assert response.status_code == 400

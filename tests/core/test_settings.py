@@ -99,3 +99,29 @@ def test_archive_limits_come_from_settings_and_files(tmp_path):
         timeout=60,
     )
     assert result.stdout.strip().splitlines()[-1:] == ["5.0 1000"], result.stderr[-2000:]
+
+
+def _secure_settings(**env: str) -> list[str]:
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_PROXY_SSL_HEADER)"
+    )
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", script],
+        env={**os.environ, "DEBUG": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout.strip().splitlines()[-1:]
+
+
+def test_https_switch_makes_cookies_secure_and_sends_hsts():
+    assert _secure_settings() == ["False False 0 None"]
+    assert _secure_settings(DATAPUNK_HTTPS="true") == [
+        "True True 31536000 ('HTTP_X_FORWARDED_PROTO', 'https')"
+    ]
+    assert (
+        _secure_settings(DATAPUNK_HTTPS="true", DATAPUNK_HSTS_SECONDS="600")[0].split()[2] == "600"
+    )

@@ -254,3 +254,29 @@ def test_an_import_names_each_upload_once(client, owner):
     )
     assert response.status_code == 400
     assert "name each upload once" in str(response.json())
+
+
+def test_quarantine_reasons_and_excerpts_are_shown_cut_and_masked(client, owner, sample_zip):
+    from apps.lake.models import ImportEntry, Quarantine
+    from apps.lake.services import takeout_import_prepare, takeout_import_run
+
+    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
+    entry = ImportEntry.objects.filter(import_run=run).order_by("path").first()
+    # What a parser's error context looks like when the bad value is personal.
+    stored = Quarantine.objects.create(
+        user=owner,
+        entry=entry,
+        reason="visit time: 'write to alice.smith@example.org' is not an ISO time",
+        excerpt='{"title": "paid with 4111 1111 1111 1111", "note": "' + "x" * 5000 + '"}',
+    )
+    client.force_login(owner)
+    items = client.get(f"/api/imports/{run.pk}/quarantine/").json()["results"]
+    [item] = [item for item in items if item["id"] == stored.pk]
+    page = client.get(f"/imports/{run.pk}/").content.decode()
+    for shown in (item["reason"] + item["excerpt"], page):
+        assert "alice.smith@example.org" not in shown
+        assert "4111 1111 1111 1111" not in shown
+    assert "a***@example.org" in item["reason"] and "1111" in item["excerpt"]
+    assert len(item["excerpt"]) <= 200
+    stored.refresh_from_db()
+    assert "alice.smith@example.org" in stored.reason  # kept as it was, for the export

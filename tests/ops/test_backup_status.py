@@ -35,7 +35,10 @@ def test_backup_then_backups_then_ready(client, settings, tmp_path, capsys):
     assert line.endswith("yes"), listing
     assert "WAL archiving: working" in listing
 
-    body = client.get("/health/ready").json()
+    # Anonymous callers learn only whether backups are fine; operators the rest.
+    assert client.get("/health/ready").json()["backup"] == {"status": "ok"}
+    settings.METRICS_TOKEN = "scraper-token"
+    body = client.get("/health/ready", HTTP_AUTHORIZATION="Bearer scraper-token").json()
     assert body["backup"]["status"] == "ok", body["backup"]
     assert body["backup"]["last_good_label"] == run.label
     assert 0 <= body["backup"]["last_good_age_seconds"] < 600

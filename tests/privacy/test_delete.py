@@ -190,6 +190,34 @@ def test_the_api_asks_for_the_password_or_the_typed_username(
     ).status_code in (401, 403)
 
 
+def test_the_password_asked_again_may_be_guessed_five_times_only(
+    client, alice, django_capture_on_commit_callbacks
+):
+    client.force_login(alice)
+    # A right password gives its attempt back: it is not one of the five.
+    with django_capture_on_commit_callbacks(execute=False):
+        right = client.post(
+            "/api/privacy/delete/",
+            {"password": "pw-for-tests-only"},
+            content_type="application/json",
+        )
+    assert right.status_code == 202
+    for n in range(5):
+        wrong = client.post(
+            "/api/privacy/delete/", {"password": f"guess {n}"}, content_type="application/json"
+        )
+        assert wrong.status_code == 400, n
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        locked = client.post(
+            "/api/privacy/delete/",
+            {"password": "pw-for-tests-only"},
+            content_type="application/json",
+        )
+    assert locked.status_code == 429
+    assert "Too many wrong passwords" in locked.json()["detail"]
+    assert callbacks == []
+
+
 @pytest.mark.django_db(transaction=True)  # a request outside a transaction: on_commit runs at once
 def test_without_a_job_queue_the_answer_says_so(client, alice, settings):
     from datapunk.celery import app

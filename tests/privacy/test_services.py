@@ -59,6 +59,8 @@ def test_data_paths_round_trip():
     assert field_value(event, "data/a~1b/0/c~0d") == "x"
     assert field_value(event, "data/n") is None
     assert field_value(event, "data/missing/0") is None
+    # "²" passes str.isdigit() but not int(): not an index, not a 500.
+    assert field_value({"data": {"lst": ["x"]}}, "data/lst/²") is None
 
 
 def test_rescanning_replaces_findings(owner, scanner):

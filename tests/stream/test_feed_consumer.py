@@ -58,3 +58,34 @@ async def test_the_layer_is_redis():
     from channels_redis.core import RedisChannelLayer
 
     assert isinstance(get_channel_layer(), RedisChannelLayer)
+
+
+async def test_a_frame_from_the_client_is_ignored_not_a_crash(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    socket = _communicator(await sync_to_async(_session_cookie)(owner))
+    assert (await socket.connect())[0]
+    await socket.send_to(text_data="not json {")
+    await socket.send_to(bytes_data=b"\xff\x00")
+    await socket.send_to(text_data='{"type": "feed.message", "message": "forged"}')
+    assert await socket.receive_nothing(timeout=0.5)  # no close, no echo
+    message = {"type": "import.progress", "data": {"import_id": 1}}
+    await sync_to_async(publish)(owner.pk, message)
+    assert await socket.receive_json_from(timeout=5) == message
+    await socket.disconnect()
+
+
+async def test_a_user_may_hold_only_so_many_feed_sockets(make_user, settings):
+    settings.DATAPUNK_FEED_SOCKETS_PER_USER = 3
+    owner = await sync_to_async(make_user)("owner")
+    cookie = await sync_to_async(_session_cookie)(owner)
+    sockets = [_communicator(cookie) for _ in range(3)]
+    for socket in sockets:
+        assert (await socket.connect())[0]
+    extra = _communicator(cookie)
+    assert await extra.connect() == (False, 4429)
+    # Closing one frees its place.
+    await sockets[0].disconnect()
+    again = _communicator(cookie)
+    assert (await again.connect())[0]
+    for socket in [*sockets[1:], again]:
+        await socket.disconnect()

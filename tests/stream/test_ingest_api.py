@@ -240,6 +240,24 @@ def test_a_signed_request_is_stored_once_and_its_replay_refused(api, owner, owne
 
 
 @pytest.mark.parametrize(
+    "padded", ["sha256= {hex}", "sha256={hex}\t", " sha256={hex} ", "sha256=  {hex}  "]
+)
+def test_a_replay_with_white_space_in_its_signature_is_still_a_replay(
+    api, owner, owner_key, padded
+):
+    body = as_body(EVENT)
+    headers = signed_headers(owner_key, body)
+    first = api.post(URL, data=body, content_type="application/json", **headers)
+    digest = headers["HTTP_X_DATAPUNK_SIGNATURE"].removeprefix("sha256=")
+    headers["HTTP_X_DATAPUNK_SIGNATURE"] = padded.format(hex=digest)
+    replay = api.post(URL, data=body, content_type="application/json", **headers)
+
+    assert first.status_code == 202
+    assert replay.status_code == 409
+    assert Event.objects.filter(user=owner).count() == 1
+
+
+@pytest.mark.parametrize(
     "forge",
     [
         "wrong secret",
@@ -310,3 +328,16 @@ def test_the_secret_is_sealed_at_rest(owner_key):
         cursor.execute("SELECT key_hash, secret_sealed FROM stream_ingestkey")
         dumped = " ".join(cursor.fetchone())
     assert owner_key.secret not in dumped and owner_key.api_key not in dumped
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"],
+)
+def test_a_time_with_no_utc_equivalent_is_a_400_not_a_500(api, owner_key, moment):
+    response = post(api, {"kind": "a.b", "occurred_at": moment}, **bearer(owner_key))
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "occurred_at", "message": f"{moment!r} is not a time Datapunk can store"}
+    ]
+    assert Event.objects.count() == 0

@@ -24,11 +24,3 @@ def iso_datetime(value: str | None) -> dt.datetime | None:
         return dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-
-
-@register.filter
-def link_url(value: str | None) -> str:
-    """The URL if it is safe to link (http, https); '' for javascript:, data: and the like,
-    which an imported item may carry."""
-    url = str(value or "").strip()
-    return url if url.lower().startswith(("http://", "https://")) else ""

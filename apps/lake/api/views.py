@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
+from apps.lake.quarantine_display import quarantine_for_display
 from apps.lake.selectors import quarantine_of
 from apps.lake.services import TakeoutImportError
 from apps.lake.uploads import (
@@ -136,7 +137,9 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 upload_id=upload.pk,
                 offset=int(offset_header),
                 body=body,
-                length=int(length_header) if length_header.isdigit() else None,
+                length=int(length_header)
+                if length_header.isascii() and length_header.isdigit()
+                else None,
             )
         except (UploadTooLarge, InsufficientStorage) as exc:
             return _refused(exc)
@@ -194,4 +197,5 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def quarantine(self, request: Request, pk: str) -> Response:
         """The items this import could not store, each with its reason."""
         page = self.paginate_queryset(quarantine_of(self.get_object()))
-        return self.get_paginated_response(QuarantineSerializer(page, many=True).data)
+        shown = quarantine_for_display(page or [])
+        return self.get_paginated_response(QuarantineSerializer(shown, many=True).data)

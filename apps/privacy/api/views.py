@@ -11,11 +11,12 @@ from drf_spectacular.utils import extend_schema
 from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.signin_limit import PasswordCheckLimited, password_check
 from apps.privacy.audit import audit_record, request_ip
 from apps.privacy.deletion import running_import
 from apps.privacy.exports import export_create, export_path
@@ -117,7 +118,11 @@ class DeleteMyDataView(APIView):
         password = data.validated_data.get("password") or ""
         confirm = data.validated_data.get("confirm") or ""
         if user.has_usable_password():
-            if not user.check_password(password):
+            try:
+                right = password_check(request._request, user, password)
+            except PasswordCheckLimited as exc:
+                raise Throttled(detail=exc.message) from None
+            if not right:
                 raise ValidationError({"password": "that is not your password"})
         elif confirm != user.get_username():
             raise ValidationError({"confirm": "type your username to confirm"})

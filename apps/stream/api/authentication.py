@@ -21,7 +21,7 @@ from apps.privacy.context import system_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.models import IngestKey
 from apps.stream.services import api_key_hash
-from apps.stream.signing import SignatureRejected, ingest_verify
+from apps.stream.signing import SignatureRejected, ingest_verify, signature_digest
 
 # A batch of MAX_BATCH events with some text each fits well below this.
 INGEST_MAX_BYTES = 1024 * 1024
@@ -105,7 +105,7 @@ class IngestSignatureAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(exc.message) from None
         request._request.ingest_connector = "ingest.hmac"  # type: ignore[attr-defined]
         # The signature names this request: the same one again is a replay.
-        request._request.ingest_replay_guard = signature.removeprefix("sha256=")  # type: ignore[attr-defined]
+        request._request.ingest_replay_guard = signature_digest(signature)  # type: ignore[attr-defined]
         return user, key
 
     def authenticate_header(self, request: Request) -> str:

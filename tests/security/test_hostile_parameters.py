@@ -1,0 +1,90 @@
+"""Every query parameter any view reads, given the shapes that once answered 500,
+on every route: each answer is below 500 and shows no traceback.
+
+Parameter names are discovered from the code (``params.get("x")``,
+``one_value(params, "x")``, OpenAPI declarations), routes from the URL
+configuration (tests/security/test_hostile_requests.py), so a parameter or
+route added later is tried too. Run in-process (Django's test client): the
+sweep is thousands of requests, and what it looks for is the application's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from apps.lake.takeout.records import EventRecord
+from apps.stream.pipeline import records_store
+
+from .test_hostile_requests import _route_templates
+
+pytestmark = pytest.mark.django_db
+
+APPS = Path(__file__).resolve().parents[2] / "apps"
+_READS = [
+    r"""(?:query_params|GET|params|request\.data)\.get(?:list)?\(\s*["'](\w+)["']""",
+    r"""(?:one_value|_values|_owned_id|_number|_date)\(\s*\w+,\s*["'](\w+)["']""",
+    r"""OpenApiParameter\(\s*["'](\w+)["']""",
+]
+# The shapes an attacker's probe found 500s with: the calendar's edges (a day's
+# end past 9999-12-31, an offset before year 1), digits that are not ASCII
+# (str.isdigit() says yes, int() says no), numbers too big for the database.
+HOSTILE_VALUES = [
+    "9999-12-31",
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+05:00",
+    "²",
+    "99999999999999999999999",
+    "-1",
+]
+# Routes given other required parameters too, so the hostile one is reached.
+REQUIRED = {"metric": "events"}
+
+
+def _parameter_names() -> list[str]:
+    names: set[str] = set()
+    for source in APPS.rglob("*.py"):
+        text = source.read_text()
+        for pattern in _READS:
+            names.update(re.findall(pattern, text))
+    return sorted(names)
+
+
+@pytest.fixture
+def signed_in(make_user):
+    user = make_user("prober", password="a long enough password")
+    records_store(
+        user_id=user.pk,
+        source="ingest",
+        records=[
+            EventRecord(
+                kind="note.probe", occurred_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC), title="probe"
+            )
+        ],
+    )
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_no_parameter_shape_answers_500(signed_in):
+    names = _parameter_names()
+    assert {"start", "end", "limit", "place", "geofence", "date", "at"} <= set(
+        names
+    )  # discovery works
+    routes = [route for route in _route_templates() if "{" not in route]
+    assert "/api/events/" in routes
+    failures = []
+    for route in routes:
+        for name in names:
+            for value in HOSTILE_VALUES:
+                params = {**REQUIRED, name: value}
+                response = signed_in.get(route, params)
+                body = response.content.decode(errors="replace")
+                if response.status_code >= 500 and route != "/health/ready" or "Traceback" in body:
+                    failures.append(f"{route}?{name}={value}: {response.status_code}")
+    assert failures == [], f"{len(failures)} of {len(routes) * len(names) * len(HOSTILE_VALUES)}"
