@@ -171,6 +171,8 @@ def test_policy_page(client, owner, event):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-risk="high">2<' in html and 'data-risk="medium">2<' in html
+    where = html[html.index('id="pii-where"') :]
+    assert "exports" in where and "live feed" in where and "numbers" in where
     assert "maria" not in html
     response = client.post("/privacy/pii/", {"high": "hash", "medium": "mask", "low": "show"})
     assert response.status_code == 302
