@@ -15,9 +15,6 @@ from typing import Any
 from django.conf import settings
 
 TEXT_FIELDS = ("title", "text", "url")
-# Strings inside Event.data scanned per event: a Takeout item holds a handful; an
-# odd record with thousands of strings must not stall a batch.
-MAX_DATA_STRINGS = 200
 
 
 def _pointer_part(key: Any) -> str:
@@ -37,23 +34,21 @@ def data_strings(data: Any, prefix: str = "data") -> Iterator[tuple[str, str]]:
 
 
 def event_fields(event: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (field, text) pairs of one event that are scanned.
+    """The (field, text) pairs of one event that are scanned: every string, all of it.
 
-    A string of ``data`` equal to one already listed (the title again, a URL
-    again) is scanned once: redaction masks the same value wherever it appears.
+    Each field gets its own findings, so masking touches only the spans found
+    in it (a string repeated elsewhere is analysed once: the scanner memoises
+    identical texts). Numbers in ``data`` are never text and never listed.
+    Nothing is capped: an event whose strings were not all scanned would be
+    stored as scanned (the cap of 200 strings this replaced let PII through).
     """
     fields: list[tuple[str, str]] = []
-    seen: set[str] = set()
     for name in TEXT_FIELDS:
         value = event.get(name) or ""
-        if isinstance(value, str) and value and value not in seen:
-            seen.add(value)
+        if isinstance(value, str) and value:
             fields.append((name, value))
-    for count, (path, value) in enumerate(data_strings(event.get("data") or {})):
-        if count >= MAX_DATA_STRINGS:
-            break
-        if value and value not in seen:
-            seen.add(value)
+    for path, value in data_strings(event.get("data") or {}):
+        if value:
             fields.append((path, value))
     return fields
 

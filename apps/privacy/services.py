@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,3 +214,62 @@ def pii_reveal(
         ip=ip,
     )
     return value
+
+
+@dataclass
+class RescanResult:
+    events: int = 0
+    findings_before: int = 0
+    findings_after: int = 0
+
+
+def pii_rescan_outdated(
+    *, user_id: int, progress: Callable[[int], None] | None = None
+) -> RescanResult | None:
+    """Rescan every event of ``user_id`` if any finding or the scan cursor is of an older
+    scanner version; None when everything is current.
+
+    Findings the current version does not confirm are removed (each event's findings
+    are replaced by what is found now). Resumable and idempotent like
+    pii_scan_backfill, whose cursor it restarts once: a rerun after a crash goes on
+    from the cursor, since the cursor's version is then current.
+    """
+    current = scanner_version()
+    state = PiiScanState.objects.filter(user_id=user_id).first()
+    outdated = PiiFinding.objects.filter(user_id=user_id).exclude(scanner_version=current)
+    cursor_old = state is not None and state.scanner_version not in ("", current)
+    if not cursor_old and not outdated.exists():
+        return None
+    result = RescanResult(findings_before=PiiFinding.objects.filter(user_id=user_id).count())
+    restart = cursor_old or state is None or state.last_event_id == 0
+    if restart:
+        # Mark the cursor as current before the first batch, so a crash resumes instead
+        # of starting over; the scan below begins at event 0.
+        PiiScanState.objects.update_or_create(
+            user_id=user_id,
+            defaults={
+                "last_event_id": 0,
+                "events_scanned": 0,
+                "findings_stored": 0,
+                "scanner_version": current,
+            },
+        )
+    while True:
+        step = pii_scan_backfill(user_id=user_id, max_events=SCAN_BATCH * 5)
+        result.events += step.events
+        if progress is not None:
+            progress(result.events)
+        if not step.more:
+            break
+    # Events below the cursor of a scan that was current but left older findings
+    # (a backfill that ran before the bump and resumed after it).
+    stale_ids = list(
+        PiiFinding.objects.filter(user_id=user_id)
+        .exclude(scanner_version=current)
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    if stale_ids:
+        result.events += pii_scan_events(user_id=user_id, event_ids=stale_ids).events
+    result.findings_after = PiiFinding.objects.filter(user_id=user_id).count()
+    return result

@@ -55,7 +55,9 @@ def test_findings_name_event_field_span_score_and_class(owner, scanner):
 def test_data_paths_round_trip():
     event = {"title": "t", "data": {"a/b": [{"c~d": "x"}], "n": 3, "s": "t"}}
     fields = dict(event_fields(event))
-    assert fields == {"title": "t", "data/a~1b/0/c~0d": "x"}  # "s" repeats the title
+    # Every string is listed, a repeat of the title too (each field has its own findings);
+    # the number is not text.
+    assert fields == {"title": "t", "data/a~1b/0/c~0d": "x", "data/s": "t"}
     assert field_value(event, "data/a~1b/0/c~0d") == "x"
     assert field_value(event, "data/n") is None
     assert field_value(event, "data/missing/0") is None
@@ -194,6 +196,7 @@ def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
     note = make_event(owner, kind="keep.note", title="Ana Demo")
     pii_scan_events(user_id=owner.pk, event_ids=[contact.id, note.id])
     assert _findings(owner) == [
+        (contact.id, "data/properties/FN/0/value", "PERSON", "low"),
         (contact.id, "data/properties/N/0/value", "PERSON", "low"),
         (contact.id, "title", "PERSON", "low"),
     ]
