@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -32,3 +33,15 @@ def link_url(value: str | None) -> str:
     which an imported item may carry."""
     url = str(value or "").strip()
     return url if url.lower().startswith(("http://", "https://")) else ""
+
+
+@register.filter
+def local_day(value: str | None) -> str:
+    """An ISO time's date (YYYY-MM-DD) in the current time zone (the user's, activated
+    by apps/core/timezones.py): the day an event belongs to for its owner."""
+    moment = iso_datetime(value)
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        return moment.date().isoformat()
+    return timezone.localtime(moment).date().isoformat()
