@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 
 from apps.core.timezones import day_bounds, zone_of
+from apps.lake.takeout.records import MetricRecord
 
 PREFERRED_STREAMS: dict[str, tuple[str, ...]] = {
     "steps": ("derived:com.google.step_count.delta:com.google.android.gms:estimated_steps",),
@@ -72,63 +72,56 @@ class MetricError(ValueError):
     """A measurement that cannot be stored; the message is written for the user."""
 
 
-@dataclass(frozen=True)
-class MetricRow:
-    metric: str
-    start: dt.datetime
-    end: dt.datetime
-    value: float
-    unit: str
-    stream: str
-
-    def check(self) -> None:
-        if self.start.tzinfo is None or self.end.tzinfo is None:
-            raise MetricError(f"{self.metric}: a time without a time zone")
-        if self.end < self.start:
-            raise MetricError(f"{self.metric}: ends before it starts")
-        if self.value != self.value or self.value in (float("inf"), float("-inf")):
-            raise MetricError(f"{self.metric}: not a number")
-        if (
-            not self.metric
-            or len(self.metric) > 64
-            or len(self.unit) > 16
-            or len(self.stream) > 255
-        ):
-            raise MetricError(f"{self.metric[:40]!r}: metric, unit or stream name too long")
+MetricRow = MetricRecord
 
 
-def metrics_write(*, user_id: int, rows: Iterable[MetricRow], entry_id: int | None = None) -> int:
+def metric_check(row: MetricRecord) -> None:
+    """MetricError (a message for the user) when ``row`` cannot be stored."""
+    if row.start.tzinfo is None or row.end.tzinfo is None:
+        raise MetricError(f"{row.metric}: a time without a time zone")
+    if row.end < row.start:
+        raise MetricError(f"{row.metric}: ends before it starts")
+    if row.value != row.value or row.value in (float("inf"), float("-inf")):
+        raise MetricError(f"{row.metric}: not a number")
+    if not row.metric or len(row.metric) > 64 or len(row.unit) > 16 or len(row.stream) > 255:
+        raise MetricError(f"{row.metric[:40]!r}: metric, unit or stream name too long")
+
+
+def metrics_copy(
+    cursor: Any, *, user_id: int, entry_id: int | None, rows: list[MetricRecord]
+) -> int:
+    """Inside the caller's transaction: binary COPY ``rows`` into staging, move the new
+    ones into the hypertable; returns how many were new. Rows already checked."""
+    cursor.execute(_STAGING_DDL)
+    cursor.execute("DELETE FROM lake_stage_metric")
+    with cursor.cursor.copy(
+        f"COPY lake_stage_metric ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(_TYPES)
+        for row in rows:
+            copy.write_row(
+                (user_id, row.metric, row.start, row.end, row.value, row.unit, row.stream, entry_id)
+            )
+    cursor.execute(_MOVE)
+    stored = cursor.rowcount
+    cursor.execute("DELETE FROM lake_stage_metric")
+    return stored
+
+
+def metrics_write(
+    *, user_id: int, rows: Iterable[MetricRecord], entry_id: int | None = None
+) -> int:
     """Store ``rows`` of ``user_id`` (inside their user_context); returns how many were new.
-    A bad row refuses the whole batch (MetricError) before anything is written."""
+    A bad row refuses the whole batch (MetricError) before anything is written.
+    Imports go through the lake's BatchWriter (apps/lake/writer.py), which calls
+    ``metrics_copy`` in its own batch transaction."""
     batch = list(rows)
     for row in batch:
-        row.check()
+        metric_check(row)
     if not batch:
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_STAGING_DDL)
-        cursor.execute("DELETE FROM lake_stage_metric")
-        with cursor.cursor.copy(
-            f"COPY lake_stage_metric ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(_TYPES)
-            for row in batch:
-                copy.write_row(
-                    (
-                        user_id,
-                        row.metric,
-                        row.start,
-                        row.end,
-                        row.value,
-                        row.unit,
-                        row.stream,
-                        entry_id,
-                    )
-                )
-        cursor.execute(_MOVE)
-        stored = cursor.rowcount
-        cursor.execute("DELETE FROM lake_stage_metric")
-    return stored
+        return metrics_copy(cursor, user_id=user_id, entry_id=entry_id, rows=batch)
 
 
 def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -148,9 +141,11 @@ def preferred_stream(*, user_id: int, metric: str) -> str | None:
             [user_id, metric],
         )
     }
+    # Fit names a stream "derived:<type>:<app>:<name>"; its All Data file "derived_..._...".
+    by_key = {stream.replace(":", "_"): stream for stream in counts}
     for stream in PREFERRED_STREAMS.get(metric, ()):
-        if stream in counts:
-            return stream
+        if stream.replace(":", "_") in by_key:
+            return by_key[stream.replace(":", "_")]
     return max(counts, key=lambda s: (counts[s], s)) if counts else None
 
 

@@ -136,3 +136,19 @@ def test_one_users_measurements_are_invisible_to_another(owner, outsider):
         assert not HealthMetric.objects.exists()
         with pytest.raises(ProgrammingError, match="row-level security"):
             metrics_write(user_id=owner.pk, rows=[steps(ESTIMATED, t, 1)])
+
+
+def test_the_lake_writer_stores_measurements_and_quarantines_bad_ones(owner):
+    from apps.lake.models import Quarantine
+    from apps.lake.writer import BatchWriter
+
+    t = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
+    bad = MetricRow("steps", t, t, float("inf"), "count", ESTIMATED)
+    with user_context(owner.pk):
+        with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+            for record in (steps(ESTIMATED, t, 5), steps(ESTIMATED, t, 5), bad):
+                writer.add(record)
+            result = writer.flush()
+        assert (result.written, result.duplicate, result.quarantined) == (1, 1, 1)
+        assert list(HealthMetric.objects.values_list("value", flat=True)) == [5.0]
+        assert "not a number" in Quarantine.objects.get().reason
