@@ -152,3 +152,38 @@ def test_the_lake_writer_stores_measurements_and_quarantines_bad_ones(owner):
         assert (result.written, result.duplicate, result.quarantined) == (1, 1, 1)
         assert list(HealthMetric.objects.values_list("value", flat=True)) == [5.0]
         assert "not a number" in Quarantine.objects.get().reason
+
+
+def test_the_metrics_api_answers_buckets_of_the_users_days(owner, outsider, client):
+    with user_context(owner.pk):
+        UserSettings.objects.create(user=owner, time_zone="Asia/Kolkata", time_zone_chosen=True)
+        late = dt.datetime(2024, 5, 2, 23, 50, tzinfo=IST)
+        metrics_write(
+            user_id=owner.pk,
+            rows=[
+                steps(ESTIMATED, late, 7, 5),
+                steps(ESTIMATED, late + dt.timedelta(minutes=20), 9, 5),
+            ]
+            + [steps(MERGED, late, 100, 5)],
+        )
+    client.force_login(owner)
+    body = client.get("/api/metrics/?metric=steps&start=2024-05-03&end=2024-05-03").json()
+    assert body["stream"] == ESTIMATED
+    assert [(r["bucket"], r["value"]) for r in body["results"]] == [("2024-05-03", 9.0)]
+    hours = client.get("/api/metrics/?metric=steps&bucket=hour").json()["results"]
+    assert [r["bucket"] for r in hours] == [
+        "2024-05-02T23:00:00+05:30",
+        "2024-05-03T00:00:00+05:30",
+    ]
+    for query in (
+        "metric=",
+        "metric=steps&bucket=week",
+        "metric=steps&start=2024-13-01",
+        "metric=steps&start=2024-05-03&end=2024-05-01",
+        "metric=DROP%20TABLE",
+    ):
+        response = client.get(f"/api/metrics/?{query}")
+        assert response.status_code == 400, query
+        assert response.json()["detail"]
+    client.force_login(outsider)
+    assert client.get("/api/metrics/?metric=steps").json()["results"] == []
