@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.dashboard, name="home"),
     path("timeline/", views.timeline, name="timeline"),
     path("map/", views.map_page, name="map"),
+    path("health/", views.health_page, name="health"),
     path("api/events/", api.events_list, name="api-events"),
     path("api/timeseries/", api.timeseries, name="api-timeseries"),
     path("api/metrics/", metrics_api.metrics, name="api-metrics"),

@@ -187,3 +187,39 @@ def test_the_metrics_api_answers_buckets_of_the_users_days(owner, outsider, clie
         assert response.json()["detail"]
     client.force_login(outsider)
     assert client.get("/api/metrics/?metric=steps").json()["results"] == []
+
+
+def test_the_health_page_charts_the_preferred_stream_of_each_metric(owner, client):
+    t = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
+    bpm = "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm"
+    with user_context(owner.pk):
+        for stream in (DEVICE, MERGED, ESTIMATED):
+            metrics_write(user_id=owner.pk, rows=[steps(stream, t, 3952)])
+        metrics_write(
+            user_id=owner.pk,
+            rows=[
+                MetricRow(
+                    "heart_rate",
+                    t + dt.timedelta(minutes=m),
+                    t + dt.timedelta(minutes=m),
+                    v,
+                    "bpm",
+                    bpm,
+                )
+                for m, v in ((0, 58), (1, 120))
+            ],
+        )
+    client.force_login(owner)
+    response = client.get("/health/")
+    assert response.status_code == 200
+    charts = response.context["charts"]
+    assert [c["metric"] for c in charts] == ["steps", "heart_rate"]
+    assert charts[0]["values"] == [3952.0]  # not 3 x 3952
+    assert (charts[1]["min"], charts[1]["values"], charts[1]["max"]) == ([58.0], [89.0], [120.0])
+    page = response.content.decode()
+    assert 'id="chart-steps"' in page and "chart.umd.min.js" in page
+
+
+def test_the_health_page_without_measurements_says_how_to_get_them(owner, client):
+    client.force_login(owner)
+    assert 'id="health-empty"' in client.get("/health/").content.decode()
