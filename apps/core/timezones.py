@@ -15,10 +15,28 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from apps.core.models import UserSettings
+
+# Old names that browsers still report (Chromium's ICU says "Asia/Calcutta") and that
+# the server's time zone database may no longer carry (Debian moved them to tzdata-legacy).
+LEGACY_ZONES = {
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Dacca": "Asia/Dhaka",
+    "Asia/Ulan_Bator": "Asia/Ulaanbaatar",
+    "Europe/Kiev": "Europe/Kyiv",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "America/Godthab": "America/Nuuk",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+}
 
 
 class TimeZoneError(ValueError):
@@ -27,6 +45,7 @@ class TimeZoneError(ValueError):
 
 def valid_zone(name: str) -> zoneinfo.ZoneInfo:
     name = (name or "").strip()
+    name = LEGACY_ZONES.get(name, name)
     if not name or len(name) > 64 or name.startswith("/") or ".." in name:
         raise TimeZoneError(f"time zone: {name[:40]!r} is not a time zone name (e.g. Europe/Paris)")
     try:
@@ -63,6 +82,13 @@ def set_zone(*, user_id: int, name: str, chosen: bool) -> bool:
     chose would be overwritten by a browser report. Refreshes the daily series when the
     zone changes, so their days follow it."""
     zone = valid_zone(name)
+    # The daily series cut days in PostgreSQL: it must know the name too.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = %s)", [zone.key]
+        )
+        if not cursor.fetchone()[0]:
+            raise TimeZoneError(f"time zone: {zone.key!r} is not known to the database server")
     current = UserSettings.objects.filter(user_id=user_id).first()
     if current is not None and current.time_zone_chosen and not chosen:
         return False

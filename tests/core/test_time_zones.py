@@ -189,3 +189,10 @@ def test_one_user_cannot_read_another_users_zone(owner, outsider):
         assert zone_of(owner.pk).key == "UTC"  # the row is not visible: the default
     with pytest.raises(ValueError):
         set_zone(user_id=owner.pk, name="Nowhere/Land", chosen=True)
+
+
+def test_an_old_name_the_browser_reports_is_stored_under_its_current_name(owner, client):
+    client.force_login(owner)
+    response = client.post("/settings/time-zone/detected/", {"time_zone": "Asia/Calcutta"})
+    assert response.json() == {"time_zone": KOLKATA, "stored": True}
+    assert _zone(owner) == KOLKATA
