@@ -428,6 +428,8 @@ CONNECTOR_PROVIDERS = ("spotify", "google", "microsoft", "discord", "twitch")
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in CONNECTOR_PROVIDERS]
 MIDDLEWARE += ["apps.connectors.middleware.ProviderNotConfiguredMiddleware"]
 MIDDLEWARE += ["apps.core.middleware.ContentSecurityPolicyMiddleware"]
+# The signed-in user's time zone (after the RLS middleware: it reads their row).
+MIDDLEWARE += ["apps.core.timezones.UserTimeZoneMiddleware"]
 SOCIALACCOUNT_STORE_TOKENS = False
 # Each provider's OAuth app: DATAPUNK_<PROVIDER>_CLIENT_ID and _SECRET, or a
 # "social application" added in the admin (allauth's SocialApp).

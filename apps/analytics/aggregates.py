@@ -23,8 +23,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
+from apps.core.timezones import day_bounds, zone_of
 from apps.lake.normalize import UNDATED
 
 # Durations when a play or watch does not say how long it lasted (assumptions,
@@ -64,9 +66,24 @@ class Series:
     columns_sql: str  # the rollup table's columns
     key: tuple[str, ...]  # the rollup table's primary key
 
-    def select(self, extra_where: str = "") -> str:
+    def select(self, extra_where: str = "", *, zone_sql: str = "") -> str:
+        """The definition; ``zone_sql`` an SQL text expression of the zone whose
+        midnights cut the days (none: UTC, what a continuous aggregate can do)."""
         where = self.base_where + (f" AND {extra_where}" if extra_where else "")
-        return self.select_sql.format(where=where)
+        return self.select_sql.format(where=where, day=self.day_sql(zone_sql))
+
+    def day_sql(self, zone_sql: str = "") -> str:
+        zone = f", {zone_sql}" if zone_sql else ""
+        return f"time_bucket('1 day'::interval, {self.time_column}{zone})"
+
+
+def owner_zone_sql(table: str) -> str:
+    """The zone of each row's owner (apps/core/timezones.py), for a refresh of all users."""
+    default = settings.TIME_ZONE.replace("'", "''")
+    return (
+        f"coalesce((SELECT zs.time_zone FROM core_usersettings zs "
+        f"WHERE zs.user_id = {table}.user_id), '{default}')"
+    )
 
 
 EVENTS_DAILY = Series(
@@ -74,7 +91,7 @@ EVENTS_DAILY = Series(
     hypertable="lake_event",
     time_column="occurred_at",
     select_sql=(
-        "SELECT user_id, time_bucket('1 day'::interval, occurred_at) AS day, source, kind, "
+        "SELECT user_id, {day} AS day, source, kind, "
         "count(*) AS events, sum(" + MEDIA_SECONDS_SQL + ")::double precision AS media_seconds "
         "FROM lake_event WHERE {where} GROUP BY user_id, day, source, kind"
     ),
@@ -94,7 +111,7 @@ DISTANCE_DAILY = Series(
     # The day's fixes joined in time order into one line; its length on the
     # spheroid. The step from a day's last fix to the next day's first is not counted.
     select_sql=(
-        "SELECT user_id, time_bucket('1 day'::interval, recorded_at) AS day, count(*) AS points, "
+        "SELECT user_id, {day} AS day, count(*) AS points, "
         "coalesce(ST_Length(ST_MakeLine(point::geometry ORDER BY recorded_at)::geography), 0) "
         "AS distance_m FROM lake_locationpoint WHERE {where} GROUP BY user_id, day"
     ),
@@ -139,13 +156,16 @@ def aggregates_refresh(
     """Recompute every series for the days in [start, end) (all days when None).
 
     Idempotent. On a rollup table, only ``user_id``'s rows when given, in one
-    transaction per series (readers see the old or the new day, never a gap).
+    transaction per series (readers see the old or the new day, never a gap);
+    its days are the owner's days (their time zone, apps/core/timezones.py).
     A continuous aggregate refreshes its whole range for all users (that is how
-    TimescaleDB refreshes; it recomputes only invalidated buckets) and must not
-    run inside a transaction.
+    TimescaleDB refreshes; it recomputes only invalidated buckets), cuts days at
+    UTC midnight (it cannot look up each owner's zone) and must not run inside
+    a transaction.
     """
-    lower = _day_floor(start) if start else None
-    upper = _day_floor(end) + dt.timedelta(days=1) if end else None
+    # A day of a zone up to 14 hours from UTC overlaps the UTC day on either side.
+    lower = _day_floor(start) - dt.timedelta(days=1) if start else None
+    upper = _day_floor(end) + dt.timedelta(days=2) if end else None
     for series in SERIES:
         if series_is_continuous(series):
             if connection.in_atomic_block:
@@ -155,26 +175,45 @@ def aggregates_refresh(
                     "CALL refresh_continuous_aggregate(%s, %s, %s)", [series.name, lower, upper]
                 )
             continue
-        # The same bounds, on the rollup's day and on the hypertable's own time column.
+        # One user's zone is a constant; all users' is looked up per row.
+        zone_sql = "%s" if user_id is not None else owner_zone_sql(series.hypertable)
+        zone_params: list[Any] = [zone_of(user_id).key] if user_id is not None else []
+        # The same days on the rollup's day and on the source's own day: a day is
+        # deleted and recomputed whole. The raw time bounds only let TimescaleDB
+        # skip chunks (a zone's day lies within a UTC day either side).
         conditions: list[str] = []
         source_conditions: list[str] = []
         params: list[Any] = []
+        source_params: list[Any] = []
         if user_id is not None:
             conditions.append("user_id = %s")
             source_conditions.append("user_id = %s")
             params.append(user_id)
-        for bound, op in ((lower, ">="), (upper, "<")):
+            source_params.append(user_id)
+        for bound, op, slack in ((lower, ">=", -1), (upper, "<", 1)):
             if bound is not None:
                 conditions.append(f"day {op} %s")
-                source_conditions.append(f"{series.time_column} {op} %s")
                 params.append(bound)
+                source_conditions.append(f"{series.day_sql(zone_sql)} {op} %s")
+                source_params.extend([*zone_params, bound])
+                source_conditions.append(f"{series.time_column} {op} %s")
+                source_params.append(bound + dt.timedelta(days=slack))
         where_delete = " AND ".join(conditions) or "true"
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {series.name} WHERE {where_delete}", params)
             cursor.execute(
-                f"INSERT INTO {series.name} " + series.select(" AND ".join(source_conditions)),
-                params,
+                f"INSERT INTO {series.name} "
+                + series.select(" AND ".join(source_conditions), zone_sql=zone_sql),
+                [*zone_params, *source_params],
             )
+
+
+def refresh_user_days(*, user_id: int) -> None:
+    """All of one user's days again (their time zone changed): queued after commit."""
+    from apps.analytics.tasks import refresh_aggregates
+    from apps.core.queueing import queue_after_commit
+
+    queue_after_commit(refresh_aggregates, user_id)
 
 
 # --- readers: always one user's rows ---------------------------------------------
@@ -187,17 +226,24 @@ def _rows(sql: str, params: list[Any]) -> list[dict[str, Any]]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _range_sql(start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:
-    """[start, end] as whole UTC days (end inclusive)."""
+def _range_sql(
+    start: dt.date | None, end: dt.date | None, *, user_id: int
+) -> tuple[str, list[Any]]:
+    """[start, end] as whole days of the user (end inclusive)."""
     conditions: list[str] = []
     params: list[Any] = []
-    if start:
+    lower, upper = day_bounds(start, end, zone_of(user_id))
+    if lower:
         conditions.append("day >= %s")
-        params.append(dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC))
-    if end:
+        params.append(lower)
+    if upper:
         conditions.append("day < %s")
-        params.append(dt.datetime.combine(end, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1))
+        params.append(upper)
     return "".join(f" AND {c}" for c in conditions), params
+
+
+# A rollup's day is the instant the user's day began; its date is read in their zone.
+LOCAL_DAY_SQL = "(day AT TIME ZONE %s)::date"
 
 
 def events_per_day(
@@ -209,12 +255,12 @@ def events_per_day(
 ) -> list[dict[str, Any]]:
     """[{day, source|kind, events}] for one user, ordered by day."""
     column = {"kind": "kind", "source": "source"}[group_by]
-    where, params = _range_sql(start, end)
+    where, params = _range_sql(start, end, user_id=user_id)
     return _rows(
-        f"SELECT day::date AS day, {column} AS key, sum(events)::bigint AS events "
+        f"SELECT {LOCAL_DAY_SQL} AS day, {column} AS key, sum(events)::bigint AS events "
         f"FROM {EVENTS_DAILY.name} WHERE user_id = %s{where} "
-        f"GROUP BY day, {column} ORDER BY day, {column}",
-        [user_id, *params],
+        f"GROUP BY 1, {column} ORDER BY 1, {column}",
+        [zone_of(user_id).key, user_id, *params],
     )
 
 
@@ -222,12 +268,13 @@ def media_minutes_per_day(
     *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """[{day, key (kind), minutes}] of listening and watching for one user."""
-    where, params = _range_sql(start, end)
+    where, params = _range_sql(start, end, user_id=user_id)
     return _rows(
-        "SELECT day::date AS day, kind AS key, round((sum(media_seconds) / 60)::numeric, 1)::float "
+        f"SELECT {LOCAL_DAY_SQL} AS day, kind AS key, "
+        "round((sum(media_seconds) / 60)::numeric, 1)::float "
         f"AS minutes FROM {EVENTS_DAILY.name} WHERE user_id = %s AND media_seconds IS NOT NULL"
-        f"{where} GROUP BY day, kind ORDER BY day, kind",
-        [user_id, *params],
+        f"{where} GROUP BY 1, kind ORDER BY 1, kind",
+        [zone_of(user_id).key, user_id, *params],
     )
 
 
@@ -235,21 +282,22 @@ def distance_per_day(
     *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[dict[str, Any]]:
     """[{day, km, points}] for one user."""
-    where, params = _range_sql(start, end)
+    where, params = _range_sql(start, end, user_id=user_id)
     return _rows(
-        "SELECT day::date AS day, round((distance_m / 1000)::numeric, 2)::float AS km, points "
-        f"FROM {DISTANCE_DAILY.name} WHERE user_id = %s{where} ORDER BY day",
-        [user_id, *params],
+        f"SELECT {LOCAL_DAY_SQL} AS day, round((distance_m / 1000)::numeric, 2)::float AS km, "
+        f"points FROM {DISTANCE_DAILY.name} WHERE user_id = %s{where} ORDER BY day",
+        [zone_of(user_id).key, user_id, *params],
     )
 
 
 def series_span(*, user_id: int) -> tuple[dt.date, dt.date] | None:
     """The first and last day any series has for the user (the dashboard's default range)."""
     rows = _rows(
-        f"SELECT min(day)::date AS first, max(day)::date AS last FROM ("
+        "SELECT (min(day) AT TIME ZONE %s)::date AS first, "
+        "(max(day) AT TIME ZONE %s)::date AS last FROM ("
         f"SELECT day FROM {EVENTS_DAILY.name} WHERE user_id = %s UNION ALL "
         f"SELECT day FROM {DISTANCE_DAILY.name} WHERE user_id = %s) days",
-        [user_id, user_id],
+        [zone_of(user_id).key, zone_of(user_id).key, user_id, user_id],
     )
     first, last = rows[0]["first"], rows[0]["last"]
     return (first, last) if first else None

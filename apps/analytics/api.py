@@ -24,6 +24,7 @@ from apps.analytics.models import Geofence
 from apps.analytics.selectors import geofence_payload
 from apps.analytics.timeline import Cursor, page_size_from, timeline_page
 from apps.core.queueing import queue_after_commit
+from apps.core.timezones import day_bounds, zone_of
 
 MAX_MAP_POINTS = 20_000
 MAX_STAY_RANGE = dt.timedelta(days=92)
@@ -138,10 +139,8 @@ def timeseries(request: Request) -> Response:
 def _datetime_range(request: Request) -> tuple[dt.datetime | None, dt.datetime | None]:
     start = _date(request.query_params.get("start"), "start")
     end = _date(request.query_params.get("end"), "end")
-    lower = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) if start else None
-    upper = (
-        dt.datetime.combine(end, dt.time.min, tzinfo=dt.UTC) + dt.timedelta(days=1) if end else None
-    )
+    # Days of the user's time zone (apps/core/timezones.py).
+    lower, upper = day_bounds(start, end, zone_of(_user(request).pk))
     if lower and upper and upper <= lower:
         raise FilterError("end must not be before start")
     return lower, upper
@@ -226,7 +225,7 @@ def where(request: Request) -> Response:
         except FilterError as exc:
             return _bad(str(exc))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
+            moment = moment.replace(tzinfo=zone_of(_user(request).pk))
         return Response(
             {
                 "at": moment.isoformat(),

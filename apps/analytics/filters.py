@@ -10,8 +10,9 @@ Parameters (all optional, combined with AND):
 
 - ``source``: one or more sources, comma-separated or repeated (``takeout,spotify``).
 - ``kind``: one or more kinds; ``youtube.*`` means every kind starting ``youtube.``.
-- ``start`` / ``end``: ISO dates or date-times (UTC unless an offset is given);
-  a date-only ``end`` includes that whole day.
+- ``start`` / ``end``: ISO dates or date-times; a date is a day of the user's
+  time zone (apps/core/timezones.py), a date-time without an offset is read in
+  that zone too; a date-only ``end`` includes that whole day.
 - ``near=LAT,LON`` with ``radius`` in metres (default 1,000, at most 100 km).
 - ``place=ID``: within ``radius`` (default 250 m) of one of the user's places.
 - ``geofence=ID``: inside one of the user's geofences.
@@ -32,6 +33,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_date, parse_datetime
 
+from apps.core.timezones import day_bounds, zone_of
 from apps.lake.models import Event
 
 # The expression the GIN index lake_event_fts (migration 0001) is built on: a
@@ -120,8 +122,9 @@ def day_in_range(day: dt.date, value: str, name: str) -> dt.date:
     return day
 
 
-def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
-    """A date or date-time; an end date means the start of the following day."""
+def _moment(value: str, name: str, *, end: bool, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """A date or date-time (in ``zone`` unless it has an offset); an end date means
+    the start of the following day."""
     moment: dt.datetime | None = None
     day: dt.date | None = None
     try:
@@ -133,11 +136,12 @@ def _moment(value: str, name: str, *, end: bool) -> dt.datetime:
         moment, day = None, None
     if moment is not None:
         day_in_range(moment.date(), value, name)
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
     if day is not None:
         day_in_range(day, value, name)
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-        return start + dt.timedelta(days=1) if end else start
+        lower, upper = day_bounds(day, day, zone)
+        assert lower is not None and upper is not None
+        return upper if end else lower
     raise FilterError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)")
 
 
@@ -184,8 +188,9 @@ def event_filters_from_params(params: Mapping[str, Any], *, user: Any) -> EventF
     sources = tuple(_values(params, "source"))
     kinds = tuple(_values(params, "kind"))
     start_raw, end_raw = one_value(params, "start"), one_value(params, "end")
-    start = _moment(start_raw, "start", end=False) if start_raw else None
-    end = _moment(end_raw, "end", end=True) if end_raw else None
+    zone = zone_of(getattr(user, "pk", None))
+    start = _moment(start_raw, "start", end=False, zone=zone) if start_raw else None
+    end = _moment(end_raw, "end", end=True, zone=zone) if end_raw else None
     if start and end and end <= start:
         raise FilterError("end must be after start")
 

@@ -181,17 +181,23 @@ def _path_km(fixes: list[Fix]) -> float:
     )
 
 
-def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
-    return start, start + dt.timedelta(days=1)
+def day_bounds(day: dt.date, zone: dt.tzinfo = dt.UTC) -> tuple[dt.datetime, dt.datetime]:
+    """Midnight to midnight of ``day`` in ``zone`` (a day of 23 or 25 hours at a DST change)."""
+    from apps.core.timezones import day_bounds as zone_day_bounds
+
+    start, end = zone_day_bounds(day, day, zone)
+    assert start is not None and end is not None
+    return start, end
 
 
 def whereabouts_on(*, user_id: int, day: dt.date, path_limit: int = 2000) -> dict[str, Any]:
-    """ "Where was I on ``day``" (UTC): stays, the path walked, distance, located events."""
+    """ "Where was I on ``day``" (a day of the user's time zone): stays, the path walked,
+    distance, located events."""
     from apps.analytics.selectors import marker_payloads
+    from apps.core.timezones import zone_of
     from apps.lake.models import Event
 
-    start, end = day_bounds(day)
+    start, end = day_bounds(day, zone_of(user_id))
     fixes = list(fixes_of(user_id=user_id, start=start, end=end))
     stride = max(1, math.ceil(len(fixes) / path_limit))
     stays = merge_visits(

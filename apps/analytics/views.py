@@ -96,3 +96,11 @@ def map_page(request: HttpRequest) -> HttpResponse:
             },
         },
     )
+
+
+@login_required
+def health_page(request: HttpRequest) -> HttpResponse:
+    from apps.analytics.health import health_charts
+
+    charts = health_charts(user_id=_user(request).pk)
+    return render(request, "analytics/health.html", {"nav": "health", "charts": charts})

@@ -275,3 +275,6 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.received}/{self.size})"
+
+
+from apps.lake.metric_models import HealthMetric  # noqa: E402, F401  (registers the model)

@@ -20,6 +20,7 @@ from django.db.backends.utils import CursorWrapper
 from psycopg import Copy
 from psycopg.errors import UniqueViolation
 
+from apps.lake.metrics import metric_check, metrics_copy
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
     EventRow,
@@ -35,6 +36,7 @@ from apps.lake.takeout.records import (
     BadRecord,
     EventRecord,
     LocationRecord,
+    MetricRecord,
     PlaceRecord,
     Record,
     VisitRecord,
@@ -283,6 +285,7 @@ class BatchWriter:
         self._events: list[EventRow] = []
         self._visits: list[VisitRow] = []
         self._places: list[PlaceRow] = []
+        self._metrics: list[MetricRecord] = []  # health measurements (apps/lake/metrics.py)
         self._bad: list[BadRecord] = []
         # Upserted events of this batch by (content_hash, occurred_at): one
         # statement may not touch a row twice, so the batch merges them first.
@@ -304,7 +307,7 @@ class BatchWriter:
     @property
     def full(self) -> bool:
         others = len(self._events) + len(self._visits) + len(self._places) + len(self._bad)
-        return len(self._points) >= POINT_BATCH or others >= OTHER_BATCH
+        return len(self._points) + len(self._metrics) >= POINT_BATCH or others >= OTHER_BATCH
 
     def add(self, record: Record) -> None:
         try:
@@ -320,6 +323,9 @@ class BatchWriter:
                 self._visits.append(visit_row(record))
             elif type(record) is PlaceRecord:
                 self._places.append(place_row(record))
+            elif type(record) is MetricRecord:
+                metric_check(record)
+                self._metrics.append(record)
             elif type(record) is BadRecord:
                 self._bad.append(record)
             else:
@@ -407,6 +413,7 @@ class BatchWriter:
 
     def _reset(self) -> None:
         self._points, self._events, self._visits, self._places, self._bad = [], [], [], [], []
+        self._metrics = []
         self._upserted, self._merged = {}, 0
         self._duplicates_seen = False
 
@@ -432,6 +439,12 @@ class BatchWriter:
                 written = len(result.event_ids)
                 result.written += written
                 result.duplicate += len(self._events) + self._merged - written
+            if self._metrics:
+                written = metrics_copy(
+                    cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
+                )
+                result.written += written
+                result.duplicate += len(self._metrics) - written
             if self._places:
                 written = self._write_places(cursor)
                 result.written += written

@@ -116,7 +116,20 @@ class BadRecord:
     excerpt: str  # the offending input, shortened
 
 
-Record = EventRecord | LocationRecord | VisitRecord | PlaceRecord | BadRecord
+@dataclass(slots=True, frozen=True)
+class MetricRecord:
+    """One health measurement of one stream over [start, end]: lands in lake_healthmetric
+    (apps/lake/metrics.py), not as an event."""
+
+    metric: str  # "steps", "distance", "heart_rate", ...
+    start: datetime
+    end: datetime
+    value: float
+    unit: str  # "count", "m", "bpm", "kg", "kcal", "min"
+    stream: str  # the data stream it was written in (Fit: the All Data file's name)
+
+
+Record = EventRecord | LocationRecord | VisitRecord | PlaceRecord | MetricRecord | BadRecord
 
 
 class MemberError(Exception):

@@ -1,0 +1,57 @@
+"""The settings page (the time zone of the user's days) and the browser's zone report. Thin."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.timezones import TimeZoneError, set_zone, zone_of
+
+
+def _user_id(request: HttpRequest) -> int:
+    user = request.user
+    assert isinstance(user, User)  # login_required
+    return user.pk
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        try:
+            set_zone(user_id=_user_id(request), name=request.POST.get("time_zone", ""), chosen=True)
+        except TimeZoneError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "Time zone saved; your daily series are being recomputed.")
+            return redirect("settings")
+    return render(
+        request,
+        "core/settings.html",
+        {
+            "nav": "settings",
+            "error": error,
+            "current_zone": zone_of(_user_id(request)).key,
+            "zones": sorted(zoneinfo.available_timezones()),
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def time_zone_detected(request: HttpRequest) -> JsonResponse:
+    """The browser's zone (Intl), sent once after sign-in; never overrides a chosen zone."""
+    try:
+        stored = set_zone(
+            user_id=_user_id(request), name=request.POST.get("time_zone", ""), chosen=False
+        )
+    except TimeZoneError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"time_zone": zone_of(_user_id(request)).key, "stored": stored})
