@@ -407,7 +407,12 @@ def current_commit() -> str:
         ).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+changes" if git("status", "--porcelain", "--", "apps", "scripts") else "")
+    # Code changed since that commit (the results file itself does not count).
+    return commit + (
+        "+changes"
+        if git("status", "--porcelain", "--", "apps", "scripts", f":!{RESULTS.relative_to(ROOT)}")
+        else ""
+    )
 
 
 def record_result(result: dict[str, object]) -> None:
