@@ -4,28 +4,38 @@
 Prints, all measured in this run on this machine:
   - end-to-end import rate (manage.py import_takeout --sync in a child process:
     hashing, archive checks, streaming parse, normalize, COPY, dedupe insert),
-  - the raw COPY rate of the same rows straight into the same hypertable,
-  - their ratio (target >= 0.5), the import's peak RSS (target < 400 MB),
-  - parse-only rates of our parser and of google_takeout_parser on the same file,
-  - a second case: Fit All Data files of M data points (default 1,000,000; 40 %
-    step counts and 30 % heart rates, stored as events, 30 % location samples,
-    stored as points) imported end to end: its rate and peak RSS.
+  - the raw binary COPY rate of the same rows (same columns, bytes encoded
+    before timing) straight into the same hypertable,
+  - their ratio (target >= 0.85), the import's peak RSS (target < 200 MB),
+  - parse-only rates of our parser and of google_takeout_parser on the same
+    file (target: ours >= 3x),
+  - the same import / raw COPY ratio for Fit All Data files of M data points
+    (default = N; 40 % step counts and 30 % heart rates, stored as events,
+    30 % location samples, stored as points) and for an on-device
+    Timeline.json of N timelinePath points.
+
+Each run appends one line (date, commit, sizes, load, ratios) to
+scripts/bench_import_results.csv; ``--table`` prints the README's table from
+the last two lines of N points. ``--points 200000`` is the quick check before a merge.
 
 Run with the project's environment up (scripts/setup.sh):
-    .venv/bin/python scripts/bench_import.py [--points N] [--fit-points M]
+    .venv/bin/python scripts/bench_import.py [--points N] [--fit-points M] [--table]
 Bench users and their rows are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,14 +47,56 @@ django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from psycopg import Copy  # noqa: E402
+from psycopg.copy import FileWriter  # noqa: E402
 
-from apps.lake.sample_takeout import write_fit_all_data_zip, write_records_zip  # noqa: E402
+from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
+from apps.lake.sample_takeout import (  # noqa: E402
+    write_device_timeline_zip,
+    write_fit_all_data_zip,
+    write_records_zip,
+)
 from apps.lake.takeout import location_records  # noqa: E402
-from apps.lake.takeout.records import LocationRecord  # noqa: E402
+from apps.lake.takeout.records import EventRecord, LocationRecord  # noqa: E402
+from apps.lake.takeout.registry import SNIFF_BYTES, parser_for  # noqa: E402
+from apps.lake.writer import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
 from apps.privacy.context import system_context, user_context  # noqa: E402
 from apps.privacy.rls import bulk_role  # noqa: E402
 
 MEMBER = "Takeout/Location History (Timeline)/Records.json"
+RESULTS = ROOT / "scripts" / "bench_import_results.csv"
+RESULT_FIELDS = (
+    "date",
+    "commit",
+    "points",
+    "fit_points",
+    "load_1min",
+    "parse_x_peer",
+    "import_over_copy",
+    "peak_rss_mb",
+    "fit_import_over_copy",
+    "fit_peak_rss_mb",
+    "timeline_import_over_copy",
+    "timeline_peak_rss_mb",
+)
+_EVENT_COLUMNS = (
+    "user_id, source, kind, occurred_at, ended_at, title, text, url, location, data,"
+    " content_hash, entry_id"
+)
+_EVENT_TYPES = [
+    "int4",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "bytea",
+    "bytea",
+    "bytea",
+    "int8",
+]
 
 
 def rate(count: int, seconds: float) -> str:
@@ -89,37 +141,132 @@ def bench_import(archive: Path, username: str) -> tuple[float, int]:
     return elapsed, peak_kib
 
 
-def copy_payload(records_json: Path, user_id: int) -> tuple[bytes, int]:
-    """The same rows as COPY text, prepared before timing so only the database is measured."""
-    lines = []
-    with open(records_json, "rb") as stream:
-        for record in location_records.parse(stream, PurePosixPath("Records.json")):
-            if type(record) is not LocationRecord:
-                continue
-            lines.append(
-                f"{user_id}\t{record.recorded_at.isoformat()}\tSRID=4326;POINT({record.longitude} {record.latitude})\t"
-                f"{record.accuracy_m if record.accuracy_m is not None else chr(92) + 'N'}\t{record.source}\n"
-            )
-    return "".join(lines).encode(), len(lines)
+def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Path, int, int]:
+    """The rows an import of ``archive`` stores, as binary COPY files (points, events).
+
+    Parsed and normalized by the import's own code, encoded by psycopg into
+    files before any timing, so the raw COPY measures the database alone.
+    """
+    points_file, events_file = directory / "points.copy", directory / "events.copy"
+    points = events = 0
+    with (
+        connection.cursor() as cursor,
+        open(points_file, "wb") as points_out,
+        open(events_file, "wb") as events_out,
+        zipfile.ZipFile(archive) as zf,
+    ):
+        with (
+            Copy(cursor.cursor, binary=True, writer=FileWriter(points_out)) as point_copy,
+            Copy(cursor.cursor, binary=True, writer=FileWriter(events_out)) as event_copy,
+        ):
+            point_copy.set_types(_POINT_TYPES)
+            event_copy.set_types(_EVENT_TYPES)
+            for info in zf.infolist():
+                path = PurePosixPath(info.filename)
+                with zf.open(info) as head_stream:
+                    parser = parser_for(path, head_stream.read(SNIFF_BYTES))
+                if parser is None:
+                    continue
+                with zf.open(info) as stream:
+                    for record in parser.parse(cast(BinaryIO, stream), path):
+                        if type(record) is LocationRecord:
+                            point_copy.write_row(location_row(record, user_id, None))
+                            points += 1
+                        elif type(record) is EventRecord:
+                            row = event_row(record)
+                            location = (
+                                None
+                                if row.longitude is None or row.latitude is None
+                                else ewkb_point(row.longitude, row.latitude)
+                            )
+                            event_copy.write_row(
+                                (
+                                    user_id,
+                                    "takeout",
+                                    row.kind,
+                                    row.occurred_at,
+                                    row.ended_at,
+                                    row.title,
+                                    row.text,
+                                    row.url,
+                                    location,
+                                    b"\x01" + row.data_json.encode(),
+                                    row.content_hash,
+                                    None,
+                                )
+                            )
+                            events += 1
+    return points_file, events_file, points, events
 
 
-def bench_raw_copy(payload: bytes, user_id: int) -> float:
-    """COPY as the import's writer does it: as the bulk role (COPY FROM is refused
-    under row-level security), in the user's context."""
+def _copy_file(copy, path: Path) -> None:
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            copy.write(chunk)
+
+
+def bench_raw_copy(points_file: Path, events_file: Path, events: int, user_id: int) -> float:
+    """Binary COPY of the encoded rows, as the writer does it for points: as the
+    bulk role (COPY FROM is refused under row-level security), in the user's
+    context, into the hypertable. Events go into a temporary table shaped like
+    lake_event (its columns, defaults and indexes): the bulk role may insert
+    points only, and the import itself moves events with INSERT ... SELECT."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_event")
+        cursor.execute("CREATE TEMP TABLE bench_event (LIKE lake_event INCLUDING ALL)")
     started = time.perf_counter()
     with (
         user_context(user_id),
         transaction.atomic(),
         connection.cursor() as cursor,
-        bulk_role(cursor, user_id=user_id),
-        cursor.cursor.copy(
-            "COPY lake_locationpoint (user_id, recorded_at, point, accuracy_m, source) FROM STDIN"
-        ) as copy,
     ):
-        view = memoryview(payload)
-        for offset in range(0, len(view), 1 << 20):
-            copy.write(view[offset : offset + (1 << 20)])
-    return time.perf_counter() - started
+        with (
+            bulk_role(cursor, user_id=user_id),
+            cursor.cursor.copy(
+                f"COPY lake_locationpoint ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
+            _copy_file(copy, points_file)
+        if events:
+            with cursor.cursor.copy(
+                f"COPY bench_event ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                _copy_file(copy, events_file)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_event")
+    return seconds
+
+
+def stored_rows(user_id: int) -> int:
+    with system_context(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM lake_event WHERE user_id = %s)"
+            " + (SELECT count(*) FROM lake_locationpoint WHERE user_id = %s)",
+            [user_id, user_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def import_against_copy(
+    label: str, archive: Path, import_user, copy_user, directory: Path
+) -> tuple[float, int]:
+    """Print and return (import / raw COPY, peak RSS in MB) for ``archive``."""
+    points_file, events_file, points, events = encode_rows(archive, copy_user.pk, directory)
+    copy_seconds = bench_raw_copy(points_file, events_file, events, copy_user.pk)
+    points_file.unlink()
+    events_file.unlink()
+    import_seconds, peak_kib = bench_import(archive, import_user.username)
+    stored = stored_rows(import_user.pk)
+    assert stored == points + events, (label, stored, points, events)
+    ratio = copy_seconds / import_seconds
+    rows = points + events
+    print(f"{label}: {points:,} points + {events:,} events")
+    print(f"  raw binary COPY of the same rows : {rate(rows, copy_seconds)}")
+    print(f"  import_takeout end to end        : {rate(rows, import_seconds)}")
+    print(f"  ratio import / raw COPY          : {ratio:.2f}")
+    print(f"  import peak RSS                  : {peak_kib / 1024:.0f} MB", flush=True)
+    return ratio, round(peak_kib / 1024)
 
 
 def bench_parse_ours(records_json: Path) -> tuple[float, int]:
@@ -149,22 +296,6 @@ def bench_parse_peer(records_json: Path) -> tuple[float, int, str]:
     return time.perf_counter() - started, count, flavour
 
 
-def bench_fit(points: int, username: str, user_id: int) -> tuple[float, int, int]:
-    """Import time, peak RSS (KiB) and rows stored for a Fit All Data archive of ``points``."""
-    with tempfile.TemporaryDirectory(prefix="datapunk-bench-fit-") as tmp:
-        archive = write_fit_all_data_zip(Path(tmp) / "takeout-fit.zip", points)
-        print(f"fit input: {points:,} data points, zip {archive.stat().st_size / 2**20:.0f} MiB")
-        seconds, peak_kib = bench_import(archive, username)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM lake_event WHERE user_id = %s)"
-            " + (SELECT count(*) FROM lake_locationpoint WHERE user_id = %s)",
-            [user_id, user_id],
-        )
-        stored = cursor.fetchone()[0]
-    return seconds, peak_kib, stored
-
-
 def delete_user_rows(user) -> None:
     with system_context():
         with connection.cursor() as cursor:
@@ -183,18 +314,34 @@ def run() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--fit-points", type=int, default=1_000_000, help="0 skips the Fit case")
+    parser.add_argument("--points", type=int, default=500_000)
+    parser.add_argument(
+        "--fit-points", type=int, default=None, help="default: --points; 0 skips the Fit case"
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="print the README table of the last two runs"
+    )
     args = parser.parse_args()
+    if args.table:
+        print_table(args.points)
+        return
+    fit_points = args.points if args.fit_points is None else args.fit_points
     users = get_user_model().objects
     stamp = int(time.time())
-    import_user = users.create_user(f"bench-import-{stamp}")
-    copy_user = users.create_user(f"bench-copy-{stamp}")
-    fit_user = users.create_user(f"bench-fit-{stamp}")
+    names = ("import", "copy", "fit", "fit-copy", "timeline", "timeline-copy")
+    bench_users = {name: users.create_user(f"bench-{name}-{stamp}") for name in names}
+    result: dict[str, object] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+        "commit": current_commit(),
+        "points": args.points,
+        "fit_points": fit_points,
+        "load_1min": f"{os.getloadavg()[0]:.1f}",
+    }
     try:
         with tempfile.TemporaryDirectory(prefix="datapunk-bench-") as tmp:
-            archive = write_records_zip(Path(tmp) / "takeout-bench.zip", args.points)
-            records_json = Path(tmp) / "Records.json"
+            directory = Path(tmp)
+            archive = write_records_zip(directory / "takeout-bench.zip", args.points)
+            records_json = directory / "Records.json"
             with (
                 zipfile.ZipFile(archive) as zf,
                 zf.open(MEMBER) as src,
@@ -206,50 +353,103 @@ def run() -> None:
                 f"input: {args.points:,} points, zip {archive.stat().st_size / 2**20:.0f} MiB, "
                 f"Records.json {records_json.stat().st_size / 2**20:.0f} MiB"
             )
-
-            payload, rows = copy_payload(records_json, copy_user.pk)
-            copy_seconds = bench_raw_copy(payload, copy_user.pk)
-            del payload
-            import_seconds, peak_kib = bench_import(archive, import_user.username)
-            with system_context(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM lake_locationpoint WHERE user_id = %s", [import_user.pk]
-                )
-                imported = cursor.fetchone()[0]
-            assert imported == rows == args.points, (imported, rows)
+            ratio, peak_mb = import_against_copy(
+                "Records.json", archive, bench_users["import"], bench_users["copy"], directory
+            )
+            result["import_over_copy"] = f"{ratio:.2f}"
+            result["peak_rss_mb"] = peak_mb
+            print("  targets: ratio >= 0.85, peak RSS < 200 MB")
 
             ours_seconds, ours_count = bench_parse_ours(records_json)
             peer_seconds, peer_count, flavour = bench_parse_peer(records_json)
-            ratio = copy_seconds / import_seconds
-            print(f"raw COPY into lake_locationpoint : {rate(rows, copy_seconds)}")
-            print(f"import_takeout end to end        : {rate(imported, import_seconds)}")
-            print(f"ratio import / raw COPY          : {ratio:.2f}   (target >= 0.50)")
-            print(
-                f"import peak RSS                  : {peak_kib / 1024:.0f} MB   (target < 400 MB)"
-            )
+            assert ours_count == peer_count == args.points, (ours_count, peer_count)
+            speedup = peer_seconds / ours_seconds
+            result["parse_x_peer"] = f"{speedup:.2f}"
             print(f"parse only, datapunk             : {rate(ours_count, ours_seconds)}")
             print(
                 f"parse only, google_takeout_parser: {rate(peer_count, peer_seconds)} [{flavour}]"
             )
-            print(
-                f"parse speed-up over the peer     : {peer_seconds / ours_seconds:.2f}x", flush=True
+            print(f"parse speed-up over the peer     : {speedup:.2f}x   (target >= 3)", flush=True)
+            archive.unlink()
+            records_json.unlink()
+
+            if fit_points:
+                archive = write_fit_all_data_zip(directory / "takeout-fit.zip", fit_points)
+                ratio, peak_mb = import_against_copy(
+                    "Fit All Data", archive, bench_users["fit"], bench_users["fit-copy"], directory
+                )
+                result["fit_import_over_copy"] = f"{ratio:.2f}"
+                result["fit_peak_rss_mb"] = peak_mb
+                archive.unlink()
+
+            archive = write_device_timeline_zip(directory / "timeline.zip", args.points)
+            ratio, peak_mb = import_against_copy(
+                "on-device Timeline.json",
+                archive,
+                bench_users["timeline"],
+                bench_users["timeline-copy"],
+                directory,
             )
-        if args.fit_points:
-            fit_seconds, fit_peak_kib, fit_stored = bench_fit(
-                args.fit_points, fit_user.username, fit_user.pk
-            )
-            assert fit_stored == args.fit_points, (fit_stored, args.fit_points)
-            print(
-                f"fit All Data import end to end   : {args.fit_points / fit_seconds:>12,.0f}"
-                f" data points/s ({fit_seconds:.1f} s)"
-            )
-            print(f"fit All Data import peak RSS     : {fit_peak_kib / 1024:.0f} MB")
+            result["timeline_import_over_copy"] = f"{ratio:.2f}"
+            result["timeline_peak_rss_mb"] = peak_mb
+        record_result(result)
     finally:
         connection.close()  # a fresh connection for the clean-up, whatever became of this one
         with system_context():
-            delete_user_rows(import_user)
-            delete_user_rows(copy_user)
-            delete_user_rows(fit_user)
+            for user in bench_users.values():
+                delete_user_rows(user)
+
+
+def current_commit() -> str:
+    def git(*arguments: str) -> str:
+        return subprocess.run(
+            ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    # Code changed since that commit (the results file itself does not count).
+    return commit + (
+        "+changes"
+        if git("status", "--porcelain", "--", "apps", "scripts", f":!{RESULTS.relative_to(ROOT)}")
+        else ""
+    )
+
+
+def record_result(result: dict[str, object]) -> None:
+    """One line per run in the committed results file the README's table is made from."""
+    new_file = not RESULTS.exists()
+    with open(RESULTS, "a", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS)
+        if new_file:
+            writer.writeheader()
+        writer.writerow(result)
+    print(f"figures appended to {RESULTS.relative_to(ROOT)}")
+
+
+def print_table(points: int) -> None:
+    """The README's table: the last two runs of ``points`` points, as Markdown."""
+    with open(RESULTS, newline="") as source:
+        runs = [row for row in csv.DictReader(source) if int(row["points"]) == points][-2:]
+    if not runs:
+        raise SystemExit(f"no run of {points:,} points in {RESULTS.relative_to(ROOT)}")
+    measures = (
+        (
+            "run (UTC), commit, load average",
+            lambda r: f"{r['date']}, {r['commit']}, {r['load_1min']}",
+        ),
+        ("parse: Datapunk / google_takeout_parser", lambda r: f"{r['parse_x_peer']}x", "≥ 3x"),
+        ("Records.json: import / raw binary COPY", lambda r: r["import_over_copy"], "≥ 0.85"),
+        ("Records.json: import peak RSS", lambda r: f"{r['peak_rss_mb']} MB", "< 200 MB"),
+        ("Fit All Data: import / raw binary COPY", lambda r: r["fit_import_over_copy"] or "-"),
+        ("Fit All Data: import peak RSS", lambda r: f"{r['fit_peak_rss_mb'] or '-'} MB"),
+        ("Timeline.json: import / raw binary COPY", lambda r: r["timeline_import_over_copy"]),
+        ("Timeline.json: import peak RSS", lambda r: f"{r['timeline_peak_rss_mb']} MB"),
+    )
+    print("| measure | " + " | ".join(f"run {n + 1}" for n in range(len(runs))) + " | target |")
+    print("|---|" + "---|" * len(runs) + "---|")
+    for measure, value, *target in measures:
+        cells = " | ".join(str(value(run)) for run in runs)
+        print(f"| {measure} | {cells} | {target[0] if target else ''} |")
 
 
 if __name__ == "__main__":

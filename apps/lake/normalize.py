@@ -346,19 +346,40 @@ def jsonb_binary(data: Any) -> bytes:
     )
 
 
-def location_row(record: LocationRecord) -> tuple:
-    """A binary COPY tuple (see writer.POINT_COLUMNS). The hot path: a plain tuple,
-    no hashing (the point's time and place are its identity)."""
+_dumps = orjson.dumps
+_pack_point = _EWKB_POINT.pack
+
+
+def location_row(
+    record: LocationRecord, user_id: int | None = None, entry_id: int | None = None
+) -> tuple:
+    """A binary COPY tuple (see writer.POINT_COLUMNS), ``user_id`` and ``entry_id`` last.
+
+    The hot path, once per point: one tuple and the bytes COPY sends, nothing
+    else (no hashing: the point's time and place are its identity; no call
+    per point beyond the packing and the JSON of ``data``; jsonb_binary inlined).
+    """
     recorded_at = record.recorded_at
+    if recorded_at.tzinfo is not UTC:
+        recorded_at = utc(recorded_at)
+    source = record.source or ""
+    if "\x00" in source:
+        source = source.replace("\x00", "")
+    data_binary: bytes | None = None
+    if record.data:
+        raw = _dumps(record.data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        data_binary = b"\x01" + (raw if b"\\u0000" not in raw else _NUL_ESCAPE.sub(rb"\1", raw))
     return (
-        recorded_at if recorded_at.tzinfo is UTC else utc(recorded_at),
-        _EWKB_POINT.pack(1, _EWKB_POINT_SRID, 4326, record.longitude, record.latitude),
+        recorded_at,
+        _pack_point(1, _EWKB_POINT_SRID, 4326, record.longitude, record.latitude),
         record.accuracy_m,
         record.altitude_m,
         record.velocity_mps,
         record.heading_deg,
-        record.source.replace("\x00", "") if record.source else "",
-        jsonb_binary(record.data) if record.data else None,
+        source,
+        data_binary,
+        user_id,
+        entry_id,
     )
 
 

@@ -111,6 +111,38 @@ def write_records_zip(path: Path, count: int, *, seed: int = 1) -> Path:
     return path
 
 
+def device_timeline_lines(count: int, *, seed: int = 1, per_segment: int = 120) -> Iterator[bytes]:
+    """An on-device Timeline.json (Android export) of ``count`` timelinePath points,
+    ``per_segment`` to a segment, as chunks (the benchmark's third case)."""
+    rng = random.Random(seed)
+    lat, lng = HOME
+    moment = START
+    yield b'{\n  "semanticSegments": [\n'
+    segments = max(1, -(-count // per_segment))
+    left = count
+    for index in range(segments):
+        points = []
+        started = moment
+        for _ in range(min(per_segment, left)):
+            moment += timedelta(seconds=rng.randint(20, 120))
+            lat += rng.uniform(-0.0005, 0.0005)
+            lng += rng.uniform(-0.0005, 0.0005)
+            points.append({"point": f"{lat:.7f}\u00b0, {lng:.7f}\u00b0", "time": _iso(moment)})
+        left -= len(points)
+        segment = {"startTime": _iso(started), "endTime": _iso(moment), "timelinePath": points}
+        yield b"    " + json.dumps(segment).encode() + (b",\n" if index < segments - 1 else b"\n")
+    yield b"  ]\n}\n"
+
+
+def write_device_timeline_zip(path: Path, count: int, *, seed: int = 1) -> Path:
+    """A zip holding one on-device Timeline.json of ``count`` path points."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("Timeline.json", "w", force_zip64=True) as member:
+            for chunk in device_timeline_lines(count, seed=seed):
+                member.write(chunk)
+    return path
+
+
 # The All Data files of the Fit benchmark and their share of its points: two
 # kinds of events and one of location samples, as a phone's export mixes them.
 FIT_ALL_DATA_FILES = (
