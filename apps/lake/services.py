@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import advisory_locks
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Advisory lock namespace for imports (an arbitrary constant of ours).
-_LOCK_NAMESPACE = 7_771_001
+# Advisory lock namespace for imports (declared in apps/core/advisory_locks.py).
+_LOCK_NAMESPACE = advisory_locks.IMPORT_RUN
 
 # Seconds between progress reports: enough for a live view, and an archive of
 # 50,000 photos does not become 50,000 websocket messages.

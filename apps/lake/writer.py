@@ -20,6 +20,7 @@ from django.db.backends.utils import CursorWrapper
 from psycopg import Copy
 from psycopg.errors import UniqueViolation
 
+from apps.core import advisory_locks
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
     EventRow,
@@ -160,7 +161,7 @@ _UPSERTS = {
 # database cannot say "same second" in a unique key (a hypertable's unique
 # keys hold the exact time), so a user's history batches take a transaction
 # lock of theirs and match within it; no other writer adds history rows meanwhile.
-_HISTORY_LOCK_NAMESPACE = 7_771_002
+_HISTORY_LOCK_NAMESPACE = advisory_locks.HISTORY_BATCH
 # A row read from HTML still has the page's time text; JSON times are ISO 8601.
 _SAME_HISTORY_ITEM = """
     e.user_id = %(user_id)s AND e.kind = s.kind AND e.url = s.url
