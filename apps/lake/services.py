@@ -397,12 +397,17 @@ class _ImportRun:
                 checkpoint=0,
                 error=reason,
             )
-            self._finish_entry(entry, ImportEntry.Status.FAILED, member)
+            self._finish_entry(entry, ImportEntry.Status.FAILED, member, report=False)
+        # After the commit: the feed must not announce what a rollback could still undo.
+        self._report(str(member.path))
 
-    def _finish_entry(self, entry: ImportEntry, status: str, member: Member) -> None:
+    def _finish_entry(
+        self, entry: ImportEntry, status: str, member: Member, *, report: bool = True
+    ) -> None:
         ImportEntry.objects.filter(pk=entry.pk).update(status=status, finished_at=timezone.now())
         self.done_bytes_before_member += member.size
         Import.objects.filter(pk=self.run.pk).update(
             members_done=F("members_done") + 1, bytes_done=self.done_bytes_before_member
         )
-        self._report(str(member.path))
+        if report:
+            self._report(str(member.path))
