@@ -186,7 +186,10 @@ if not _db.get("NAME"):
 # Our engine is django-timescaledb's PostGIS backend plus a check that names
 # any missing extension before migrate runs (apps/core/dbbackend).
 _db["ENGINE"] = "apps.core.dbbackend"
-_db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+# 0: under ASGI (daphne) each request runs in a thread of its own, so a connection
+# kept for reuse is never reused and they pile up until PostgreSQL refuses more.
+_db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
+_db["CONN_HEALTH_CHECKS"] = True
 _db["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", f"test_{_db['NAME']}")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -223,6 +226,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # imports are long: don't hoard them
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Late acks on Redis: a task not acknowledged within visibility_timeout (Celery's
+# default: 1 hour) is handed to another worker, so a long backup or import ran
+# twice. Tasks are cut at DATAPUNK_TASK_MAX_SECONDS (an import killed there is
+# requeued and resumes from its checkpoint); redelivery waits an hour longer.
+DATAPUNK_TASK_MAX_SECONDS = env_int("DATAPUNK_TASK_MAX_SECONDS", 12 * 3600)
+CELERY_TASK_TIME_LIMIT = DATAPUNK_TASK_MAX_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": DATAPUNK_TASK_MAX_SECONDS + 3600}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -420,6 +430,12 @@ DATAPUNK_INGEST_THREADS = env_int("DATAPUNK_INGEST_THREADS", 4)
 # Each daphne process loads the PII model (a few seconds) in the background when it
 # starts, so the first webhook or ingest request it stores does not wait for it.
 DATAPUNK_PII_PRELOAD = env_bool("DATAPUNK_PII_PRELOAD", True)
+# The replay guard's message ids (InboundDelivery) are kept only for the signature
+# window; without this entry the table grows by one row per delivery, forever.
+CELERY_BEAT_SCHEDULE["stream-prune-inbound-deliveries"] = {
+    "task": "apps.stream.tasks.prune_inbound_deliveries",
+    "schedule": 600.0,
+}
 
 # --- connectors and outbound calls (issue 7) ------------------------------------
 # allauth's providers do the OAuth dance; apps/connectors keeps the tokens,

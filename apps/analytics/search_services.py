@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from apps.analytics.embeddings import MODEL_NAME, embed_texts, event_text
 from apps.analytics.models import Embedding
 from apps.analytics.search import text_events
+from apps.core import advisory_locks
 from apps.lake.models import Event
 
 # Events embedded per round: one model call and one short transaction. ~256 texts
@@ -26,7 +27,7 @@ BATCH_SIZE = 256
 # user's million events never hold a worker for hours (saleor's bounded batches).
 MAX_BATCHES = 40
 # pg_try_advisory_lock(key1, user_id): one backfill per user at a time.
-BACKFILL_LOCK = 0x5E4C
+BACKFILL_LOCK = advisory_locks.SEARCH_BACKFILL
 
 
 @dataclass(frozen=True)

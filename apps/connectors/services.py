@@ -25,6 +25,7 @@ from apps.connectors.base import (
 )
 from apps.connectors.models import Connection
 from apps.connectors.registry import connector_for
+from apps.core import advisory_locks
 from apps.core.sealing import SealBroken
 from apps.privacy.audit import audit_record
 from apps.stream.deadletters import dead_letter_record
@@ -185,8 +186,7 @@ def connection_token_refresh(
 
 
 def _advisory_key(connection_id: int) -> int:
-    # One lock space per purpose: "sync" in the high bits, the id below.
-    return (0x5359 << 40) | connection_id
+    return advisory_locks.connection_sync_key(connection_id)
 
 
 def connection_sync(*, connection_id: int) -> SyncResult:

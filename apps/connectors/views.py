@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +10,7 @@ from apps.connectors.models import Connection
 from apps.connectors.selectors import connections_of, connector_cards
 from apps.connectors.services import connection_disconnect
 from apps.connectors.tasks import sync_connection
+from apps.core.queueing import QueueUnavailable, queue_now
 
 
 @login_required
@@ -25,7 +25,11 @@ def connection_sync_now(request: HttpRequest, pk: int) -> HttpResponse:
     if conn.status != Connection.Status.ACTIVE:
         messages.error(request, f"{conn} is not active: connect it again first.")
         return redirect("connections")
-    transaction.on_commit(lambda: sync_connection.delay(conn.user_id, conn.pk))
+    try:
+        queue_now(sync_connection, conn.user_id, conn.pk)
+    except QueueUnavailable as exc:
+        messages.error(request, f"Sync of {conn} not queued: {exc}; try again in a few minutes.")
+        return redirect("connections")
     messages.info(request, f"Sync of {conn} queued.")
     return redirect("connections")
 

@@ -26,3 +26,20 @@ def queue_after_commit(task: Any, *args: Any) -> None:
             logger.exception("could not queue %s%s", task.name, reprlib.repr(args))
 
     transaction.on_commit(send)
+
+
+class QueueUnavailable(Exception):
+    """The broker refused a task whose row is already stored."""
+
+
+def queue_now(task: Any, *args: Any) -> None:
+    """Queue ``task`` now, for a request whose row has committed (no atomic block).
+
+    Raises QueueUnavailable, with the broker's error logged, so the view answers
+    503 with what was stored instead of a 500 after the row was created.
+    """
+    try:
+        task.delay(*args)
+    except Exception as exc:
+        logger.exception("could not queue %s%s", task.name, reprlib.repr(args))
+        raise QueueUnavailable(f"the task queue is unavailable ({type(exc).__name__})") from exc

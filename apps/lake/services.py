@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import advisory_locks
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Advisory lock namespace for imports (an arbitrary constant of ours).
-_LOCK_NAMESPACE = 7_771_001
+# Advisory lock namespace for imports (declared in apps/core/advisory_locks.py).
+_LOCK_NAMESPACE = advisory_locks.IMPORT_RUN
 
 # Seconds between progress reports: enough for a live view, and an archive of
 # 50,000 photos does not become 50,000 websocket messages.
@@ -396,12 +397,17 @@ class _ImportRun:
                 checkpoint=0,
                 error=reason,
             )
-            self._finish_entry(entry, ImportEntry.Status.FAILED, member)
+            self._finish_entry(entry, ImportEntry.Status.FAILED, member, report=False)
+        # After the commit: the feed must not announce what a rollback could still undo.
+        self._report(str(member.path))
 
-    def _finish_entry(self, entry: ImportEntry, status: str, member: Member) -> None:
+    def _finish_entry(
+        self, entry: ImportEntry, status: str, member: Member, *, report: bool = True
+    ) -> None:
         ImportEntry.objects.filter(pk=entry.pk).update(status=status, finished_at=timezone.now())
         self.done_bytes_before_member += member.size
         Import.objects.filter(pk=self.run.pk).update(
             members_done=F("members_done") + 1, bytes_done=self.done_bytes_before_member
         )
-        self._report(str(member.path))
+        if report:
+            self._report(str(member.path))

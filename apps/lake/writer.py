@@ -22,6 +22,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.errors import UniqueViolation
 from psycopg.types.string import BytesBinaryDumper
 
+from apps.core import advisory_locks
 from apps.lake.metrics import metric_check, metrics_copy
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
@@ -180,7 +181,7 @@ _UPSERTS = {
 # database cannot say "same second" in a unique key (a hypertable's unique
 # keys hold the exact time), so a user's history batches take a transaction
 # lock of theirs and match within it; no other writer adds history rows meanwhile.
-_HISTORY_LOCK_NAMESPACE = 7_771_002
+_HISTORY_LOCK_NAMESPACE = advisory_locks.HISTORY_BATCH
 # A row read from HTML still has the page's time text; JSON times are ISO 8601.
 _SAME_HISTORY_ITEM = """
     e.user_id = %(user_id)s AND e.kind = s.kind AND e.url = s.url

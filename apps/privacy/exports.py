@@ -31,6 +31,7 @@ from django.contrib.gis.geos import GEOSGeometry, Point
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from apps.core import advisory_locks
 from apps.core.retry import CONNECTION_ERRORS
 from apps.privacy.audit import audit_record
 from apps.privacy.models import Export
@@ -50,7 +51,7 @@ CSV_TABLES = frozenset({"lake_event", "lake_locationpoint"})
 # Events carry text that may hold PII: the same redaction as the API.
 REDACTED_TABLES = frozenset({"lake_event"})
 _SECRET_NAME = re.compile(r"(^|_)(token|secret|password|credential)s?($|_)", re.IGNORECASE)
-_LOCK_NAMESPACE = 7_771_002
+_LOCK_NAMESPACE = advisory_locks.EXPORT_RUN
 
 
 def is_secret_field(field: models.Field) -> bool:

@@ -35,7 +35,7 @@ def _chunk(client, upload_id, offset, data):
 
 
 def test_upload_resumes_after_a_dropped_connection_and_imports(
-    client, owner, sample_zip, django_capture_on_commit_callbacks
+    client, owner, sample_zip, monkeypatch
 ):
     client.force_login(owner)
     data = sample_zip.read_bytes()
@@ -54,12 +54,13 @@ def test_upload_resumes_after_a_dropped_connection_and_imports(
     done = client.post(f"/api/uploads/{upload_id}/complete/")
     assert done.status_code == 200 and done.json()["status"] == "complete"
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        started = client.post(
-            "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
-        )
+    queued: list[tuple] = []
+    monkeypatch.setattr(run_takeout_import, "delay", lambda *args: queued.append(args))
+    started = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
     assert started.status_code == 201, started.content
-    assert len(callbacks) == 1  # the task is queued once the import row is committed
+    assert queued == [(started.json()["id"],)]  # queued once, after the row was stored
     run_takeout_import(started.json()["id"])  # what the worker does with it
     run = Import.objects.get(pk=started.json()["id"])
     assert run.status == Import.Status.DONE

@@ -130,3 +130,17 @@ def test_errors_do_not_echo_a_huge_list(client, owner):
     )
     assert some.status_code == 400
     assert "and 40 more" in some.json()["uploads"]
+
+
+def test_parts_under_way_hold_their_room_on_the_disk(client, owner, outsider, settings, tmp_path):
+    # Issue 22 item 11: two 60 GB uploads were both accepted with 77 GB free.
+    free = shutil.disk_usage(tmp_path).free
+    settings.DATAPUNK_MAX_PART_BYTES = settings.DATAPUNK_UPLOAD_QUOTA_BYTES = 100 * free
+    part = free * 6 // 10
+    client.force_login(owner)
+    assert _announce(client, part).status_code == 201  # nothing written yet
+    client.force_login(outsider)
+    response = _announce(client, part, name="takeout-002.zip")
+    assert response.status_code == 507
+    assert "uploads under way" in response.json()["detail"]
+    assert Upload.objects.filter(user=outsider).count() == 0

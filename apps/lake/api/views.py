@@ -7,7 +7,6 @@ import re
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +15,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.queueing import QueueUnavailable, queue_now
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
 from apps.lake.quarantine_display import quarantine_for_display
@@ -189,7 +189,18 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise ValidationError({"uploads": str(exc)}) from None
         except (ArchiveRejected, TakeoutImportError) as exc:
             raise ValidationError({"detail": f"rejected: {exc}"}) from None
-        transaction.on_commit(lambda: run_takeout_import.delay(run.pk))
+        try:
+            queue_now(run_takeout_import, run.pk)
+        except QueueUnavailable as exc:
+            return Response(
+                {
+                    "detail": f"import {run.pk} is saved but not started: {exc}; "
+                    "try again in a few minutes",
+                    "import": ImportSerializer(run).data,
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "60"},
+            )
         return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: QuarantineSerializer(many=True)})

@@ -1,0 +1,33 @@
+"""Every PostgreSQL advisory-lock namespace of the project, in one place.
+
+Two-key locks ``pg_*advisory*_lock(namespace, id)`` take one of these as the
+first key; two purposes sharing a number lock each other out (export #N and
+user N's history batches once did). Single-key locks (one bigint) live in a
+separate key space in PostgreSQL and are built by the helpers below.
+tests/core/test_advisory_locks.py asserts the numbers are distinct.
+"""
+
+from __future__ import annotations
+
+# Two-key namespaces (int4): the second key is the id named after each.
+IMPORT_RUN = 7_771_001  # lake: one worker per Import (id = import id)
+HISTORY_BATCH = 7_771_002  # lake writer: one user's history batches (id = user id)
+EXPORT_RUN = 7_771_003  # privacy: one worker per Export (id = export id)
+SEARCH_BACKFILL = 0x5E4C  # analytics: one embedding backfill per user (id = user id)
+
+TWO_KEY_NAMESPACES: dict[str, int] = {
+    "IMPORT_RUN": IMPORT_RUN,
+    "HISTORY_BATCH": HISTORY_BATCH,
+    "EXPORT_RUN": EXPORT_RUN,
+    "SEARCH_BACKFILL": SEARCH_BACKFILL,
+}
+
+# Single-key (bigint) prefixes: the purpose in the high bits, the id below.
+CONNECTION_SYNC_PREFIX = 0x5359  # connectors: one sync per connection
+
+SINGLE_KEY_PREFIXES: dict[str, int] = {"CONNECTION_SYNC_PREFIX": CONNECTION_SYNC_PREFIX}
+
+
+def connection_sync_key(connection_id: int) -> int:
+    """The bigint lock key of one connection's sync."""
+    return (CONNECTION_SYNC_PREFIX << 40) | connection_id
