@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.analytics.geofences import geofence_crossings_advance
 from apps.lake.normalize import iso_utc
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
@@ -128,7 +129,8 @@ def device_records_store(
     Idempotent: a fix sent again (same time and place) is a duplicate, stored
     once. A fix outside the globe, in the future or with an absurd accuracy goes
     to quarantine with the reason. The new fixes are published to the owner's
-    live feed after commit. Locks nothing beyond the rows it inserts.
+    live feed after commit, and the geofence crossings they make are stored
+    with them. Locks the owner's geofence states (geofence_crossings_advance).
     """
     now = now or timezone.now()
     outcome = DeviceOutcome()
@@ -156,6 +158,10 @@ def device_records_store(
         Device.objects.filter(pk=device.pk).update(last_seen_at=now)
         outcome.written, outcome.duplicate = result.written, result.duplicate
         outcome.quarantined = result.quarantined
+        fixes = [r.recorded_at for r in checked if isinstance(r, LocationRecord)]
+        if result.written and fixes:
+            # In this transaction: a crossing is stored with the fix that made it.
+            geofence_crossings_advance(user_id=device.user_id, earliest=min(fixes))
         if result.written and outcome.points:
             shown = sorted(outcome.points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
             user_id = device.user_id
