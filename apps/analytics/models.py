@@ -48,6 +48,22 @@ class Geofence(models.Model):
         return self.name
 
 
+class GeofenceState(models.Model):
+    """Where the owner last was relative to a geofence, as of their newest fix seen.
+
+    Streamed fixes advance it (apps/analytics/geofences.geofence_crossings_advance):
+    only fixes after ``fix_at`` need judging, from ``inside`` on.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    geofence = models.OneToOneField(Geofence, on_delete=models.CASCADE, related_name="state")
+    fix_at = models.DateTimeField()
+    inside = models.BooleanField()
+
+    def __str__(self) -> str:
+        return f"{self.geofence_id}: {'inside' if self.inside else 'outside'} at {self.fix_at}"
+
+
 # --- Semantic search (pgvector) -------------------------------------------------------
 EMBEDDING_DIMENSIONS = 384
 

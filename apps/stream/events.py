@@ -29,6 +29,8 @@ class FeedMessage(TypedDict):
         "delete.finished",
         # apps/connectors: a connection needs consent again, a sync finished
         "connector.status",
+        # apps/stream/devices: a phone's new fixes, for the live map
+        "location.stored",
     ]
     data: dict[str, Any]
 

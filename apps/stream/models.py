@@ -137,3 +137,42 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.provider} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Device(models.Model):
+    """A phone or tracker app that sends its owner's live location (apps/stream/devices).
+
+    Each device has its own credential, kept only as its SHA-256 (shown once,
+    when made); revoking stops it at once and keeps the points it sent.
+    """
+
+    class Kind(models.TextChoices):
+        OWNTRACKS = "owntracks", "OwnTracks (HTTP)"
+        OWNTRACKS_MQTT = "owntracks-mqtt", "OwnTracks (MQTT)"
+        OVERLAND = "overland", "Overland"
+        GPSLOGGER = "gpslogger", "GPSLogger"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices"
+    )
+    name = models.CharField(max_length=64, help_text="the device's name, as its topic says it")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    credential_hash = models.CharField(
+        max_length=64, unique=True, help_text="sha256 of the credential"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="stream_device_name_unique_while_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"

@@ -7,4 +7,5 @@ urlpatterns = [
     path("api/webhooks/twitch/", views.twitch_eventsub, name="webhook-twitch"),
     path("api/webhooks/microsoft/", views.microsoft_graph, name="webhook-microsoft"),
     path("api/", include("apps.stream.api.urls")),
+    path("", include("apps.stream.devices.urls")),
 ]

@@ -6,6 +6,7 @@
   const status = document.getElementById("map-status");
   const mapEl = document.getElementById("map");
   const map = L.map(mapEl, { preferCanvas: true, worldCopyJump: true }).setView([20, 0], 2);
+  window.datapunkMap = map; // the live layer (map_live.js) draws phones' new fixes on it
   let tileErrors = 0;
   L.tileLayer(config.tileUrl, { maxZoom: 19, attribution: config.attribution })
     .on("tileerror", function () {

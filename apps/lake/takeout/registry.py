@@ -27,6 +27,10 @@ from . import (
     my_activity,  # after youtube: "My Activity/YouTube" is My Activity, youtube/ owns its own folder
     photos,
     play,
+    tracks_csv,
+    tracks_gpx,
+    tracks_json,
+    tracks_kml,
     youtube,
 )
 from .records import Parser
@@ -49,6 +53,11 @@ _MODULES = (
     contacts,
     gmail,
     maps,
+    # Other apps' track files, known by content: after every Takeout sniffer.
+    tracks_gpx,
+    tracks_kml,
+    tracks_json,
+    tracks_csv,
 )
 
 PARSERS: tuple[Parser, ...] = tuple(parser for module in _MODULES for parser in module.PARSERS)
