@@ -56,6 +56,9 @@ class SyncPage:
 
     records: list[EventRecord | BadRecord]
     cursor: dict[str, Any] = field(default_factory=dict)
+    # What the sync skipped and why (a playlist the app may not read, ...):
+    # shown on the connections page until the next sync.
+    notes: list[str] = field(default_factory=list)
 
 
 def provider_app(provider: str) -> OAuthApp:

@@ -34,6 +34,8 @@ class Connection(models.Model):
     token_expires_at = models.DateTimeField(null=True, blank=True)
     last_sync_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # What the last sync skipped and why (one resource refused, the rest stored).
+    sync_notes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,7 +7,7 @@ enters user_context) except where a docstring says otherwise.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,7 @@ class SyncResult:
     written: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
 
 
 def _status_publish(conn: Connection, message: str = "") -> None:
@@ -219,6 +220,7 @@ def connection_sync(*, connection_id: int) -> SyncResult:
 
 def _sync_locked(conn: Connection, connector: Any) -> SyncResult:
     result = SyncResult()
+    notes: list[str] = []
     try:
         connection_token_refresh(connection_id=conn.pk)
         conn.refresh_from_db()
@@ -246,6 +248,8 @@ def _sync_locked(conn: Connection, connector: Any) -> SyncResult:
             result.written += stored.written
             result.duplicate += stored.duplicate
             result.quarantined += stored.quarantined
+            notes += page.notes
+            result.notes += page.notes
     except TokenRevoked as exc:
         conn.refresh_from_db()
         if conn.status == Connection.Status.ACTIVE:
@@ -261,10 +265,14 @@ def _sync_locked(conn: Connection, connector: Any) -> SyncResult:
         transaction.on_commit(lambda: _status_publish(conn, message))
         raise
     now = timezone.now()
-    Connection.objects.filter(pk=conn.pk).update(last_sync_at=now, last_error="")
+    Connection.objects.filter(pk=conn.pk).update(
+        last_sync_at=now, last_error="", sync_notes=notes[:50]
+    )
     conn.refresh_from_db()
     _status_publish(
-        conn, f"{connector.label}: {result.written} new, {result.duplicate} already there"
+        conn,
+        f"{connector.label}: {result.written} new, {result.duplicate} already there"
+        + (f"; {len(notes)} skipped" if notes else ""),
     )
     return result
 

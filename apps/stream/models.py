@@ -57,6 +57,8 @@ class WebhookSubscription(models.Model):
     secret_sealed = models.TextField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     revoked_reason = models.CharField(max_length=255, blank=True)
+    # When the provider ends it unless renewed (Graph: days); None: no expiry (Twitch).
+    expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -205,16 +205,32 @@ def events_ingest(
 
 
 def webhook_subscription_create(
-    *, user_id: int, provider: str, external_id: str, secret: str, topic: str = ""
+    *,
+    user_id: int,
+    provider: str,
+    external_id: str,
+    secret: str,
+    topic: str = "",
+    status: str = WebhookSubscription.Status.PENDING,
+    expires_at: datetime | None = None,
 ) -> WebhookSubscription:
     """Register a provider subscription (called by the connector that subscribes).
 
-    Idempotent on (provider, external_id): a second call updates secret and topic.
+    Twitch's start pending (its callback verification enables them); Graph
+    validates the callback before it answers the creation, so the connector
+    registers those enabled. Idempotent on (provider, external_id): a second
+    call updates secret, topic, status and expiry.
     """
     subscription, _ = WebhookSubscription.objects.update_or_create(
         provider=provider,
         external_id=external_id,
-        defaults={"user_id": user_id, "topic": topic, "secret_sealed": seal(secret)},
+        defaults={
+            "user_id": user_id,
+            "topic": topic,
+            "secret_sealed": seal(secret),
+            "status": status,
+            "expires_at": expires_at,
+        },
     )
     return subscription
 

@@ -7,6 +7,7 @@ import pytest
 from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
+from apps.stream.models import DeadLetter
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,3 +121,54 @@ def test_a_body_that_is_not_json_becomes_a_dead_letter(owner, spotify):
     assert "not JSON" in letter.error
     conn.refresh_from_db()
     assert "not JSON" in conn.last_error
+
+
+def test_playlists_are_read_from_the_items_route_whose_entries_carry_item(owner, spotify):
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    asked = {r.path for r in spotify.data_calls() if r.path.startswith("/v1/playlists/")}
+    assert asked == {f"/v1/playlists/playlist{n}/items" for n in range(3)}
+    entry = Event.objects.filter(user=owner, kind="spotify.playlist_track").order_by("pk").first()
+    assert entry.title == "Song 20000" and entry.text == "Playlist 0"
+    assert entry.url == "https://open.spotify.com/track/track20000"
+    change = Event.objects.filter(user=owner, kind="spotify.playlist_change").order_by("pk")[0]
+    assert change.text == "7 tracks"
+
+
+@pytest.mark.parametrize(
+    ("status", "owner_id", "says"),
+    [(404, "spotify", "Spotify-owned"), (403, "someone", "may not read it")],
+)
+def test_a_playlist_spotify_refuses_is_skipped_with_a_note_and_the_sync_goes_on(
+    owner, spotify, client, status, owner_id, says
+):
+    refused = spotify.add_refused_playlist(status, owner=owner_id)
+    conn = make_connection(owner, "spotify", spotify)
+
+    sync_connection(owner.pk, conn.pk)
+
+    conn.refresh_from_db()
+    assert conn.last_sync_at is not None and conn.last_error == ""
+    assert len(conn.sync_notes) == 1
+    assert f"answered {status}" in conn.sync_notes[0] and says in conn.sync_notes[0]
+    # Everything else is stored: 3 readable playlists of 7, the plays, the saved tracks.
+    assert _kinds(owner) == {
+        "spotify.play": 120,
+        "spotify.saved_track": 130,
+        "spotify.playlist_change": 3,
+        "spotify.playlist_track": 21,
+    }
+    assert refused not in conn.cursor["playlists"]  # tried again next time
+    assert not DeadLetter.objects.filter(user=owner).exists()
+
+    client.force_login(owner)
+    page = client.get("/connections/").content.decode()
+    assert f"answered {status}" in page
+
+    spotify.refused.pop(refused)
+    sync_connection(owner.pk, conn.pk)
+    conn.refresh_from_db()
+    assert conn.sync_notes == []
+    assert _kinds(owner)["spotify.playlist_track"] == 24

@@ -50,6 +50,7 @@ def subscription(owner):
         external_id="sub-1",
         secret="state-of-sub-1",
         topic="me/events",
+        status="enabled",  # Graph validated the callback before it answered the creation
     )
 
 
@@ -121,3 +122,19 @@ def test_subscription_removed_marks_it_revoked(client, subscription):
 
 def test_oversized_bodies_are_refused(client, subscription):
     assert deliver(client, body="x" * (1024 * 1024 + 1)).status_code == 413
+
+
+@pytest.mark.parametrize(("status", "answer"), [("revoked", 410), ("pending", 403)])
+def test_a_revoked_or_unconfirmed_subscription_stores_nothing(client, subscription, status, answer):
+    WebhookSubscription.objects.filter(pk=subscription.pk).update(status=status)
+    notification = {
+        "subscriptionId": "sub-1",
+        "clientState": "state-of-sub-1",
+        "changeType": "created",
+        "resource": "Users/u/Events/AAMkAG1",
+        "tenantId": "84bd8158",
+    }
+    response = deliver(client, notification)
+    assert response.status_code == answer
+    assert status in response.json()["detail"]
+    assert Event.objects.count() == 0

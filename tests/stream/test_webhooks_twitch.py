@@ -77,6 +77,7 @@ def follow(owner):
         external_id=body["subscription"]["id"],
         secret=real["secret"],
         topic="channel.follow",
+        status="enabled",  # its callback verification was answered
     )
     return real
 
@@ -133,7 +134,8 @@ def test_a_follow_lands_once_even_when_delivered_twice(client, owner, follow):
     second = deliver(client, follow["body"], headers)
 
     assert first.status_code == 204
-    assert second.status_code == 409
+    # Twitch redelivers anything answered otherwise than 2XX: acknowledged, not stored again.
+    assert second.status_code == 204
     event = Event.objects.get()
     assert event.user_id == owner.pk and event.source == "twitch"
     assert event.kind == "twitch.channel_follow"
@@ -258,6 +260,7 @@ def test_a_stream_going_live_uses_its_own_start_time(client, owner):
         external_id="sub-online",
         secret=secret,
         topic="stream.online",
+        status="enabled",
     )
     # The payload documented for stream.online (dev.twitch.tv/docs/eventsub/eventsub-reference).
     body = json.dumps(
@@ -320,3 +323,24 @@ def test_old_message_ids_are_forgotten_after_the_window(client, follow):
     assert inbound_deliveries_prune() == 0  # still inside the window
     InboundDelivery.objects.update(received_at=timezone.now() - timedelta(hours=2))
     assert inbound_deliveries_prune() == 1
+
+
+@pytest.mark.parametrize(("status", "answer"), [("revoked", 410), ("pending", 403)])
+def test_a_revoked_or_unverified_subscription_stores_nothing(client, follow, status, answer):
+    WebhookSubscription.objects.update(status=status)
+    response = deliver(client, follow["body"], fresh(follow))
+    assert response.status_code == answer
+    assert status in response.json()["detail"]
+    assert Event.objects.count() == 0
+    assert InboundDelivery.objects.count() == 0
+
+
+def test_a_subscription_type_too_long_for_an_event_type_is_a_clear_400(client, follow):
+    body = json.loads(follow["body"])
+    body["subscription"]["type"] = "channel." + "x" * 70
+    raw = json.dumps(body)
+    response = deliver(client, raw, fresh({**follow, "body": raw}))
+    assert response.status_code == 400
+    assert "subscription.type" in response.json()["detail"]
+    assert Event.objects.count() == 0
+    assert InboundDelivery.objects.count() == 0

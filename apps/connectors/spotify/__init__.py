@@ -16,6 +16,7 @@ from apps.connectors.base import (
     parse_time,
 )
 from apps.lake.takeout.records import EventRecord
+from apps.stream.outbound import ClientError
 
 API = "https://api.spotify.com/v1"
 PAGE = 50
@@ -68,9 +69,20 @@ def saved_track_record(item: dict[str, Any]) -> EventRecord:
     )
 
 
+def _playlist_entry(item: dict[str, Any]) -> dict[str, Any]:
+    # Since February 2026 an entry carries its track or episode as `item`;
+    # `track` is what the removed /tracks route (and older stored data) said.
+    return item.get("item") or item.get("track") or {}
+
+
+def _playlist_size(playlist: dict[str, Any]) -> Any:
+    # Playlists say `items` since February 2026, `tracks` before.
+    return (playlist.get("items") or playlist.get("tracks") or {}).get("total", "?")
+
+
 def playlist_track_record(playlist: dict[str, Any], item: dict[str, Any]) -> EventRecord:
-    """One item of GET /playlists/{id}/tracks; very old playlists have no added_at."""
-    track = item.get("track") or {}
+    """One entry of GET /playlists/{id}/items; very old playlists have no added_at."""
+    track = _playlist_entry(item)
     return EventRecord(
         kind="spotify.playlist_track",
         occurred_at=parse_time(item.get("added_at")),
@@ -78,7 +90,8 @@ def playlist_track_record(playlist: dict[str, Any], item: dict[str, Any]) -> Eve
         text=playlist.get("name") or "",
         url=_track_url(track),
         data={"playlist": {"id": playlist["id"], "name": playlist.get("name")}, **item},
-        copy_fields=TRACK_COPY_FIELDS,
+        copy_fields=TRACK_COPY_FIELDS
+        + tuple(f.replace("track.", "item.") for f in TRACK_COPY_FIELDS),
     )
 
 
@@ -88,7 +101,7 @@ def playlist_snapshot_record(playlist: dict[str, Any], seen_at: datetime) -> Eve
         kind="spotify.playlist_change",
         occurred_at=seen_at,
         title=playlist["name"],
-        text=f"{(playlist.get('tracks') or {}).get('total', '?')} tracks",
+        text=f"{_playlist_size(playlist)} tracks",
         url=(playlist.get("external_urls") or {}).get("spotify", ""),
         data=playlist,
     )
@@ -187,14 +200,37 @@ class SpotifyConnector(Connector):
         seen_at = datetime.now(UTC)
         for playlist in changed:
             records = mapped([playlist], partial(playlist_snapshot_record, seen_at=seen_at))
-            tracks_url: str | None = f"{API}/playlists/{playlist['id']}/tracks"
+            tracks_url: str | None = f"{API}/playlists/{playlist['id']}/items"
             params = {"limit": 100, "offset": 0}
-            for _ in range(MAX_PAGES):
-                if not tracks_url:
-                    break
-                body = api.get(tracks_url, params)
-                records += mapped(body.get("items") or [], partial(playlist_track_record, playlist))
-                tracks_url, params = body.get("next"), None
+            try:
+                for _ in range(MAX_PAGES):
+                    if not tracks_url:
+                        break
+                    body = api.get(tracks_url, params)
+                    records += mapped(
+                        body.get("items") or [], partial(playlist_track_record, playlist)
+                    )
+                    tracks_url, params = body.get("next"), None
+            except ClientError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                # Spotify-owned and algorithmic playlists answer 404 to new apps,
+                # others' private ones 403: this playlist is skipped (its snapshot
+                # is not recorded, so it is tried again), the sync goes on.
+                yield SyncPage(
+                    [],
+                    dict(cursor),
+                    notes=[
+                        f"Playlist “{playlist.get('name') or playlist['id']}” was skipped: "
+                        f"Spotify answered {exc.status} "
+                        + (
+                            "(Spotify-owned playlists are not readable by apps in Development Mode)"
+                            if exc.status == 404
+                            else "(this app may not read it)"
+                        )
+                    ],
+                )
+                continue
             known[playlist["id"]] = playlist["snapshot_id"]
             cursor["playlists"] = dict(known)
             yield SyncPage(records, dict(cursor))

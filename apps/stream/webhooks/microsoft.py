@@ -77,6 +77,16 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
             or not hmac.compare_digest(state.encode(), _client_state(subscription).encode())
         ):
             raise DeliveryRefused("A notification's clientState does not match.", 403)
+        if (
+            subscription.status != WebhookSubscription.Status.ENABLED
+            and notification.get("lifecycleEvent") != "subscriptionRemoved"
+        ):
+            # Revoked (or never confirmed as created): what it sends is not stored.
+            raise DeliveryRefused(
+                f"Subscription {subscription.external_id[:60]} is {subscription.status}: "
+                "its notifications are not stored.",
+                410 if subscription.status == WebhookSubscription.Status.REVOKED else 403,
+            )
         by_user[subscription.user_id].append((subscription, notification))
 
     outcome = GraphOutcome()

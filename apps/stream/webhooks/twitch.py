@@ -61,7 +61,9 @@ def twitch_delivery_receive(
     """Verify and handle one delivery; raise DeliveryRefused for anything not genuine.
 
     Idempotent: a message id is handled once (its claim and its events commit
-    together); a second delivery is refused with 409.
+    together); a second delivery is answered 204 and stores nothing, as Twitch
+    retries anything but a 2XX. Notifications count only for a subscription
+    whose callback was verified and that is not revoked.
     """
     message_id = headers.get(HEADER_ID, "")
     timestamp = headers.get(HEADER_TIMESTAMP, "")
@@ -118,6 +120,19 @@ def twitch_delivery_receive(
             return DeliveryOutcome(status=200, text=challenge)
         if message_type not in ("notification", "revocation"):
             raise DeliveryRefused(f"Unknown message type {message_type[:40]!r}.", 400)
+        if (
+            message_type == "notification"
+            and subscription.status != WebhookSubscription.Status.ENABLED
+        ):
+            raise DeliveryRefused(
+                f"This subscription is {subscription.status}: its notifications are not stored.",
+                410 if subscription.status == WebhookSubscription.Status.REVOKED else 403,
+            )
+        kind = (
+            event_kind(payload["subscription"].get("type"))
+            if message_type == "notification"
+            else ""
+        )
         with transaction.atomic():
             try:
                 delivery_claim(
@@ -127,9 +142,8 @@ def twitch_delivery_receive(
                     now=now,
                 )
             except AlreadyDelivered:
-                raise DeliveryRefused(
-                    "This message was received before; it is not processed again.", 409
-                ) from None
+                # Twitch redelivers until it sees a 2XX: acknowledge, store nothing.
+                return DeliveryOutcome(status=204)
             if message_type == "revocation":
                 reason = str(payload["subscription"].get("status") or "revoked")
                 webhook_subscription_mark(
@@ -139,6 +153,7 @@ def twitch_delivery_receive(
                 )
                 return DeliveryOutcome(status=204)
             record = twitch_event_record(
+                kind=kind,
                 subscription=payload["subscription"],
                 event=payload.get("event"),
                 message_id=message_id,
@@ -187,8 +202,26 @@ def _title(kind: str, event: dict[str, Any]) -> str:
 _EVENT_TIME = {"channel.follow": "followed_at", "stream.online": "started_at"}
 
 
+# Event.kind holds 64 characters; "twitch." and the type must fit.
+MAX_KIND = 64
+
+
+def event_kind(subscription_type: Any) -> str:
+    """``twitch.<type with _>`` of a subscription type; DeliveryRefused if it cannot be one."""
+    kind = str(subscription_type or "unknown")
+    name = "twitch." + "_".join(kind.replace("-", "_").split("."))
+    if len(name) > MAX_KIND:
+        raise DeliveryRefused(
+            f"subscription.type is longer than the {MAX_KIND - len('twitch.')} characters "
+            "an event type can hold.",
+            400,
+        )
+    return name
+
+
 def twitch_event_record(
     *,
+    kind: str = "",
     subscription: dict[str, Any],
     event: Any,
     message_id: str,
@@ -196,22 +229,23 @@ def twitch_event_record(
     received_at: datetime,
 ) -> EventRecord:
     """One notification as an event: kind ``twitch.<type with _>``, e.g. twitch.channel_follow."""
-    kind = str(subscription.get("type") or "unknown")
+    type_name = str(subscription.get("type") or "unknown")
+    kind = kind or event_kind(type_name)
     event = event if isinstance(event, dict) else {}
     occurred_at = sent_at
-    if (field := _EVENT_TIME.get(kind)) and event.get(field):
+    if (field := _EVENT_TIME.get(type_name)) and event.get(field):
         try:
             occurred_at = parse_timestamp(event[field], field=field)
         except InvalidValue:
             pass  # the message's own time is still a good answer
     login = event.get("broadcaster_user_login")
     return EventRecord(
-        kind="twitch." + "_".join(kind.replace("-", "_").split(".")),
+        kind=kind,
         occurred_at=occurred_at,
-        title=_title(kind, event),
+        title=_title(type_name, event),
         url=f"https://www.twitch.tv/{login}" if isinstance(login, str) and login else "",
         data={
-            "subscription_type": kind,
+            "subscription_type": type_name,
             "subscription_version": subscription.get("version"),
             "event": event,
             "message_id": message_id,

@@ -1,6 +1,13 @@
 """Spotify Web API as documented: /api/token (Basic client auth), /v1/me,
 recently-played with after/before cursors, saved tracks and playlists with
-offset paging and snapshot_id."""
+offset paging and snapshot_id.
+
+Playlists as Development Mode apps see them since the February 2026 changes
+(developer.spotify.com/documentation/web-api/references/changes/february-2026
+and the migration guide): GET /playlists/{id}/items with entries carrying
+``item``, playlists saying ``items``; the removed GET /playlists/{id}/tracks
+answers 403; Spotify-owned (editorial, algorithmic) playlists answer 404.
+"""
 
 from __future__ import annotations
 
@@ -56,6 +63,8 @@ class FakeSpotify(FakeProvider):
         self.saved: list[dict[str, Any]] = []  # newest first, as the API lists them
         self.playlists: list[dict[str, Any]] = []
         self.playlist_tracks: dict[str, list[dict[str, Any]]] = {}
+        # Listed in /me/playlists but refused on /items with this status.
+        self.refused: dict[str, int] = {}
         self.add_plays(plays)
         self.add_saved(saved)
         for _ in range(playlists):
@@ -64,7 +73,8 @@ class FakeSpotify(FakeProvider):
         self.route("GET", "/v1/me/player/recently-played", self._recently_played)
         self.route("GET", "/v1/me/tracks", self._tracks)
         self.route("GET", "/v1/me/playlists", self._playlists)
-        self.route("GET", r"/v1/playlists/(?P<id>[^/]+)/tracks", self._playlist_tracks)
+        self.route("GET", r"/v1/playlists/(?P<id>[^/]+)/items", self._playlist_items)
+        self.route("GET", r"/v1/playlists/(?P<id>[^/]+)/tracks", self._removed_route)
 
     # -- data ------------------------------------------------------------------
     def add_plays(self, count: int) -> None:
@@ -95,7 +105,7 @@ class FakeSpotify(FakeProvider):
                 "collaborative": False,
                 "public": False,
                 "owner": {"id": self.user_id, "display_name": "Fake User"},
-                "tracks": {"href": f"{self.url}/v1/playlists/{pid}/tracks", "total": tracks},
+                "items": {"href": f"{self.url}/v1/playlists/{pid}/items", "total": tracks},
                 "external_urls": {"spotify": f"https://open.spotify.com/playlist/{pid}"},
             }
         )
@@ -112,11 +122,11 @@ class FakeSpotify(FakeProvider):
                     "added_at": _iso(START + timedelta(days=n)),
                     "added_by": {"id": self.user_id},
                     "is_local": False,
-                    "track": track(20000 + 100 * int(pid.removeprefix("playlist")) + n),
+                    "item": track(20000 + 100 * int(pid.removeprefix("playlist")) + n),
                 }
             )
         playlist = next(p for p in self.playlists if p["id"] == pid)
-        playlist["tracks"]["total"] = len(items)
+        playlist["items"]["total"] = len(items)
         if bump:
             version = int(playlist["snapshot_id"].rsplit("-", 1)[1]) + 1
             playlist["snapshot_id"] = f"snap-{pid}-{version}"
@@ -175,10 +185,28 @@ class FakeSpotify(FakeProvider):
     def _playlists(self, request: Request, match: re.Match) -> Reply:
         return self._offset_page("/v1/me/playlists", self.playlists, request, 50)
 
-    def _playlist_tracks(self, request: Request, match: re.Match) -> Reply:
+    def add_refused_playlist(self, status: int, owner: str = "spotify") -> str:
+        """A playlist /me/playlists lists whose items are refused: 404 for
+        Spotify-owned ones (owner "spotify"), 403 for one the app may not read."""
+        pid = self.add_playlist(tracks=3)
+        playlist = self.playlists[-1]
+        playlist["owner"] = {"id": owner, "display_name": owner.title()}
+        playlist["name"] = "Discover Weekly" if owner == "spotify" else f"{owner}'s mix"
+        self.refused[pid] = status
+        return pid
+
+    def _playlist_items(self, request: Request, match: re.Match) -> Reply:
         pid = match["id"]
+        if pid in self.refused:
+            status = self.refused[pid]
+            message = "Resource not found" if status == 404 else "Forbidden"
+            return Reply(status, {"error": {"status": status, "message": message}})
         if pid not in self.playlist_tracks:
-            return Reply(404, {"error": {"status": 404, "message": "Not found."}})
+            return Reply(404, {"error": {"status": 404, "message": "Resource not found"}})
         return self._offset_page(
-            f"/v1/playlists/{pid}/tracks", self.playlist_tracks[pid], request, 100
+            f"/v1/playlists/{pid}/items", self.playlist_tracks[pid], request, 100
         )
+
+    def _removed_route(self, request: Request, match: re.Match) -> Reply:
+        # What a Development Mode app gets from the route removed in February 2026.
+        return Reply(403, {"error": {"status": 403, "message": "Forbidden"}})
