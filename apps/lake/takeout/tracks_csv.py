@@ -75,8 +75,17 @@ def _layout(header: str) -> tuple[str, list[str]] | None:
 
 
 def sniff(head: bytes) -> bool:
-    first_line = head_text(head).split("\n", 1)[0].rstrip("\r")
-    return "{" not in first_line and "<" not in first_line and _layout(first_line) is not None
+    # Every lone file is offered to this sniffer: any line ending (an mbox's CRLF,
+    # an old Mac file's bare CR) ends the first line, and a header that the csv
+    # module cannot read is simply not a track's.
+    lines = head_text(head).splitlines()
+    first_line = lines[0] if lines else ""
+    if "{" in first_line or "<" in first_line:
+        return False
+    try:
+        return _layout(first_line) is not None
+    except csv.Error:
+        return False
 
 
 def degrees(value: str, *, e7: bool, axis: str) -> float:

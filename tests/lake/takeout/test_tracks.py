@@ -297,3 +297,16 @@ def test_owntracks_rec_lines():
     assert (transition.kind, transition.title) == ("owntracks.transition", "enter Home")
     assert transition.data["topic"] == "owntracks/jane/phone"
     assert isinstance(bad, BadRecord) and "line 4" in bad.reason
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        # A JPEG's first bytes (a Photos Takeout holds the media beside the sidecars):
+        # binary with a bare CR inside what looks like its first line.
+        b"\xff\xd8\xff\xe1\x1dExif\x00\x00MM\x00*\rlat,lon,time\x00",
+        b"From 1234@xxx Sat Jan 01 00:00:00 +0000 2021\r\nX-GM-THRID: 1\r\n",
+    ],
+)
+def test_the_csv_sniffer_says_no_to_what_is_not_a_track_instead_of_failing(head):
+    assert tracks_csv.sniff(head) is False
