@@ -223,8 +223,9 @@ def test_without_a_job_queue_the_answer_says_so(client, alice, settings):
     from datapunk.celery import app
 
     client.force_login(alice)
+    transport_options = app.conf.broker_transport_options
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    app.conf.broker_transport_options = {"max_retries": 0}
+    app.conf.broker_transport_options = {**transport_options, "max_retries": 0}
     # Connection and producer pools are made for the broker URL in force; a task
     # published earlier in this process (a PII scan after an import) made them.
     app._pool = None
@@ -238,7 +239,9 @@ def test_without_a_job_queue_the_answer_says_so(client, alice, settings):
         export = client.post("/api/privacy/exports/")
     finally:
         app.conf.broker_url = settings.CELERY_BROKER_URL
-        app.conf.broker_transport_options = {}
+        # Put back what settings gave (visibility_timeout), not an empty dict:
+        # later tests in this process read it.
+        app.conf.broker_transport_options = transport_options
         app._pool = None
         app.amqp._producer_pool = None
     assert response.status_code == 503
