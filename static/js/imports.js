@@ -14,6 +14,8 @@
     socket.onclose = () => setTimeout(connectFeed, 3000);
   }
 
+  let leaving = false; // set once the page navigates to a new import
+
   function show(p) {
     document.querySelectorAll(`[data-import="${p.import_id}"]`).forEach((el) => {
       const set = (sel, value) => el.querySelectorAll(sel).forEach((n) => (n.textContent = value));
@@ -27,7 +29,9 @@
     });
     if (p.status === "done" || p.status === "failed") {
       // A new import on the list, or a detail page whose summary table is now final.
-      if (!document.querySelector(`[data-import="${p.import_id}"]`) || document.querySelector(`[data-detail="${p.import_id}"]`)) {
+      // Not while the page is on its way to the new import's page: a reload then
+      // would cancel that navigation (a small import can finish that quickly).
+      if (!leaving && (!document.querySelector(`[data-import="${p.import_id}"]`) || document.querySelector(`[data-detail="${p.import_id}"]`))) {
         location.reload();
       }
     }
@@ -88,6 +92,7 @@
         for (const file of files) ids.push(await uploadPart(file, say));
         const started = await api("POST", "/api/imports/", JSON.stringify({ uploads: ids }), { "Content-Type": "application/json" });
         if (!started.ok) throw new Error(started.data.detail || JSON.stringify(started.data));
+        leaving = true;
         location.href = `/imports/${started.data.id}/`;
       } catch (error) {
         say(`Upload failed: ${error.message}`);
