@@ -27,12 +27,18 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
-    socket.onopen = function () { if (status) status.textContent = "· live"; };
+    socket.onopen = function () {
+      if (status) status.textContent = "· live";
+      document.body.dataset.live = "open";
+    };
     socket.onmessage = function (message) {
       const m = JSON.parse(message.data);
       if (m.type === "location.stored") draw(m.data);
     };
-    socket.onclose = function () { setTimeout(connect, 3000); };
+    socket.onclose = function () {
+      document.body.dataset.live = "closed";
+      setTimeout(connect, 3000);
+    };
   }
   connect();
 })();
