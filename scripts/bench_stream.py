@@ -399,8 +399,8 @@ def main() -> None:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
+    from apps.core.db.context import user_context
     from apps.core.front import daphne_command, front_config_write, nginx_command
-    from apps.privacy.context import user_context
     from apps.stream.services import ingest_key_rotate
 
     user = get_user_model().objects.create_user(username=f"bench-stream-{uuid.uuid4().hex[:8]}")

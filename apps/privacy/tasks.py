@@ -6,8 +6,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from apps.core.db.context import user_context
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
-from apps.privacy.context import user_context
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
 from apps.privacy.services import pii_scan_backfill

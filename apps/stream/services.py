@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.db.context import system_context, user_context
 from apps.core.sealing import seal
 from apps.lake.normalize import event_row
 from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import FlushResult
 from apps.privacy.audit import audit_record
-from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, IngestKey, WebhookSubscription
 from apps.stream.pipeline import records_store
 

@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from django.contrib.gis.geos import Point
 
 from apps.analytics.models import Geofence, GeofenceState
+from apps.core.db.context import user_context
 from apps.lake.models import Event
 from apps.lake.takeout.records import LocationRecord
-from apps.privacy.context import user_context
 from apps.stream.devices.services import device_create, device_records_store
 from tests.stream.test_feed_consumer import _communicator, _session_cookie
 

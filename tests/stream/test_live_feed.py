@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import Client
 
+from apps.core.db.context import user_context
 from apps.lake.takeout.records import EventRecord
-from apps.privacy.context import user_context
 from apps.stream import pipeline
 from apps.stream.pipeline import records_store
 from apps.stream.services import ingest_key_rotate

@@ -14,10 +14,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.analytics.geofences import geofence_crossings_advance
+from apps.core.db.context import system_context, user_context
 from apps.lake.normalize import iso_utc
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
-from apps.privacy.context import system_context, user_context
 from apps.stream.events import publish
 from apps.stream.models import Device
 from apps.stream.pipeline import records_store
