@@ -283,7 +283,7 @@ async def _baseline(socket_arrivals: dict[str, float], user_id: int, rate: float
     """publish() to the frame, from this process: no HTTP, no database."""
     from channels.layers import get_channel_layer
 
-    from apps.stream.events import feed_group
+    from apps.core.feed import feed_group
 
     layer = get_channel_layer()
     sent: dict[str, float] = {}

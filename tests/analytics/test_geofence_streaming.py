@@ -89,7 +89,7 @@ def test_the_first_fixes_are_judged_against_history_from_an_import(owner):
     device = setup(owner)
     with user_context(owner.pk):
         # Imported earlier (before the geofence had any state): inside at minute 0.
-        from apps.stream.pipeline import records_store
+        from apps.lake.pipeline import records_store
 
         records_store(user_id=owner.pk, source="takeout", records=[fix(0, HOME)])
     send(device, fix(10, AWAY))

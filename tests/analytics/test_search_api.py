@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.analytics.search_services import embeddings_backfill
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 from .search_data import LIFE, at, store_life
 

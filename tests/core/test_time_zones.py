@@ -11,8 +11,8 @@ from apps.analytics import aggregates
 from apps.analytics.aggregates import aggregates_refresh
 from apps.core.models import UserSettings
 from apps.core.timezones import set_zone, zone_of
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
-from apps.stream.pipeline import records_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rls]
 

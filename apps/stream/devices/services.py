@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from apps.analytics.geofences import geofence_crossings_advance
 from apps.core.db.context import system_context, user_context
+from apps.core.feed import publish
 from apps.lake.normalize import iso_utc
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
-from apps.stream.events import publish
 from apps.stream.models import Device
-from apps.stream.pipeline import records_store
 
 # A phone's clock may run a little ahead; a fix further in the future is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
