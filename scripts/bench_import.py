@@ -50,6 +50,8 @@ from django.db import connection, transaction  # noqa: E402
 from psycopg import Copy  # noqa: E402
 from psycopg.copy import FileWriter  # noqa: E402
 
+from apps.core.db.context import system_context, user_context  # noqa: E402
+from apps.core.db.roles import bulk_role  # noqa: E402
 from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
 from apps.lake.sample_takeout import (  # noqa: E402
     write_device_timeline_zip,
@@ -60,8 +62,6 @@ from apps.lake.takeout import location_records  # noqa: E402
 from apps.lake.takeout.records import EventRecord, LocationRecord  # noqa: E402
 from apps.lake.takeout.registry import SNIFF_BYTES, parser_for  # noqa: E402
 from apps.lake.writer import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
-from apps.privacy.context import system_context, user_context  # noqa: E402
-from apps.privacy.rls import bulk_role  # noqa: E402
 
 MEMBER = "Takeout/Location History (Timeline)/Records.json"
 RESULTS = ROOT / "scripts" / "bench_import_results.csv"

@@ -283,7 +283,7 @@ async def _baseline(socket_arrivals: dict[str, float], user_id: int, rate: float
     """publish() to the frame, from this process: no HTTP, no database."""
     from channels.layers import get_channel_layer
 
-    from apps.stream.events import feed_group
+    from apps.core.feed import feed_group
 
     layer = get_channel_layer()
     sent: dict[str, float] = {}
@@ -399,8 +399,8 @@ def main() -> None:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
+    from apps.core.db.context import user_context
     from apps.core.front import daphne_command, front_config_write, nginx_command
-    from apps.privacy.context import user_context
     from apps.stream.services import ingest_key_rotate
 
     user = get_user_model().objects.create_user(username=f"bench-stream-{uuid.uuid4().hex[:8]}")

@@ -40,8 +40,8 @@ from django.db import connection  # noqa: E402
 
 from apps.analytics.filters import EventFilters, event_filters_from_params  # noqa: E402
 from apps.analytics.timeline import Cursor, timeline_queryset  # noqa: E402
+from apps.core.db.context import system_context, user_context  # noqa: E402
 from apps.lake.models import Event  # noqa: E402
-from apps.privacy.context import system_context, user_context  # noqa: E402
 
 WORDS = "ramen osaka woodworking video lisbon tram fado walk market coffee train museum".split()
 KINDS = ["youtube.watch", "chrome.visit", "activity.search", "gmail.message", "spotify.play"]

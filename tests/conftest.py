@@ -86,7 +86,7 @@ def _close_stray_test_connections(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    from apps.privacy.rls import table_owner
+    from apps.core.db.roles import table_owner
 
     # The owner's right: the app role may not end sessions of the owner.
     with django_db_blocker.unblock(), table_owner(), connection.cursor() as cursor:
@@ -140,7 +140,7 @@ def _rls_system_context(request):
         yield
         return
     request.getfixturevalue("_django_db_helper")  # the test's database, transaction or not
-    from apps.privacy.context import system_context
+    from apps.core.db.context import system_context
 
     with system_context():
         yield

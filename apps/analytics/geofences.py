@@ -20,8 +20,8 @@ from django.db import IntegrityError, connection, transaction
 
 from apps.analytics.models import Geofence, GeofenceState
 from apps.lake.models import Event
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 SOURCE = "analytics"
 MAX_RADIUS_M = 100_000.0

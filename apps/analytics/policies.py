@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.analytics.aggregates import timescale_has_community_features
-from apps.privacy.rls import table_owner
+from apps.core.db.roles import table_owner
 
 LAKE_HYPERTABLES = {"lake_event": "occurred_at", "lake_locationpoint": "recorded_at"}
 

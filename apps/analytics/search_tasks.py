@@ -7,8 +7,8 @@ import datetime as dt
 from celery import shared_task
 
 from apps.analytics.search_services import embeddings_backfill, embeddings_for_events
+from apps.core.db.context import user_context
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
-from apps.privacy.context import user_context
 
 
 @shared_task(**RETRY_ON_LOST_CONNECTION)  # the services look only for what is missing

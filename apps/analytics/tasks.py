@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.analytics.aggregates import aggregates_refresh
 from apps.analytics.geofences import geofence_events_emit
 from apps.analytics.models import Geofence
-from apps.privacy.context import system_context, user_context
+from apps.core.db.context import system_context, user_context
 
 # What the hourly refresh recomputes on a rollup table: a stream's late
 # arrivals land within this window; older imports queue their own refresh.

@@ -12,8 +12,11 @@ class ConnectorsConfig(AppConfig):
         from apps.connectors.allauth_bridge import adapt_allauth, on_pre_social_login
         from apps.connectors.schedules import schedules_install_after_migrate
         from apps.connectors.services import SYNC_OPERATION, replay_sync
+        from apps.core.feed import register_message_types
         from apps.stream.deadletters import replay_handler_register
 
+        # A connection needs consent again, a sync finished.
+        register_message_types("connector.status")
         adapt_allauth()
         pre_social_login.connect(on_pre_social_login, dispatch_uid="connectors-consent")
         post_migrate.connect(schedules_install_after_migrate, sender=self)

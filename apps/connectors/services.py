@@ -26,12 +26,12 @@ from apps.connectors.base import (
 from apps.connectors.models import Connection
 from apps.connectors.registry import connector_for
 from apps.core import advisory_locks
+from apps.core.feed import publish
 from apps.core.sealing import SealBroken
+from apps.lake.pipeline import records_store
 from apps.privacy.audit import audit_record
 from apps.stream.deadletters import dead_letter_record
-from apps.stream.events import publish
 from apps.stream.outbound import TRANSIENT_ERRORS, OutboundError
-from apps.stream.pipeline import records_store
 
 logger = logging.getLogger(__name__)
 

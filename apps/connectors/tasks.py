@@ -14,7 +14,7 @@ from apps.connectors.services import (
     connections_active,
     connections_expiring,
 )
-from apps.privacy.context import system_context, user_context
+from apps.core.db.context import system_context, user_context
 from apps.stream.outbound import TRANSIENT_ERRORS, OutboundError
 
 logger = logging.getLogger(__name__)

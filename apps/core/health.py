@@ -46,7 +46,8 @@ def check_redis() -> str | None:
 
 
 def check_broker() -> str | None:
-    from datapunk.celery import app
+    # The project's Celery app (datapunk/celery.py), current once settings load.
+    from celery import current_app as app
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=TIMEOUT_SECONDS)
@@ -55,7 +56,7 @@ def check_broker() -> str | None:
 
 def celery_workers_answering(timeout: float = 1.0) -> int:
     """How many Celery workers answer a ping on the broker; 0 when none runs."""
-    from datapunk.celery import app
+    from celery import current_app as app
 
     return len(app.control.ping(timeout=timeout) or [])
 
@@ -82,20 +83,19 @@ def readiness() -> dict[str, str]:
     return {name: error or "ok" for name, error in results.items()}
 
 
-def backup_check() -> dict[str, object]:
-    """The backup check, apart from readiness(): a failing one is reported, never fatal.
+# Checks reported beside readiness and never fatal (a failing one is a warning,
+# not a reason to leave the load balancer). Apps register theirs in ready():
+# apps/ops registers the backup's. A report is {"status": "ok" | "fail",
+# "detail": why, for the log, ...further fields for operators}.
+WarningCheck = Callable[[], dict[str, object]]
+_warning_checks: dict[str, WarningCheck] = {}
 
-    A server whose last backup is old or whose repository is gone still serves
-    and imports; this says so loudly without taking it out of the load balancer.
-    """
-    from apps.ops.selectors import backup_health
 
-    health = backup_health()
-    latest = health.latest
-    return {
-        "status": "ok" if health.ok else "fail",
-        "detail": health.detail,
-        "last_good_label": latest.label if latest else None,
-        "last_good_age_seconds": round(latest.age_seconds) if latest else None,
-        "last_good_size_bytes": latest.size_bytes if latest else None,
-    }
+def warning_check_register(name: str, check: WarningCheck) -> None:
+    """Report ``check`` under ``name`` on the readiness page; idempotent per name."""
+    _warning_checks[name] = check
+
+
+def warning_checks() -> dict[str, dict[str, object]]:
+    """Each registered warning check's name mapped to its report, in registration order."""
+    return {name: check() for name, check in _warning_checks.items()}

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from apps.core.models import UserSettings
+from apps.core.signals import time_zone_changed
 
 # Old names that browsers still report (Chromium's ICU says "Asia/Calcutta") and that
 # the server's time zone database may no longer carry (Debian moved them to tzdata-legacy).
@@ -97,9 +98,7 @@ def set_zone(*, user_id: int, name: str, chosen: bool) -> bool:
         user_id=user_id, defaults={"time_zone": zone.key, "time_zone_chosen": chosen}
     )
     if changed:
-        from apps.analytics.aggregates import refresh_user_days
-
-        refresh_user_days(user_id=user_id)
+        time_zone_changed.send(sender=UserSettings, user_id=user_id)
     return True
 
 

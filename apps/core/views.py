@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 
-from apps.core.health import backup_check, readiness
+from apps.core.health import readiness, warning_checks
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +33,25 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     failed = sorted(name for name, state in checks.items() if state != "ok")
     for name in failed:
         logger.warning("readiness check %s failed: %s", name, checks[name])
-    # Non-fatal: reported beside the checks, never part of "failed" or the status code.
-    # Its reason (repository paths, pgBackRest's words) goes to the log like the others'.
-    backup = backup_check()
-    detail = backup.pop("detail")
-    if backup["status"] != "ok":
-        logger.warning("backup check failed: %s", detail)
-    if not _is_operator(request):
-        backup = {"status": backup["status"]}
+    # Non-fatal (the backup's, apps/ops): reported beside the checks, never part of
+    # "failed" or the status code. Their reasons (repository paths, pgBackRest's
+    # words) go to the log like the others'; labels, ages, sizes to operators only.
+    operator = _is_operator(request)
+    reports: dict[str, object] = {}
+    warnings = []
+    for name, report in warning_checks().items():
+        detail = report.pop("detail")
+        if report["status"] != "ok":
+            logger.warning("%s check failed: %s", name, detail)
+            warnings.append(name)
+        reports[name] = report if operator else {"status": report["status"]}
     return JsonResponse(
         {
             "status": "ok" if not failed else "fail",
             "failed": failed,
             "checks": {name: "ok" if state == "ok" else "fail" for name, state in checks.items()},
-            "backup": backup,
-            "warnings": ["backup"] if backup["status"] != "ok" else [],
+            **reports,
+            "warnings": warnings,
         },
         status=200 if not failed else 503,
     )

@@ -24,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core import advisory_locks
+from apps.core.feed import publish
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
@@ -31,7 +32,6 @@ from apps.lake.signals import import_finished
 from apps.lake.takeout import registry
 from apps.lake.takeout.records import MemberError, Parser
 from apps.lake.writer import BatchWriter, FlushResult, rollback_entries
-from apps.stream.events import publish
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

@@ -1,9 +1,9 @@
 from celery import shared_task
 
+from apps.core.db.context import system_context, user_context
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
 from apps.lake.models import Import
 from apps.lake.services import takeout_import_run
-from apps.privacy.context import system_context, user_context
 
 
 # A lost database connection pauses an import with everything committed kept;

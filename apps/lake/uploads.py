@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, BinaryIO
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.db.context import system_context
 from apps.core.serializers import shortened
 from apps.lake.models import Import, Upload
 from apps.lake.services import takeout_import_prepare
-from apps.privacy.context import system_context
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

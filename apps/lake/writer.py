@@ -23,6 +23,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.string import BytesBinaryDumper
 
 from apps.core import advisory_locks
+from apps.core.db.roles import bulk_role
 from apps.lake.metrics import metric_check, metrics_copy
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
@@ -44,7 +45,6 @@ from apps.lake.takeout.records import (
     Record,
     VisitRecord,
 )
-from apps.privacy.rls import bulk_role
 
 logger = logging.getLogger(__name__)
 
@@ -393,7 +393,7 @@ class BatchWriter:
             transaction.atomic()
         )  # a savepoint: a duplicate undoes only the COPY
         # COPY FROM is refused under row-level security: it runs as the insert-only
-        # bulk role, for this writer's user only (apps/privacy/rls.py).
+        # bulk role, for this writer's user only (apps/core/db/roles.py).
         self._copy_scope.enter_context(bulk_role(cursor, user_id=self.user_id))
         self._copy = copy = self._copy_scope.enter_context(
             _point_copy(cursor.cursor, "lake_locationpoint")

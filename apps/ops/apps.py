@@ -8,7 +8,11 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations (backups, archive policies)"
 
     def ready(self) -> None:
+        from apps.core.health import warning_check_register
         from apps.ops import metrics  # noqa: F401  registers the Prometheus gauges
+        from apps.ops.selectors import backup_report
+
+        warning_check_register("backup", backup_report)
 
         # The beat schedule is written by code after every migrate (idempotent).
         post_migrate.connect(_ensure_schedule, sender=self, dispatch_uid="ops-schedule")

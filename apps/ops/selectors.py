@@ -130,3 +130,19 @@ def backup_health() -> BackupHealth:
             ok=False, detail="; ".join(filter(None, [age, archiving])), latest=latest
         )
     return BackupHealth(ok=True, detail=age, latest=latest)
+
+
+def backup_report() -> dict[str, object]:
+    """The backup check as the readiness page reports it (apps/core/health.py's
+    warning checks): a failing one is reported, never fatal. A server whose last
+    backup is old or whose repository is gone still serves and imports; this
+    says so loudly without taking it out of the load balancer."""
+    health = backup_health()
+    latest = health.latest
+    return {
+        "status": "ok" if health.ok else "fail",
+        "detail": health.detail,
+        "last_good_label": latest.label if latest else None,
+        "last_good_age_seconds": round(latest.age_seconds) if latest else None,
+        "last_good_size_bytes": latest.size_bytes if latest else None,
+    }

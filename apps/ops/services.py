@@ -207,9 +207,9 @@ def archive_policies_run() -> ArchiveRun:
     fails stays where it was and is named in the run's errors. Idempotent: a
     second run finds nothing old left.
     """
+    from apps.core.db.context import system_context, user_context
     from apps.lake.models import Quarantine, Upload
     from apps.lake.uploads import UploadError, upload_delete, upload_path
-    from apps.privacy.context import system_context, user_context
 
     run = ArchiveRun.objects.create()
     now = timezone.now()

@@ -14,7 +14,24 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         # Sign-in audit entries; PII scans follow the lake's signals.
+        from apps.core.feed import register_message_types
+        from apps.lake.hooks import PiiGuard, pii_guard_install
         from apps.privacy import receivers  # noqa: F401
+        from apps.privacy.redaction import partially_masked_texts, redact_event_payloads
+        from apps.privacy.services import pii_scan_new_events
+
+        # The lake's PII guard: streams are scanned as they are stored, and
+        # what the lake shows (feed, quarantine) is masked.
+        pii_guard_install(
+            PiiGuard(
+                scan_new_events=pii_scan_new_events,
+                mask_event_payloads=redact_event_payloads,
+                mask_texts=partially_masked_texts,
+            )
+        )
+
+        # Export progress, and the end of a delete-my-data.
+        register_message_types("export.progress", "export.finished", "delete.finished")
 
         # After every migrate (and flush): tables any app added since are
         # put under row-level security before anything uses them.

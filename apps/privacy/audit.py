@@ -33,7 +33,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from apps.privacy.context import system_context
+from apps.core.db.context import system_context
 from apps.privacy.models import AuditEntry
 
 logger = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.dispatch import Signal
 
+from apps.core import advisory_locks
 from apps.privacy.audit import audit_record
 from apps.privacy.rls import APPEND_ONLY_TABLES, user_owned_tables
 
@@ -44,13 +45,14 @@ def _imports_held(user_id: int) -> Iterator[None]:
     none runs (or starts: the import task takes the same lock first) while
     their rows go. Raises DeletionBlocked when one is running elsewhere."""
     from apps.lake.models import Import
-    from apps.lake.services import _LOCK_NAMESPACE as IMPORT_LOCKS
 
     held: list[int] = []
     try:
         with connection.cursor() as cursor:
             for import_id in Import.objects.filter(user_id=user_id).values_list("pk", flat=True):
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [IMPORT_LOCKS, import_id])
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", [advisory_locks.IMPORT_RUN, import_id]
+                )
                 if not cursor.fetchone()[0]:
                     raise DeletionBlocked(
                         f"import {import_id} is running; delete your data when it has finished"
@@ -60,7 +62,9 @@ def _imports_held(user_id: int) -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             for import_id in held:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCKS, import_id])
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [advisory_locks.IMPORT_RUN, import_id]
+                )
 
 
 def running_import(user_id: int) -> str | None:

@@ -32,12 +32,12 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.core import advisory_locks
+from apps.core.feed import publish
 from apps.core.retry import CONNECTION_ERRORS
 from apps.privacy.audit import audit_record
 from apps.privacy.models import Export
 from apps.privacy.ownership import user_owned_models
 from apps.privacy.redaction import redact_event_payloads
-from apps.stream.events import publish
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from contextlib import ExitStack
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from apps.privacy.context import system_context, user_context
+from apps.core.db.context import system_context, user_context
 
 _SCOPE = "_datapunk_rls_scope"
 

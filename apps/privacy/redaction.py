@@ -50,6 +50,25 @@ def partial_mask(entity_type: str, value: str) -> str:
     return "".join(char if i in keep or not char.isalnum() else "*" for i, char in enumerate(value))
 
 
+def partially_masked_texts(texts: list[str]) -> list[str]:
+    """``texts`` with every PII finding partly masked (quarantine reasons and
+    excerpts as the lake shows them; apps/lake/hooks.py)."""
+    from apps.privacy.pii import pii_scanner  # presidio loads on first use
+
+    findings = pii_scanner().scan_texts(texts) if texts else []
+    masked = []
+    for text, found in zip(texts, findings, strict=True):
+        for finding in sorted(found, key=lambda one: one.start, reverse=True):
+            value = text[finding.start : finding.end]
+            text = (
+                text[: finding.start]
+                + partial_mask(finding.entity_type, value)
+                + text[finding.end :]
+            )
+        masked.append(text)
+    return masked
+
+
 def replacement(*, action: str, entity_type: str, value: str, digest: str) -> str | None:
     """What stands in for ``value`` under ``action``; None to show it."""
     if action == Action.SHOW:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.contrib.auth import get_user_model
 
+from apps.core.db.context import user_context
+from apps.core.feed import publish
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
-from apps.privacy.context import user_context
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
 from apps.privacy.services import pii_scan_backfill
-from apps.stream.events import publish
 
 
 @shared_task(**RETRY_ON_LOST_CONNECTION)

@@ -4,7 +4,7 @@ import redis.asyncio as aioredis
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from apps.stream.events import feed_group
+from apps.core.feed import feed_group
 
 # Close code for "not logged in" (4000-4999 are the application's own).
 UNAUTHENTICATED = 4401

@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.stream.models import DeadLetter
 
 logger = logging.getLogger(__name__)

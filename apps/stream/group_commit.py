@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 
-from apps.stream.events import FeedMessage, feed_messages_held, publish_held
-from apps.stream.pipeline import followups_deferred
+from apps.core.feed import FeedMessage, feed_messages_held, publish_held
+from apps.lake.pipeline import followups_deferred
 from apps.stream.services import IngestItem, IngestOutcome, events_ingest_group
 
 logger = logging.getLogger(__name__)

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.db.context import system_context, user_context
 from apps.core.sealing import seal
 from apps.lake.normalize import event_row
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import FlushResult
 from apps.privacy.audit import audit_record
-from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, IngestKey, WebhookSubscription
-from apps.stream.pipeline import records_store
 
 # The source of every event that arrives through the ingest endpoint; the
 # client's own name for itself is kept in the event's provenance.

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.selectors import feed_recent_events, ingest_key_of
 from apps.stream.webhooks import microsoft, twitch

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from apps.analytics.aggregates import aggregates_refresh
+from apps.lake.pipeline import records_store
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.lake.takeout.records import EventRecord, LocationRecord
-from apps.stream.pipeline import records_store
 
 SAMPLE_POINTS = 300
 SAMPLE_DAYS = 5

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 
 def at(day: str) -> datetime:

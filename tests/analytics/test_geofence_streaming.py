@@ -10,9 +10,9 @@ from asgiref.sync import sync_to_async
 from django.contrib.gis.geos import Point
 
 from apps.analytics.models import Geofence, GeofenceState
+from apps.core.db.context import user_context
 from apps.lake.models import Event
 from apps.lake.takeout.records import LocationRecord
-from apps.privacy.context import user_context
 from apps.stream.devices.services import device_create, device_records_store
 from tests.stream.test_feed_consumer import _communicator, _session_cookie
 
@@ -89,7 +89,7 @@ def test_the_first_fixes_are_judged_against_history_from_an_import(owner):
     device = setup(owner)
     with user_context(owner.pk):
         # Imported earlier (before the geofence had any state): inside at minute 0.
-        from apps.stream.pipeline import records_store
+        from apps.lake.pipeline import records_store
 
         records_store(user_id=owner.pk, source="takeout", records=[fix(0, HOME)])
     send(device, fix(10, AWAY))

@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.analytics.aggregates import timescale_has_community_features
 from apps.analytics.policies import chunk_policies_apply
 from apps.lake.models import Event, LocationPoint
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
-from apps.stream.pipeline import records_store
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.analytics.search_services import embeddings_backfill
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 from .search_data import LIFE, at, store_life
 
@@ -145,7 +145,7 @@ def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owne
     from apps.analytics.embeddings import embed_query
     from apps.analytics.filters import EventFilters
     from apps.analytics.search import nearest_event_refs
-    from apps.privacy.context import system_context, user_context
+    from apps.core.db.context import system_context, user_context
 
     with system_context():
         store_life(owner.pk)

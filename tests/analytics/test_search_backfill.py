@@ -13,11 +13,11 @@ from apps.analytics.search_services import (
 )
 from apps.analytics.search_tasks import embeddings_backfill_task
 from apps.lake.models import Event, Import
+from apps.lake.pipeline import records_store
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.lake.signals import import_finished
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 from datapunk.celery import app as celery_app
 
 from .search_data import LIFE, at, store_life

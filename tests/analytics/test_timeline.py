@@ -203,7 +203,7 @@ def test_full_text_search_uses_the_gin_index_outside_row_level_security(owner):
     are applied after the policy, as a filter on the user's rows walked newest
     first (README, "Pages that stay fast"). As the tables' owner the index is used."""
     from apps.analytics.filters import event_filters_from_params, fts_match_sql
-    from apps.privacy.rls import table_owner
+    from apps.core.db.roles import table_owner
 
     _many_events(owner)
     filters = event_filters_from_params({"q": "fado"}, user=owner)

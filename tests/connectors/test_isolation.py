@@ -6,8 +6,8 @@ import pytest
 
 from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
+from apps.core.db.context import system_context, user_context
 from apps.lake.models import Event
-from apps.privacy.context import system_context, user_context
 from apps.stream.models import DeadLetter
 from tests.connectors.conftest import make_connection
 

@@ -11,9 +11,9 @@ from django.db import connection as db
 
 from apps.connectors.models import Connection
 from apps.connectors.tasks import refresh_expiring_tokens, sync_connection
+from apps.core.feed import feed_group
 from apps.lake.models import Event
 from apps.privacy.models import AuditEntry
-from apps.stream.events import feed_group
 from datapunk.celery import app as celery_app
 from tests.connectors.conftest import make_connection
 

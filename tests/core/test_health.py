@@ -65,7 +65,7 @@ def test_ready_tells_no_hosts_users_or_paths(client, settings, caplog):
 def test_ready_names_a_missing_extension(client, django_db_blocker):
     from django.db import connection
 
-    from apps.privacy.rls import table_owner
+    from apps.core.db.roles import table_owner
 
     with table_owner(), connection.cursor() as cursor:  # DDL: the owner's
         # CASCADE: analytics_embedding's vector column depends on it. The test's

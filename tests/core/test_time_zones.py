@@ -11,8 +11,8 @@ from apps.analytics import aggregates
 from apps.analytics.aggregates import aggregates_refresh
 from apps.core.models import UserSettings
 from apps.core.timezones import set_zone, zone_of
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
-from apps.stream.pipeline import records_store
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rls]
 
@@ -33,7 +33,7 @@ def celery_eager():
 
 
 def _store(user, *records):
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     with user_context(user.pk):
         return records_store(user_id=user.pk, source="test", records=list(records))
@@ -48,21 +48,21 @@ def _two_events(user):
 
 
 def _in_zone(user, name):
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     with user_context(user.pk):
         UserSettings.objects.create(user=user, time_zone=name, time_zone_chosen=True)
 
 
 def _zone(user) -> str:
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     with user_context(user.pk):
         return zone_of(user.pk).key
 
 
 def _per_day(user):
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     with user_context(user.pk):
         aggregates_refresh(user_id=user.pk)
@@ -85,7 +85,7 @@ def test_daily_series_cut_days_at_the_users_midnight(owner, outsider):
 
 
 def test_the_refresh_of_all_users_uses_each_owners_zone(owner, outsider):
-    from apps.privacy.context import system_context, user_context
+    from apps.core.db.context import system_context, user_context
 
     _in_zone(owner, KOLKATA)
     _two_events(owner)
@@ -110,7 +110,7 @@ def test_a_change_of_zone_recomputes_the_days(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/settings/", {"time_zone": KOLKATA})
     assert response.status_code == 302
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     with user_context(owner.pk):
         # No refresh by the test: the change queued it.
@@ -182,7 +182,7 @@ def test_a_bad_zone_is_refused_with_a_message_and_nothing_changes(owner, client,
 
 
 def test_one_user_cannot_read_another_users_zone(owner, outsider):
-    from apps.privacy.context import user_context
+    from apps.core.db.context import user_context
 
     _in_zone(owner, KOLKATA)
     with user_context(outsider.pk):

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from apps.core.db.context import user_context
 from apps.lake.metrics import PREFERRED_STREAMS, MetricRow, metrics_write
-from apps.privacy.context import user_context
 from tests.browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

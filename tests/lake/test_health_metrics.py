@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import ProgrammingError
 
+from apps.core.db.context import user_context
 from apps.core.models import UserSettings
 from apps.lake.metric_models import HealthMetric
 from apps.lake.metrics import (
@@ -19,7 +20,6 @@ from apps.lake.metrics import (
     metrics_write,
     preferred_stream,
 )
-from apps.privacy.context import user_context
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rls]
 

@@ -230,9 +230,9 @@ def test_html_and_json_written_at_the_same_moment_make_one_row_each(owner, round
     import io
     from pathlib import PurePosixPath
 
+    from apps.core.db.context import user_context
     from apps.lake.takeout import my_activity
     from apps.lake.writer import BatchWriter
-    from apps.privacy.context import user_context
 
     count = 500
     for round_no in range(rounds):

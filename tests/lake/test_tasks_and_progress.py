@@ -4,10 +4,10 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from apps.core.feed import feed_group
 from apps.lake.models import Import
 from apps.lake.services import takeout_import_prepare
 from apps.lake.tasks import run_takeout_import
-from apps.stream.events import feed_group
 
 pytestmark = pytest.mark.django_db
 

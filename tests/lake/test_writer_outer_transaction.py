@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 
 from apps.lake.models import Event, LocationPoint
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
-from apps.stream.pipeline import records_store
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from apps.core.db.context import system_context
 from apps.lake.models import Import, Quarantine, Upload
 from apps.lake.uploads import upload_create, upload_path
 from apps.ops.models import ArchiveRun
 from apps.ops.services import schedule_ensure
 from apps.ops.tasks import archive_policies
-from apps.privacy.context import system_context
 
 pytestmark = pytest.mark.django_db
 

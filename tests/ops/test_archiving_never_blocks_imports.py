@@ -6,12 +6,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from apps.core.db.context import user_context
+from apps.core.db.roles import table_owner
 from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops.selectors import backup_health
-from apps.privacy.context import user_context
-from apps.privacy.rls import table_owner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,14 +21,14 @@ import psycopg
 import pytest
 from django.db import connection
 
+from apps.core.db.context import user_context
+from apps.core.db.roles import table_owner
 from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout, records_json_lines
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops import pgbackrest
 from apps.ops.selectors import backup_list
 from apps.ops.services import backup_run
-from apps.privacy.context import user_context
-from apps.privacy.rls import table_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)

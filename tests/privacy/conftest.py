@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
+from apps.core.db.context import user_context
 from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
-from apps.privacy.context import user_context
 from apps.privacy.pii import pii_scanner
 
 

@@ -7,9 +7,9 @@ from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 
+from apps.core.db.context import system_context, user_context
 from apps.lake.models import Place
 from apps.privacy.audit import audit_connector_consent
-from apps.privacy.context import system_context, user_context
 from apps.privacy.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rls]

@@ -7,13 +7,14 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from apps.core.db.context import system_context, user_context
+from apps.core.db.roles import table_owner
 from apps.lake.models import Upload
 from apps.lake.uploads import upload_path
-from apps.privacy.context import system_context, user_context
 from apps.privacy.deletion import user_data_deleting
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import AuditEntry
-from apps.privacy.rls import rls_apply, table_owner, user_owned_tables
+from apps.privacy.rls import rls_apply, user_owned_tables
 from apps.privacy.tasks import run_export, run_user_data_delete
 
 from .conftest import import_sample

@@ -12,13 +12,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection
 
+from apps.core.db.context import system_context, user_context
+from apps.core.feed import feed_group
 from apps.lake.models import Upload
-from apps.privacy.context import system_context, user_context
 from apps.privacy.exports import export_create, export_path, is_secret_field
 from apps.privacy.models import AuditEntry, Export
 from apps.privacy.ownership import user_owned_models
 from apps.privacy.tasks import run_export
-from apps.stream.events import feed_group
 
 from .conftest import import_sample
 

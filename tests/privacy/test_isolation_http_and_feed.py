@@ -14,10 +14,10 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from rest_framework.authtoken.models import Token
 
+from apps.core.db.context import user_context
 from apps.lake.models import Upload
 from apps.lake.services import takeout_import_prepare
 from apps.lake.tasks import run_takeout_import
-from apps.privacy.context import user_context
 from datapunk.asgi import application
 
 from .conftest import import_sample
@@ -117,8 +117,8 @@ async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
 async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(alice, bob, tmp_path):
     from channels.db import database_sync_to_async
 
+    from apps.core.db.context import run_as_user
     from apps.lake.models import Import
-    from apps.privacy.context import run_as_user
 
     def prepare() -> None:
         for user in (alice, bob):

@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
+from apps.core.db.context import system_context, user_context
 from apps.lake.models import Event, LocationPoint
-from apps.privacy.context import system_context, user_context
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 from apps.privacy.tasks import run_export, run_user_data_delete

@@ -11,9 +11,9 @@ import zipfile
 import pytest
 from rest_framework.test import APIClient
 
+from apps.core.db.context import system_context, user_context
 from apps.lake.models import Event
 from apps.lake.services import takeout_import_prepare, takeout_import_run
-from apps.privacy.context import system_context, user_context
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.pii_models import PiiFinding
 from apps.privacy.services import pii_scan_backfill

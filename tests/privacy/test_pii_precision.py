@@ -9,7 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.privacy.pii_models import PiiFinding
 from apps.privacy.redaction import redact_event_payloads
 from apps.privacy.selectors import event_payload_of

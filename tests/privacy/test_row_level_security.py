@@ -12,22 +12,15 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.utils import ProgrammingError
 
+from apps.core.db.context import no_user_context, system_context, user_context
+from apps.core.db.roles import APP_ROLE, BulkRoleRefused, table_owner
 from apps.lake.models import Event, Import, LocationPoint
 from apps.lake.takeout.records import LocationRecord
 from apps.lake.writer import BatchWriter
 from apps.privacy.audit import audit_record
-from apps.privacy.context import no_user_context, system_context, user_context
 from apps.privacy.models import AuditEntry
 from apps.privacy.ownership import user_owned_models
-from apps.privacy.rls import (
-    APP_ROLE,
-    POLICY,
-    BulkRoleRefused,
-    isolated_tables,
-    rls_apply,
-    table_owner,
-    user_owned_tables,
-)
+from apps.privacy.rls import POLICY, isolated_tables, rls_apply, user_owned_tables
 
 from .conftest import import_sample
 

@@ -140,9 +140,9 @@ def _connection_user() -> str | None:
 def test_stream_writes_are_scanned_before_the_feed_sees_them(owner, scanner):
     from datetime import UTC, datetime
 
+    from apps.core.db.context import user_context
+    from apps.lake.pipeline import feed_events, records_store
     from apps.lake.takeout.records import EventRecord
-    from apps.privacy.context import user_context
-    from apps.stream.pipeline import feed_events, records_store
 
     record = EventRecord(
         kind="sms.message",

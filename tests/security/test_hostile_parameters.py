@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 from .test_hostile_requests import _route_templates
 

@@ -20,10 +20,10 @@ from django.apps import apps
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from apps.lake.pipeline import records_store
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,8 +9,8 @@ import pytest
 
 from apps.analytics.search_services import embeddings_backfill
 from apps.core.templatetags.links import link_url
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.stream.pipeline import records_store
 from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

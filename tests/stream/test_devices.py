@@ -12,8 +12,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
+from apps.core.db.context import user_context
 from apps.lake.models import Event, LocationPoint, Quarantine
-from apps.privacy.context import user_context
 from apps.stream.devices.services import device_create
 from apps.stream.models import Device
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-from apps.stream.events import publish
+from apps.core.feed import publish
 from datapunk.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)

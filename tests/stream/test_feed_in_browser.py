@@ -57,7 +57,7 @@ def _publish_like_an_import(env: dict[str, str], user_id: int, progress: dict) -
     (Playwright's event loop owns this one)."""
     from channels_redis.core import RedisChannelLayer
 
-    from apps.stream.events import feed_group
+    from apps.core.feed import feed_group
 
     layer = RedisChannelLayer(hosts=[env["REDIS_URL"]], prefix=env["CHANNELS_PREFIX"])
     message = {"type": "feed.message", "message": {"type": "import.progress", "data": progress}}

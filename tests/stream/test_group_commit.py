@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 
+from apps.core.db.context import user_context
 from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
-from apps.privacy.context import user_context
 from apps.stream import group_commit
 from apps.stream.services import IngestItem, events_ingest_group
 

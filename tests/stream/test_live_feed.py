@@ -3,6 +3,7 @@ title, time), after commit; nobody else's."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -10,10 +11,10 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import Client
 
+from apps.core.db.context import user_context
+from apps.lake import pipeline
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
-from apps.privacy.context import user_context
-from apps.stream import pipeline
-from apps.stream.pipeline import records_store
 from apps.stream.services import ingest_key_rotate
 
 from .test_feed_consumer import _communicator, _session_cookie
@@ -120,7 +121,11 @@ def test_events_pass_the_privacy_redaction_before_they_are_published(monkeypatch
         seen.append(user_id)
         return [{**p, "title": "[masked]"} for p in payloads]
 
-    monkeypatch.setattr(pipeline, "redact_event_payloads", redact)
+    from apps.lake import hooks
+
+    monkeypatch.setattr(
+        hooks, "_guard", dataclasses.replace(hooks.pii_guard(), mask_event_payloads=redact)
+    )
     from apps.lake.normalize import event_row
 
     row = event_row(EventRecord(kind="k.v", occurred_at=None, title="Call +49 170 1234567"))

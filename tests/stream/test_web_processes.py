@@ -12,8 +12,8 @@ import requests
 from asgiref.sync import async_to_sync
 from channels_redis.core import RedisChannelLayer
 
+from apps.core.feed import feed_group
 from apps.lake.models import Event
-from apps.stream.events import feed_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

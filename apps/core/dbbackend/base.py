@@ -43,12 +43,12 @@ class DatabaseWrapper(TimescalePostgisWrapper):
         super().init_connection_state()
         # Work as the unprivileged app role, never as the owner that logged in:
         # row-level security then applies to everything this connection does
-        # (apps/privacy/rls.py). Migrations switch back with table_owner().
+        # (apps/privacy/rls.py; apps/core/db/roles.py). Migrations switch back with table_owner().
         # The maintenance connection (no database: create and drop the test
         # database) stays the owner.
         from django.db.backends.base.base import NO_DB_ALIAS  # noqa: PLC0415
 
-        from apps.privacy.rls import role_switch_sql
+        from apps.core.db.roles import role_switch_sql
 
         if self.connection is not None and self.alias != NO_DB_ALIAS:
             with self.connection.cursor() as cursor:

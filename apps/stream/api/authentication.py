@@ -16,8 +16,8 @@ from rest_framework.authentication import (
 )
 from rest_framework.request import Request
 
+from apps.core.db.context import system_context
 from apps.core.sealing import SealBroken
-from apps.privacy.context import system_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.models import IngestKey
 from apps.stream.services import api_key_hash

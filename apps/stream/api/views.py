@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.stream.api.serializers import IngestKeySerializer, IssuedIngestKeySerializer
 from apps.stream.models import IngestKey
 from apps.stream.services import ingest_key_delete, ingest_key_rotate

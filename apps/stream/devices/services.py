@@ -13,14 +13,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.analytics.geofences import geofence_crossings_advance
+from apps.core.db.context import system_context, user_context
+from apps.core.feed import publish
 from apps.lake.normalize import iso_utc
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
-from apps.privacy.context import system_context, user_context
-from apps.stream.events import publish
+from apps.stream.devices.signals import fixes_stored
 from apps.stream.models import Device
-from apps.stream.pipeline import records_store
 
 # A phone's clock may run a little ahead; a fix further in the future is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -130,7 +130,8 @@ def device_records_store(
     once. A fix outside the globe, in the future or with an absurd accuracy goes
     to quarantine with the reason. The new fixes are published to the owner's
     live feed after commit, and the geofence crossings they make are stored
-    with them. Locks the owner's geofence states (geofence_crossings_advance).
+    with them (fixes_stored: apps/analytics/receivers.py). Locks the owner's
+    geofence states (there, geofence_crossings_advance).
     """
     now = now or timezone.now()
     outcome = DeviceOutcome()
@@ -161,7 +162,7 @@ def device_records_store(
         fixes = [r.recorded_at for r in checked if isinstance(r, LocationRecord)]
         if result.written and fixes:
             # In this transaction: a crossing is stored with the fix that made it.
-            geofence_crossings_advance(user_id=device.user_id, earliest=min(fixes))
+            fixes_stored.send(sender=Device, user_id=device.user_id, earliest=min(fixes))
         if result.written and outcome.points:
             shown = sorted(outcome.points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
             user_id = device.user_id

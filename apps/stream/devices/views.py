@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.devices import protocols
 from apps.stream.devices.protocols import ProtocolError

@@ -17,12 +17,12 @@ from typing import Any
 import orjson
 from django.db import transaction
 
+from apps.core.db.context import system_context, user_context
 from apps.core.sealing import SealBroken
 from apps.lake.normalize import InvalidValue, parse_timestamp
+from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, Provenance
-from apps.privacy.context import system_context, user_context
 from apps.stream.models import InboundDelivery, WebhookSubscription
-from apps.stream.pipeline import records_store
 from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
 from apps.stream.signing import SignatureRejected, twitch_verify
 

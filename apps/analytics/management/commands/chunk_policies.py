@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from apps.analytics.policies import chunk_policies_apply
-from apps.privacy.context import system_context
+from apps.core.db.context import system_context
 
 
 class Command(BaseCommand):

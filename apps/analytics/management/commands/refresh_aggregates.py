@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.analytics.aggregates import aggregates_refresh
-from apps.privacy.context import system_context, user_context
+from apps.core.db.context import system_context, user_context
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ transactional tests).
 
 from django.core.management.commands.flush import Command as FlushCommand
 
-from apps.privacy.rls import table_owner
+from apps.core.db.roles import table_owner
 
 
 class Command(FlushCommand):

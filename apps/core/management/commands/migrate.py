@@ -8,8 +8,8 @@ table under row-level security (apps/privacy/rls.py).
 
 from django.core.management.commands.migrate import Command as MigrateCommand
 
-from apps.privacy.context import system_context
-from apps.privacy.rls import table_owner
+from apps.core.db.context import system_context
+from apps.core.db.roles import table_owner
 
 
 class Command(MigrateCommand):

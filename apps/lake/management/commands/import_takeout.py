@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kombu.exceptions import OperationalError as BrokerError
 from tqdm import tqdm
 
+from apps.core.db.context import user_context
 from apps.core.health import celery_workers_answering
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected
@@ -21,7 +22,6 @@ from apps.lake.services import (
     takeout_import_prepare,
     takeout_import_run,
 )
-from apps.privacy.context import user_context
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.privacy.context import user_context
+from apps.core.db.context import user_context
 from apps.privacy.services import pii_scan_backfill
 
 

@@ -1,7 +1,8 @@
 """The one place that publishes to websocket groups (the live feed).
 
 Everything a user's browser should hear about (import progress, new records)
-goes through ``publish``; the consumer only forwards.
+goes through ``publish``; the consumer (apps/stream/consumers.py) only forwards.
+The message types are registered by the apps that publish them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, TypedDict
+from typing import Any, TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -19,20 +20,27 @@ logger = logging.getLogger(__name__)
 
 
 class FeedMessage(TypedDict):
-    type: Literal[
-        "import.progress",
-        "import.finished",
-        "records.stored",
-        # apps/privacy: export progress, and the end of a delete-my-data
-        "export.progress",
-        "export.finished",
-        "delete.finished",
-        # apps/connectors: a connection needs consent again, a sync finished
-        "connector.status",
-        # apps/stream/devices: a phone's new fixes, for the live map
-        "location.stored",
-    ]
+    # One of the registered message types (register_message_types).
+    type: str
     data: dict[str, Any]
+
+
+# Each app names the types it publishes, in its AppConfig.ready(): the feed is
+# the ground floor's, what travels on it belongs to the apps above.
+_message_types: set[str] = set()
+
+
+def register_message_types(*types: str) -> None:
+    """Allow ``types`` on the live feed; idempotent."""
+    _message_types.update(types)
+
+
+def message_types() -> frozenset[str]:
+    return frozenset(_message_types)
+
+
+class UnknownFeedMessage(ValueError):
+    """A message type no app registered: a programming error, never sent."""
 
 
 def feed_group(user_id: int) -> str:
@@ -47,8 +55,11 @@ def publish(user_id: int, message: FeedMessage) -> None:
     """Send ``message`` to every open feed of ``user_id``.
 
     Best effort: a live feed is a view, not a record, so a Redis hiccup is
-    logged and never fails the work that published.
+    logged and never fails the work that published. A type no app registered
+    raises UnknownFeedMessage: that is a bug, not a hiccup.
     """
+    if message["type"] not in _message_types:
+        raise UnknownFeedMessage(f"live-feed message type {message['type']!r} is not registered")
     held = _held.get()
     if held is not None:
         held.append((user_id, message))

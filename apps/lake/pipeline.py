@@ -1,7 +1,8 @@
-"""The stream side's one way into the lake: records in, stored, published.
+"""The stream side's one way into the lake: records in, guarded, stored, published.
 
-Connector syncs, webhooks and the ingest endpoint all end here, and share the
-lake's normalizer and writer with Takeout imports (one pipeline, not two).
+Connector syncs, webhooks, devices, geofences and the ingest endpoint all end
+here, and share the lake's normalizer and writer with Takeout imports (one
+pipeline, not two). The PII guard is apps/privacy's, through apps/lake/hooks.py.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ from typing import Any
 import orjson
 from django.db import transaction
 
+from apps.core.feed import publish
+from apps.lake.hooks import pii_guard
 from apps.lake.normalize import EventRow, iso_utc
 from apps.lake.signals import events_stored
 from apps.lake.takeout.records import Record
 from apps.lake.writer import BatchWriter, FlushResult
-from apps.privacy.redaction import redact_event_payloads
-from apps.privacy.services import pii_scan_new_events
-from apps.stream.events import publish
 
 # A feed message carries at most FEED_EVENTS_PER_MESSAGE events, and one store
 # shows at most FEED_EVENTS_SHOWN of them: a sync of thousands says how many
@@ -73,7 +73,7 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
     if stored:
         # PII is found at write time for streams, in this transaction: the feed
         # below and every later read mask it from the first moment.
-        with_pii = pii_scan_new_events(
+        with_pii = pii_guard().scan_new_events(
             user_id=user_id,
             events=[
                 {
@@ -174,7 +174,9 @@ def feed_events(
         return []
     to_mask = [p for p in payloads if with_pii is None or p["id"] in with_pii]
     if to_mask:
-        masked = {p["id"]: p for p in redact_event_payloads(user_id=user_id, payloads=to_mask)}
+        masked = {
+            p["id"]: p for p in pii_guard().mask_event_payloads(user_id=user_id, payloads=to_mask)
+        }
         payloads = [masked.get(p["id"], p) for p in payloads]
     return [
         {key: payload[key] for key in ("id", "kind", "source", "occurred_at", "title", "url")}
