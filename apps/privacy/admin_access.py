@@ -107,9 +107,11 @@ def admin_access_close(*, request: HttpRequest, why: str = "ended") -> None:
 def admin_request_context(request: HttpRequest) -> Iterator[None]:
     """The rows a staff user's admin request may touch: their own, or those of
     the access they opened (each such request audited)."""
+    staff_id = request.user.pk
+    assert staff_id is not None  # the middleware calls this for a signed-in staff user
     access = admin_access_current(request)
     if access is None:
-        with user_context(request.user.pk):
+        with user_context(staff_id):
             yield
         return
     audit_record(
@@ -120,5 +122,9 @@ def admin_request_context(request: HttpRequest) -> Iterator[None]:
         detail={"method": request.method, "whose": access.label},
         ip=request_ip(request),
     )
-    with system_context() if access.user_id is None else user_context(access.user_id):
-        yield
+    if access.user_id is None:
+        with system_context():
+            yield
+    else:
+        with user_context(access.user_id):
+            yield

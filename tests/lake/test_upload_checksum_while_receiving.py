@@ -69,7 +69,11 @@ def bytes_read():
 def _announce(client, data: bytes) -> int:
     response = client.post(
         "/api/uploads/",
-        {"filename": "takeout-big.zip", "size": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+        {
+            "filename": "takeout-big.zip",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
@@ -122,9 +126,7 @@ def test_completing_and_importing_read_none_of_the_part_in_the_request(
     assert run.parts[0]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_after_a_restart_between_chunks_a_worker_hashes_the_file(
-    client, owner, tmp_path, queued
-):
+def test_after_a_restart_between_chunks_a_worker_hashes_the_file(client, owner, tmp_path, queued):
     data = _big_part(tmp_path)
     client.force_login(owner)
     upload_id = _announce(client, data)
@@ -138,7 +140,9 @@ def test_after_a_restart_between_chunks_a_worker_hashes_the_file(
     assert queued == [(upload_id,)]
     # Nothing more is taken while the worker reads the file.
     assert _chunk(client, upload_id, len(data), b"x").status_code == 400
-    started = client.post("/api/imports/", {"uploads": [upload_id]}, content_type="application/json")
+    started = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
     assert started.status_code == 400 and "not completed" in str(started.json())
 
     with bytes_read() as verifying:
@@ -146,7 +150,9 @@ def test_after_a_restart_between_chunks_a_worker_hashes_the_file(
     assert verifying[0] >= len(data)  # the worker, not the request, read the part
     body = client.get(f"/api/uploads/{upload_id}/").json()
     assert body["status"] == "complete" and body["problem"] == ""
-    started = client.post("/api/imports/", {"uploads": [upload_id]}, content_type="application/json")
+    started = client.post(
+        "/api/imports/", {"uploads": [upload_id]}, content_type="application/json"
+    )
     assert started.status_code == 201, started.content
 
 
@@ -164,8 +170,9 @@ def test_a_mismatch_found_by_the_worker_discards_the_data_and_says_why(
 
     body = client.get(f"/api/uploads/{upload_id}/").json()
     assert body["status"] == "receiving" and body["received"] == 0
-    assert f"checksum mismatch: received data has sha256 {hashlib.sha256(corrupt).hexdigest()}" in (
-        body["problem"]
+    assert (
+        f"checksum mismatch: received data has sha256 {hashlib.sha256(corrupt).hexdigest()}"
+        in (body["problem"])
     )
     assert upload_path(Upload.objects.get(pk=upload_id)).stat().st_size == 0
     # The client sends it again, now without a restart: decided at once.

@@ -94,7 +94,10 @@ def test_every_users_rows_only_for_a_superuser(client, make_user, places):
     assert _entries(action="admin.access.opened") == []
 
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
-    assert client.post("/admin/access/", {"every_user": "on", "reason": "incident 7"}).status_code == 302
+    assert (
+        client.post("/admin/access/", {"every_user": "on", "reason": "incident 7"}).status_code
+        == 302
+    )
     listing = client.get("/admin/lake/place/").content.decode()
     assert "alice-place" in listing and "bob-place" in listing
     [entry] = _entries(action="admin.access.opened")

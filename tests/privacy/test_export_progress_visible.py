@@ -75,7 +75,5 @@ def test_rows_written_are_seen_by_another_connection_while_a_table_is_written(
     # Inside the points table (tables_done unchanged) the count moved chunk by chunk.
     tables = sorted(export.counts)
     points_index = tables.index("lake_locationpoint")
-    inside_points = {
-        rows for _, (rows, done) in seen if done == points_index and rows > 0
-    }
+    inside_points = {rows for _, (rows, done) in seen if done == points_index and rows > 0}
     assert len(inside_points) >= POINTS // CHUNK, seen
