@@ -255,3 +255,18 @@ def _fresh_signin_tallies():
             for key in client.scan_iter(match=pattern, count=1000):
                 client.delete(key)
     yield
+
+
+@pytest.fixture
+def admin_access():
+    """``admin_access(client, username=None, reason=...)``: the signed-in staff user of
+    ``client`` opens an access to ``username``'s rows (None: every user's) on the
+    admin's access page, as staff must before reading anyone else's rows there
+    (apps/privacy/admin_access.py)."""
+
+    def open_access(client, username: str | None = None, reason: str = "a test case") -> None:
+        form = {"reason": reason, **({"username": username} if username else {"every_user": "on"})}
+        response = client.post("/admin/access/", form)
+        assert response.status_code == 302, response.content.decode()[-3000:]
+
+    return open_access

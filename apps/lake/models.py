@@ -258,6 +258,9 @@ class Upload(models.Model):
 
     class Status(models.TextChoices):
         RECEIVING = "receiving"
+        # Every byte arrived; a worker hashes the file (run_upload_verify), because
+        # the digest kept while receiving was lost (chunks through another process).
+        VERIFYING = "verifying"
         COMPLETE = "complete"  # checksum verified, handed to an import
 
     user = models.ForeignKey(
@@ -267,7 +270,12 @@ class Upload(models.Model):
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     received = models.BigIntegerField(default=0)
+    # The sha256 of the received bytes, computed while they arrived; blank when
+    # not known (apps/lake/uploads.py: a worker then hashes the file).
+    received_sha256 = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVING)
+    # Why the last verification refused the data (for the client that polls).
+    problem = models.TextField(blank=True, default="")
     import_run = models.ForeignKey(
         Import, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
     )

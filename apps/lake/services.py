@@ -14,7 +14,7 @@ import hashlib
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypedDict
@@ -110,12 +110,16 @@ def _sha256_of(part: Part) -> str:
     return digest.hexdigest()
 
 
-def takeout_import_prepare(*, user: User, paths: list[Path]) -> Import:
+def takeout_import_prepare(
+    *, user: User, paths: list[Path], known_sha256: Mapping[Path, str] | None = None
+) -> Import:
     """Check the parts and return the Import to run: an unfinished one of the same parts, or a new one.
 
-    Idempotent. Raises ArchiveRejected (unsafe or unreadable part) before
-    anything is stored.
+    ``known_sha256`` gives verified checksums by resolved path (uploads): those
+    parts are not read again to hash them. Idempotent. Raises ArchiveRejected
+    (unsafe or unreadable part) before anything is stored.
     """
+    known_sha256 = known_sha256 or {}
     if not paths:
         raise TakeoutImportError("no archive given")
     parts = [Part(Path(path).expanduser().resolve()) for path in paths]
@@ -134,7 +138,7 @@ def takeout_import_prepare(*, user: User, paths: list[Path]) -> Import:
                 "name": part.name,
                 "kind": part.kind,
                 "size": size,
-                "sha256": _sha256_of(part),
+                "sha256": known_sha256.get(part.path) or _sha256_of(part),
             }
         )
     fingerprint = hashlib.sha256("".join(d["sha256"] for d in descriptions).encode()).hexdigest()

@@ -2,8 +2,9 @@ from celery import shared_task
 
 from apps.core.db.context import system_context, user_context
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
-from apps.lake.models import Import
+from apps.lake.models import Import, Upload
 from apps.lake.services import takeout_import_run
+from apps.lake.uploads import upload_verify
 
 
 # A lost database connection pauses an import with everything committed kept;
@@ -19,3 +20,14 @@ def run_takeout_import(import_id: int) -> None:
         return
     with user_context(user_id):
         takeout_import_run(import_id=import_id)
+
+
+@shared_task(**RETRY_ON_LOST_CONNECTION)
+def run_upload_verify(upload_id: int) -> None:
+    """Hash a completed upload whose running digest was lost; a no-op unless it is verifying."""
+    with system_context():
+        user_id = Upload.objects.filter(pk=upload_id).values_list("user_id", flat=True).first()
+    if user_id is None:
+        return
+    with user_context(user_id):
+        upload_verify(upload_id=upload_id)

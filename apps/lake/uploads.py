@@ -5,6 +5,13 @@ saying at which offset it starts; after a dropped connection it asks how many
 bytes arrived and goes on from there. The checksum is verified before the
 part can be imported. Writes lock the Upload row, so two chunks racing for
 the same offset cannot both land.
+
+A part may have 50 GB: no request reads it whole. Each chunk feeds a running
+sha256 kept in this process (hashlib's state cannot be stored in the row), so
+completing compares two digests. When the chunks came through several server
+processes, or one restarted in between, that digest is lost; completing then
+hands the file to a worker (``run_upload_verify``), which hashes it outside
+any row lock, and the client polls the upload until it is complete.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -53,6 +62,50 @@ class OffsetMismatch(UploadError):
             f"this upload has {received} bytes; send the chunk starting at offset {received}"
         )
         self.received = received
+
+
+class _RunningDigests:
+    """The sha256 of each upload's received prefix, in this process.
+
+    An entry is valid only for the offset it was stored with: a chunk at
+    another offset (another process wrote in between, or the chunk that
+    stored it was rolled back) finds none. Bounded, as
+    abandoned uploads never complete; an evicted one falls back to the worker.
+    """
+
+    LIMIT = 1_000  # a hash object is a few hundred bytes
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._digests: OrderedDict[int, tuple[int, hashlib._Hash]] = OrderedDict()
+
+    def resume(self, upload_id: int, offset: int) -> hashlib._Hash | None:
+        """A copy of the digest of the first ``offset`` bytes, or None when not known."""
+        if offset == 0:
+            return hashlib.sha256()
+        with self._lock:
+            kept = self._digests.get(upload_id)
+            if kept is None or kept[0] != offset:
+                return None
+            return kept[1].copy()
+
+    def keep(self, upload_id: int, offset: int, digest: hashlib._Hash) -> None:
+        with self._lock:
+            self._digests[upload_id] = (offset, digest)
+            self._digests.move_to_end(upload_id)
+            while len(self._digests) > self.LIMIT:
+                self._digests.popitem(last=False)
+
+    def forget(self, upload_id: int) -> None:
+        with self._lock:
+            self._digests.pop(upload_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._digests.clear()
+
+
+running_digests = _RunningDigests()
 
 
 def upload_path(upload: Upload) -> Path:
@@ -142,10 +195,11 @@ def upload_append(
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload_id)
         if upload.status != Upload.Status.RECEIVING:
-            raise UploadError("this upload is complete; it takes no more data")
+            raise UploadError(f"this upload is {upload.status}; it takes no more data")
         if offset != upload.received:
             raise OffsetMismatch(upload.received)
         path = upload_path(upload)
+        digest = running_digests.resume(upload.pk, offset)
         with open(path, "r+b") as handle:
             handle.seek(offset)
             handle.truncate()  # bytes past ``received`` are from a chunk that never committed
@@ -157,36 +211,96 @@ def upload_append(
                 if written > limit:
                     raise UploadTooLarge(f"a chunk may have at most {limit} bytes")
                 handle.write(chunk)
+                if digest is not None:
+                    digest.update(chunk)
         upload.received = offset + written
-        upload.save(update_fields=["received"])
+        upload.received_sha256 = (
+            digest.hexdigest() if digest is not None and upload.received == upload.size else ""
+        )
+        upload.save(update_fields=["received", "received_sha256"])
+    # Kept once the block has committed. Inside an outer transaction that rolls
+    # back later, the entry names an offset the row no longer has: the next
+    # chunk finds no digest (and drops this one), so the worker hashes the file.
+    if digest is None:
+        running_digests.forget(upload.pk)
+    else:
+        running_digests.keep(upload.pk, upload.received, digest)
     return upload
 
 
 def upload_complete(*, upload_id: int) -> Upload:
-    """Verify size and checksum. A mismatch discards the data so the client can send it again."""
+    """Verify size and checksum; the request reads none of the file.
+
+    With the digest kept while receiving, decided at once: complete, or a
+    mismatch that discards the data (UploadError) so the client sends it again.
+    Without it, the upload becomes VERIFYING: the caller queues
+    ``run_upload_verify`` (again on a repeated call, in case the broker was
+    down), and the client polls until it is complete (or receiving again, with
+    ``problem`` saying why). Idempotent. Locks the Upload row briefly.
+    """
     with transaction.atomic():
         upload = Upload.objects.select_for_update().get(pk=upload_id)
-        if upload.status == Upload.Status.COMPLETE:
+        if upload.status in (Upload.Status.COMPLETE, Upload.Status.VERIFYING):
             return upload
         if upload.received != upload.size:
             raise UploadError(f"only {upload.received} of {upload.size} bytes have arrived")
-        digest = hashlib.sha256()
-        path = upload_path(upload)
-        with open(path, "rb") as handle:
+        if not upload.received_sha256:
+            upload.status = Upload.Status.VERIFYING
+            upload.problem = ""
+            upload.save(update_fields=["status", "problem"])
+            return upload
+        problem = _settle(upload, upload.received_sha256)
+    if problem:
+        raise UploadError(problem)
+    return upload
+
+
+def upload_verify(*, upload_id: int) -> Upload | None:
+    """Hash a VERIFYING upload's file and settle it (the worker's half of upload_complete).
+
+    Idempotent: an upload gone, or not VERIFYING, is left as it is. Reads the
+    file without a lock (no chunk is accepted while verifying); locks the row
+    only to record the outcome.
+    """
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None or upload.status != Upload.Status.VERIFYING:
+        return upload
+    digest = hashlib.sha256()
+    try:
+        with open(upload_path(upload), "rb") as handle:
             while chunk := handle.read(1 << 20):
                 digest.update(chunk)
-        if digest.hexdigest() == upload.sha256:
-            upload.status = Upload.Status.COMPLETE
-            upload.save(update_fields=["status"])
+    except FileNotFoundError:
+        return None  # deleted meanwhile; the row goes with it
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if upload is None or upload.status != Upload.Status.VERIFYING:
             return upload
-        # Committed before raising: the discard must outlive the error.
-        path.write_bytes(b"")
-        upload.received = 0
-        upload.save(update_fields=["received"])
-    raise UploadError(
-        f"checksum mismatch: received data has sha256 {digest.hexdigest()}, expected {upload.sha256}; "
+        _settle(upload, digest.hexdigest())
+    return upload
+
+
+def _settle(upload: Upload, received_sha256: str) -> str:
+    """Mark a locked upload complete when the digests match; otherwise discard its
+    data (committed with the caller's block, so the discard outlives the error)
+    and return what the client is told."""
+    running_digests.forget(upload.pk)
+    if received_sha256 == upload.sha256:
+        upload.status = Upload.Status.COMPLETE
+        upload.received_sha256 = received_sha256
+        upload.problem = ""
+        upload.save(update_fields=["status", "received_sha256", "problem"])
+        return ""
+    upload_path(upload).write_bytes(b"")
+    upload.status = Upload.Status.RECEIVING
+    upload.received = 0
+    upload.received_sha256 = ""
+    upload.problem = (
+        f"checksum mismatch: received data has sha256 {received_sha256}, expected {upload.sha256}; "
         "the data was discarded, upload it again from offset 0"
     )
+    upload.save(update_fields=["status", "received", "received_sha256", "problem"])
+    return upload.problem
 
 
 def upload_delete(*, upload_id: int) -> None:
@@ -205,6 +319,7 @@ def upload_delete(*, upload_id: int) -> None:
                 f"import {reader} still reads this upload; delete it once that import has finished"
             )
         upload.delete()
+    running_digests.forget(upload_id)
     shutil.rmtree(path.parent, ignore_errors=True)
 
 
@@ -231,7 +346,12 @@ def import_from_uploads(*, user: User, upload_ids: list[int]) -> Import:
             raise UploadsNotReady(
                 f"not completed (checksum not verified yet): {shortened(unfinished)}"
             )
-        run = takeout_import_prepare(user=user, paths=[upload_path(uploads[i]) for i in upload_ids])
+        # Their checksums are verified: the parts are not read again to hash them.
+        run = takeout_import_prepare(
+            user=user,
+            paths=[upload_path(uploads[i]) for i in upload_ids],
+            known_sha256={upload_path(u).resolve(): u.sha256 for u in uploads.values()},
+        )
         Upload.objects.filter(pk__in=upload_ids).update(import_run=run)
     return run
 

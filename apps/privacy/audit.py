@@ -13,6 +13,11 @@ Action names (``AuditEntry.action``); other apps add theirs here:
 ``admin.add`` /      a staff user changed something in the admin; ``actor_id`` is the
 ``admin.change`` /   staff user, ``user_id`` the owner of the object (its ``user_id``, or
 ``admin.delete``     the account itself), ``target`` ``app.model:pk``
+``admin.access.opened`` a staff user opened an access to ``user_id``'s rows in the admin
+                     (None: every user's, a superuser's); ``detail.reason`` as they gave it
+                     (apps/privacy/admin_access.py)
+``admin.access.request`` one admin request under that access; ``target`` its path
+``admin.access.closed`` the access ended (``detail.why``: ended, expired, replaced)
 ``export.requested`` / ``export.finished`` / ``export.failed`` / ``export.downloaded``
                      the user's export (apps/privacy/exports.py)
 ``delete.requested`` / ``delete.finished``

@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db import connection, models, transaction
+from django.db import connection, models
 from django.utils import timezone
 
 from apps.core import advisory_locks
@@ -105,16 +105,22 @@ def _columns(model: type[models.Model]) -> list[str]:
 
 
 def _rows(model: type[models.Model], user_id: int) -> Iterator[list[dict[str, Any]]]:
-    """The user's rows of ``model`` in chunks, ordered by primary key."""
+    """The user's rows of ``model`` in chunks, ordered by primary key.
+
+    No transaction stays open across the yields: the caller records progress
+    between chunks, and the progress page reads it from another connection.
+    Outside a transaction Django declares the server-side cursor WITH HOLD, so
+    the table is still read from one snapshot (the server keeps the result
+    once the short declaring transaction commits).
+    """
     columns = _columns(model)
     query = model._default_manager.filter(user_id=user_id).order_by("pk").values(*columns)
     chunk: list[dict[str, Any]] = []
-    with transaction.atomic():  # one snapshot per table, and a server-side cursor
-        for row in query.iterator(chunk_size=CHUNK):
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                yield chunk
-                chunk = []
+    for row in query.iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
     if chunk:
         yield chunk
 
@@ -250,7 +256,8 @@ def _unlock(export_id: int) -> None:
 
 
 def export_run(*, export_id: int) -> Export | None:
-    """Write the export's zip. Call inside the owner's ``user_context``.
+    """Write the export's zip. Call inside the owner's ``user_context``, outside a
+    transaction: each progress update commits on its own, for the page to show.
 
     Idempotent: a finished export is returned as it is; an interrupted one is
     written again from the start (the zip appears only when complete).

@@ -8,16 +8,18 @@ from contextlib import ExitStack
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from apps.core.db.context import system_context, user_context
+from apps.core.db.context import user_context
+from apps.privacy.admin_access import admin_request_context
 
 _SCOPE = "_datapunk_rls_scope"
 
 
 class RowLevelSecurityMiddleware:
-    """After AuthenticationMiddleware: a signed-in user's request sees their rows only;
-    staff in the admin see everyone's (system context; what they change there is
-    audited by apps/privacy/admin_site.py). Requests authenticated
-    later by DRF (token) enter their user through ``enter_request_user``."""
+    """After AuthenticationMiddleware: a signed-in user's request sees their rows only.
+    Staff in the admin too, unless they opened an audited access to someone's
+    rows (apps/privacy/admin_access.py; what they change there is audited by
+    apps/privacy/admin_site.py). Requests authenticated later by DRF (token)
+    enter their user through ``enter_request_user``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -35,7 +37,7 @@ class RowLevelSecurityMiddleware:
             if not user.is_authenticated:
                 return self.get_response(request)
             if user.is_staff and self._is_admin(request):
-                scope.enter_context(system_context())
+                scope.enter_context(admin_request_context(request))
             else:
                 scope.enter_context(user_context(user.pk))
             return self.get_response(request)

@@ -74,8 +74,16 @@
       }
       say(`${file.name}: ${Math.round((100 * offset) / file.size)} %`);
     }
-    const done = await api("POST", `/api/uploads/${id}/complete/`);
+    let done = await api("POST", `/api/uploads/${id}/complete/`);
     if (!done.ok) throw new Error(done.data.detail || JSON.stringify(done.data));
+    // 202: a worker hashes the file (the server lost its running checksum); wait for it.
+    while (done.data.status === "verifying") {
+      say(`${file.name}: checking the checksum…`);
+      await new Promise((r) => setTimeout(r, 2000));
+      done = await api("GET", `/api/uploads/${id}/`);
+      if (!done.ok) throw new Error(JSON.stringify(done.data));
+    }
+    if (done.data.status !== "complete") throw new Error(done.data.problem || JSON.stringify(done.data));
     return id;
   }
 

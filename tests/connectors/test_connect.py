@@ -192,8 +192,11 @@ def test_a_forged_callback_connects_nothing(client, owner, spotify):
     assert not [r for r in spotify.log if r.path == "/api/token"]
 
 
-def test_the_admin_lists_connections_without_their_tokens(admin_client, owner, spotify):
+def test_the_admin_lists_connections_without_their_tokens(
+    admin_client, owner, spotify, admin_access
+):
     conn = make_connection(owner, "spotify", spotify)
+    admin_access(admin_client, "owner", reason="support: a connection that does not sync")
 
     listing = admin_client.get("/admin/connectors/connection/").content.decode()
     page = admin_client.get(f"/admin/connectors/connection/{conn.pk}/change/").content.decode()

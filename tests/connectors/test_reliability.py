@@ -131,7 +131,9 @@ def test_a_failing_probe_opens_the_breaker_again(owner, spotify, settings):
     assert len(spotify.data_calls()) == 3
 
 
-def test_dead_letters_are_replayed_from_the_admin(owner, spotify, settings, admin_client):
+def test_dead_letters_are_replayed_from_the_admin(
+    owner, spotify, settings, admin_client, admin_access
+):
     settings.DATAPUNK_OUTBOUND = {**settings.DATAPUNK_OUTBOUND, "attempts": 2}
     conn = make_connection(owner, "spotify", spotify)
     spotify.fail_next(2, 502)
@@ -139,6 +141,7 @@ def test_dead_letters_are_replayed_from_the_admin(owner, spotify, settings, admi
     letter = DeadLetter.objects.get(user=owner)
     assert letter.replayed_at is None and not Event.objects.filter(user=owner).exists()
 
+    admin_access(admin_client, "owner", reason="replay the owner's failed sync")
     page = admin_client.get("/admin/stream/deadletter/")
     assert page.status_code == 200 and "connector.sync" in page.content.decode()
     response = admin_client.post(

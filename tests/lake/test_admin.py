@@ -14,10 +14,11 @@ def staff_client(client, make_user):
     return client
 
 
-def test_a_place_shows_and_saves_its_point_as_text(staff_client, owner):
+def test_a_place_shows_and_saves_its_point_as_text(staff_client, owner, admin_access):
     place = Place.objects.create(
         user=owner, place_id="ChIJ-test", location=Point(-9.1393, 38.7223, srid=4326)
     )
+    admin_access(staff_client, "owner", reason="fix a place's point")
     url = f"/admin/lake/place/{place.pk}/change/"
 
     page = staff_client.get(url).content.decode()
@@ -47,7 +48,7 @@ def test_lake_change_lists_render(staff_client, model):
 
 
 def test_the_import_page_stays_light_with_100k_entries(
-    staff_client, owner, django_assert_max_num_queries
+    staff_client, owner, django_assert_max_num_queries, admin_access
 ):
     from apps.lake.models import Import, ImportEntry
 
@@ -68,6 +69,7 @@ def test_the_import_page_stays_light_with_100k_entries(
         batch_size=10_000,
     )
 
+    admin_access(staff_client, "owner", reason="why an import took long")
     with django_assert_max_num_queries(20):
         page = staff_client.get(f"/admin/lake/import/{run.pk}/change/")
 

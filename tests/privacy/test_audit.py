@@ -67,13 +67,16 @@ def test_token_use_is_audited_once_per_token_per_hour(client, alice):
     assert token.key not in str(entry.detail) and len(entry.detail["token"]) == 16
 
 
-def test_admin_changes_are_audited_with_the_owner_and_the_staff_user(client, staff, alice, bob):
+def test_admin_changes_are_audited_with_the_owner_and_the_staff_user(
+    client, staff, alice, bob, admin_access
+):
     with user_context(alice.pk):
         place = Place.objects.create(user=alice, place_id="p1", location=Point(1, 2, srid=4326))
     with user_context(bob.pk):
         others = [Place.objects.create(user=bob, place_id=f"b{i}") for i in range(2)]
     client.force_login(staff)
-    # Staff in the admin see every user's rows (system context) under real RLS.
+    # A superuser's audited access to every user's rows (system context), under real RLS.
+    admin_access(client, None, reason="clean up test places")
     listing = client.get("/admin/lake/place/").content.decode()
     assert "p1" in listing and "b0" in listing
 
@@ -104,10 +107,11 @@ def test_admin_changes_are_audited_with_the_owner_and_the_staff_user(client, sta
     assert {(e.user_id, e.actor_id) for e in deletions} == {(bob.pk, staff.pk)}
 
 
-def test_the_audit_admin_is_searchable_and_read_only(client, staff, alice):
+def test_the_audit_admin_is_searchable_and_read_only(client, staff, alice, admin_access):
     audit_connector_consent(user_id=alice.pk, provider="spotify", granted=True, scopes=["read"])
     audit_connector_consent(user_id=alice.pk, provider="spotify", granted=False)
     client.force_login(staff)
+    admin_access(client, "alice", reason="alice asks what connected to her account")
     page = client.get("/admin/privacy/auditentry/", {"q": "connector.revoke"}).content.decode()
     assert "1 audit entry" in page or "1 result" in page
     assert '<td class="field-target">connector:spotify</td>' in page

@@ -20,6 +20,7 @@ class UploadSerializer(serializers.ModelSerializer):
             "sha256",
             "received",
             "status",
+            "problem",
             "import_run",
             "created_at",
         ]

@@ -81,7 +81,10 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     2. PUT /api/uploads/{id}/chunk/ with header Upload-Offset and the raw bytes
        (application/octet-stream), as many times as needed. After a dropped
        connection, GET /api/uploads/{id}/ tells `received`: resume from there.
-    3. POST /api/uploads/{id}/complete/ verifies the checksum.
+    3. POST /api/uploads/{id}/complete/ verifies the checksum: 200 when done at
+       once (the server hashed the chunks as they came), 202 while a worker
+       hashes the file: poll GET /api/uploads/{id}/ until `status` is
+       `complete`, or `receiving` again with `problem` saying why.
     4. POST /api/imports/ {uploads: [id, ...]} starts the import.
     5. DELETE /api/uploads/{id}/ frees the disk once that import has finished.
     """
@@ -153,15 +156,33 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise ValidationError({"detail": str(exc)}) from None
         return Response(UploadSerializer(upload).data)
 
-    @extend_schema(request=None, responses={200: UploadSerializer})
+    @extend_schema(
+        request=None, responses={200: UploadSerializer, 202: UploadSerializer, 503: None}
+    )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str) -> Response:
+        from apps.lake.tasks import run_upload_verify
+
         upload = self.get_object()
         try:
             upload = upload_complete(upload_id=upload.pk)
         except UploadError as exc:
             raise ValidationError({"detail": str(exc)}) from None
-        return Response(UploadSerializer(upload).data)
+        if upload.status != Upload.Status.VERIFYING:
+            return Response(UploadSerializer(upload).data)
+        try:
+            queue_now(run_upload_verify, upload.pk)
+        except QueueUnavailable as exc:
+            return Response(
+                {
+                    "detail": f"the checksum check is not started: {exc}; "
+                    "ask to complete again in a few minutes",
+                    "upload": UploadSerializer(upload).data,
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "60"},
+            )
+        return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
