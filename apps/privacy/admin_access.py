@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 
 from django.http import HttpRequest
 
-from apps.privacy.audit import audit_record, request_ip
 from apps.core.db.context import system_context, user_context
+from apps.privacy.audit import audit_record, request_ip
 
 SESSION_KEY = "datapunk_admin_access"
 # Long enough for one support case; a forgotten access ends by itself.

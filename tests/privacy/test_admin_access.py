@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from apps.core.db.context import system_context, user_context
 from apps.lake.models import Place
 from apps.privacy.admin_access import SESSION_KEY
-from apps.core.db.context import system_context, user_context
 from apps.privacy.models import AuditEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.rls]

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from apps.privacy import exports
 from apps.core.db.context import system_context, user_context
+from apps.privacy import exports
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 from apps.privacy.tasks import run_export
