@@ -281,3 +281,30 @@ def test_quarantine_reasons_and_excerpts_are_shown_cut_and_masked(client, owner,
     assert len(item["excerpt"]) <= 200
     stored.refresh_from_db()
     assert "alice.smith@example.org" in stored.reason  # kept as it was, for the export
+
+
+def test_an_imports_progress_is_read_in_the_feeds_shape_by_its_owner_only(
+    client, owner, outsider, sample_zip
+):
+    # What a page reads once its feed socket is open (static/js/imports.js), for
+    # the messages it missed: the same fields as the feed's import.progress data.
+    from apps.lake.services import takeout_import_prepare, takeout_import_run
+
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    client.force_login(owner)
+    before = client.get(f"/api/imports/{run.pk}/progress/").json()
+    assert (before["import_id"], before["status"], before["records_written"]) == (
+        run.pk,
+        "pending",
+        0,
+    )
+
+    takeout_import_run(import_id=run.pk)
+    after = client.get(f"/api/imports/{run.pk}/progress/").json()
+    assert after["status"] == "done"
+    assert after["records_written"] == 300 + 34
+    assert after["records_quarantined"] == 1
+    assert after["bytes_done"] == after["bytes_total"] > 0
+
+    client.force_login(outsider)
+    assert client.get(f"/api/imports/{run.pk}/progress/").status_code == 404
