@@ -209,6 +209,9 @@ CACHES = {
 
 # Live-feed sockets one user may hold open at once (apps/stream/consumers.py).
 DATAPUNK_FEED_SOCKETS_PER_USER = env_int("DATAPUNK_FEED_SOCKETS_PER_USER", 10)
+# What daphne may hold for one websocket whose client does not read; past it the
+# socket is closed with 4413 (apps/stream/send_buffer.py). 0: no bound.
+DATAPUNK_FEED_SEND_BUFFER_BYTES = env_int("DATAPUNK_FEED_SEND_BUFFER_BYTES", 4 * 1024**2)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
