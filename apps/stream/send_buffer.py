@@ -28,7 +28,9 @@ def transport_backlog_bytes(transport: Any) -> int:
     handed to the kernel: its write buffer, and what waits to join it."""
     written_buffer = getattr(transport, "dataBuffer", b"")
     return (
-        len(written_buffer) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+        len(written_buffer)
+        - getattr(transport, "offset", 0)
+        + getattr(transport, "_tempDataLen", 0)
     )
 
 

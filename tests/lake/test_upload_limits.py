@@ -159,6 +159,7 @@ def test_the_default_quota_is_the_upload_disk_less_the_reserve(client, owner, se
     assert _announce(client, 1000).status_code == 201  # 0 is not "nothing allowed"
     refused = _announce(client, disk - reserve - 999, name="takeout-002.zip")
     assert refused.status_code == 413
-    assert f"your quota is {disk - reserve} bytes ({disk - reserve - 1000} left)" in (
-        refused.json()["detail"]
+    assert (
+        f"your quota is {disk - reserve} bytes ({disk - reserve - 1000} left)"
+        in (refused.json()["detail"])
     )
