@@ -2,6 +2,7 @@
 
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "datapunk.settings")
@@ -13,8 +14,10 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from apps.privacy.pii_preload import pii_preload_in_background  # noqa: E402
 from apps.stream.routing import websocket_urlpatterns  # noqa: E402
+from apps.stream.send_buffer import send_buffer_bound_install  # noqa: E402
 
 pii_preload_in_background()
+send_buffer_bound_install(settings.DATAPUNK_FEED_SEND_BUFFER_BYTES)
 
 application = ProtocolTypeRouter(
     {

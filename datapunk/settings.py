@@ -209,6 +209,9 @@ CACHES = {
 
 # Live-feed sockets one user may hold open at once (apps/stream/consumers.py).
 DATAPUNK_FEED_SOCKETS_PER_USER = env_int("DATAPUNK_FEED_SOCKETS_PER_USER", 10)
+# What daphne may hold for one websocket whose client does not read; past it the
+# socket is closed with 4413 (apps/stream/send_buffer.py). 0: no bound.
+DATAPUNK_FEED_SEND_BUFFER_BYTES = env_int("DATAPUNK_FEED_SEND_BUFFER_BYTES", 4 * 1024**2)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -332,7 +335,10 @@ DATAPUNK_MAX_JSON_DEPTH = env_int("DATAPUNK_MAX_JSON_DEPTH", 64)
 # Photos user is a few hundred GB. The reserve keeps the database's disk from
 # filling up when uploads and the lake share it.
 DATAPUNK_MAX_PART_BYTES = env_int("DATAPUNK_MAX_PART_BYTES", 100 * 1024**3)
-DATAPUNK_UPLOAD_QUOTA_BYTES = env_int("DATAPUNK_UPLOAD_QUOTA_BYTES", 500 * 1024**3)
+# Per user; 0 = the upload disk's size less the reserve (a fixed 500 GiB default
+# promised more than most disks have). Whatever the quota, parts under way plus a
+# new part must fit in the free space less the reserve (apps/lake/uploads.py).
+DATAPUNK_UPLOAD_QUOTA_BYTES = env_int("DATAPUNK_UPLOAD_QUOTA_BYTES", 0)
 DATAPUNK_DISK_RESERVE_BYTES = env_int("DATAPUNK_DISK_RESERVE_BYTES", 1024**3)
 
 # /metrics answers staff sessions, or a scraper sending this bearer token.

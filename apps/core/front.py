@@ -46,6 +46,12 @@ def real_ip_directives(trusted_proxies: list[str]) -> str:
     return f"{sources} real_ip_header X-Forwarded-For; real_ip_recursive on;"
 
 
+def trusted_proxy_geo_entries(trusted_proxies: list[str]) -> str:
+    """Lines of the template's geo block marking ``trusted_proxies`` (whose
+    X-Forwarded-Proto is believed)."""
+    return " ".join(f"{proxy} 1;" for proxy in trusted_proxies)
+
+
 def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: Path) -> str:
     """nginx.conf text for a front on ``listen`` (``host:port``) spreading requests
     over ``upstreams``, the daphne processes (``unix:/path.sock`` or ``host:port``)."""
@@ -61,6 +67,7 @@ def front_config(*, listen: str, upstreams: list[str], run_dir: Path, log_dir: P
         FRONT_RUN_DIR=str(run_dir.resolve()),
         FRONT_LOG_DIR=str(log_dir.resolve()),
         FRONT_REAL_IP_DIRECTIVES=real_ip_directives(settings.DATAPUNK_TRUSTED_PROXIES),
+        FRONT_TRUSTED_PROXY_GEO=trusted_proxy_geo_entries(settings.DATAPUNK_TRUSTED_PROXIES),
         DATAPUNK_MAX_REQUEST_BYTES=str(settings.DATAPUNK_MAX_REQUEST_BYTES),
         DATAPUNK_MAX_CHUNK_BYTES=str(settings.DATAPUNK_MAX_CHUNK_BYTES),
     )

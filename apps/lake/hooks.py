@@ -26,6 +26,9 @@ class PiiGuard:
     mask_event_payloads: Callable[..., list[dict[str, Any]]]
     # Free texts (quarantine reasons and excerpts) with their PII partly masked.
     mask_texts: Callable[[list[str]], list[str]]
+    # True while this process is still loading the PII model: a page that can do
+    # without masked texts need not wait for it (tens of seconds on a busy machine).
+    model_loading: Callable[[], bool]
 
 
 _guard: PiiGuard | None = None

@@ -23,10 +23,23 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def quarantine_for_display(items: Iterable[Quarantine]) -> list[Quarantine]:
+# In place of a reason and its excerpt while the model that masks them is loading.
+WITHHELD = "shown once the server has loaded its PII model, seconds after it started: reload"
+
+
+def quarantine_for_display(
+    items: Iterable[Quarantine], *, wait_for_model: bool = True
+) -> list[Quarantine]:
     """``items`` with reason and excerpt cut and PII-masked, for showing only
-    (never saved: the instances are changed in memory)."""
+    (never saved: the instances are changed in memory). With ``wait_for_model``
+    off, while the process's preload is still loading the scanner, reasons and
+    excerpts are withheld instead of masked (a page then does not wait for it;
+    nothing is ever shown unmasked)."""
     shown = list(items)
+    if shown and not wait_for_model and pii_guard().model_loading():
+        for item in shown:
+            item.reason, item.excerpt = WITHHELD, ""
+        return shown
     texts = []
     for item in shown:
         texts += [_cut(item.reason, REASON_CHARS), _cut(item.excerpt, EXCERPT_CHARS)]

@@ -121,6 +121,19 @@ def _free_bytes() -> int:
     return shutil.disk_usage(folder).free - settings.DATAPUNK_DISK_RESERVE_BYTES
 
 
+def upload_quota_bytes() -> int:
+    """What one user's kept uploads may add up to: DATAPUNK_UPLOAD_QUOTA_BYTES, or
+    when it is 0 (the default) the upload disk's size less the reserve, so that
+    the quota never promises more than the disk has. Either way the free-space
+    check (parts under way + this part <= free - reserve) has the last word."""
+    configured = settings.DATAPUNK_UPLOAD_QUOTA_BYTES
+    if configured > 0:
+        return configured
+    folder = Path(settings.UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return max(shutil.disk_usage(folder).total - settings.DATAPUNK_DISK_RESERVE_BYTES, 0)
+
+
 def _check_room(*, user: User, size: int) -> None:
     """Refuse an announced part that is over the limits or cannot fit on the disk."""
     if size > settings.DATAPUNK_MAX_PART_BYTES:
@@ -130,7 +143,7 @@ def _check_room(*, user: User, size: int) -> None:
         )
     # Every upload still on disk counts, whatever its state: it holds its space.
     used = sum(Upload.objects.filter(user=user).values_list("size", flat=True))
-    quota = settings.DATAPUNK_UPLOAD_QUOTA_BYTES
+    quota = upload_quota_bytes()
     if used + size > quota:
         raise UploadTooLarge(
             f"your uploads would take {used + size} bytes; your quota is {quota} bytes "

@@ -29,7 +29,11 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "run": run,
             "summary": import_summary_by_product(run),
             "failed": run.entries.filter(status="failed").order_by("path")[:PAGE_LIST_LIMIT],
-            "quarantine": quarantine_for_display(quarantine_of(run)[:PAGE_LIST_LIMIT]),
+            # The page never waits for the PII model (a running import's page is
+            # followed over the feed, and a slow render misses its messages).
+            "quarantine": quarantine_for_display(
+                quarantine_of(run)[:PAGE_LIST_LIMIT], wait_for_model=False
+            ),
             "skipped": skipped_entries_of(run)[:PAGE_LIST_LIMIT],
             "list_limit": PAGE_LIST_LIMIT,
         },

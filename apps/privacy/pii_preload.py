@@ -23,11 +23,22 @@ def _load() -> None:
         logger.info("PII model loaded in %.1f s", time.monotonic() - started)
 
 
+_preload: threading.Thread | None = None
+
+
 def pii_preload_in_background() -> threading.Thread | None:
     """Load the scanner on a daemon thread (streams are scanned as they are stored,
     and a webhook's sender waits only a few seconds for its answer)."""
+    global _preload
     if not settings.DATAPUNK_PII_PRELOAD:
         return None
-    thread = threading.Thread(target=_load, name="pii-preload", daemon=True)
-    thread.start()
-    return thread
+    _preload = threading.Thread(target=_load, name="pii-preload", daemon=True)
+    _preload.start()
+    return _preload
+
+
+def pii_model_loading() -> bool:
+    """True while this process's preload is still loading the model: a caller
+    that can do without the scanner need not wait (tens of seconds on a busy
+    machine) for it."""
+    return _preload is not None and _preload.is_alive()

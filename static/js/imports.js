@@ -11,6 +11,18 @@
       const message = JSON.parse(event.data);
       if (message.type === "import.progress" || message.type === "import.finished") show(message.data);
     };
+    // What happened before this socket joined the feed (the page was rendered
+    // earlier, or the socket was down) is never sent again: read where each
+    // unfinished import shown here is now. A small import can finish while its
+    // page is still being rendered.
+    socket.onopen = () => {
+      document.querySelectorAll("[data-import]").forEach(async (el) => {
+        const status = el.querySelector(".status");
+        if (!status || !["pending", "running"].includes(status.textContent.trim())) return;
+        const now = await api("GET", `/api/imports/${el.dataset.import}/progress/`).catch(() => null);
+        if (now && now.ok) show(now.data);
+      });
+    };
     socket.onclose = () => setTimeout(connectFeed, 3000);
   }
 

@@ -27,18 +27,13 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/feed/`);
-    socket.onopen = function () {
-      if (status) status.textContent = "· live";
-      document.body.dataset.live = "open";
-    };
+    // data-state: what a test (or a style) can wait on without evaluating script.
+    socket.onopen = function () { if (status) { status.textContent = "· live"; status.dataset.state = "live"; } };
     socket.onmessage = function (message) {
       const m = JSON.parse(message.data);
       if (m.type === "location.stored") draw(m.data);
     };
-    socket.onclose = function () {
-      document.body.dataset.live = "closed";
-      setTimeout(connect, 3000);
-    };
+    socket.onclose = function () { if (status) status.dataset.state = "closed"; setTimeout(connect, 3000); };
   }
   connect();
 })();

@@ -281,3 +281,60 @@ def test_quarantine_reasons_and_excerpts_are_shown_cut_and_masked(client, owner,
     assert len(item["excerpt"]) <= 200
     stored.refresh_from_db()
     assert "alice.smith@example.org" in stored.reason  # kept as it was, for the export
+
+
+def test_an_imports_progress_is_read_in_the_feeds_shape_by_its_owner_only(
+    client, owner, outsider, sample_zip
+):
+    # What a page reads once its feed socket is open (static/js/imports.js), for
+    # the messages it missed: the same fields as the feed's import.progress data.
+    from apps.lake.services import takeout_import_prepare, takeout_import_run
+
+    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    client.force_login(owner)
+    before = client.get(f"/api/imports/{run.pk}/progress/").json()
+    assert (before["import_id"], before["status"], before["records_written"]) == (
+        run.pk,
+        "pending",
+        0,
+    )
+
+    takeout_import_run(import_id=run.pk)
+    after = client.get(f"/api/imports/{run.pk}/progress/").json()
+    assert after["status"] == "done"
+    assert after["records_written"] == 300 + 34
+    assert after["records_quarantined"] == 1
+    assert after["bytes_done"] == after["bytes_total"] > 0
+
+    client.force_login(outsider)
+    assert client.get(f"/api/imports/{run.pk}/progress/").status_code == 404
+
+
+def test_the_import_page_does_not_wait_for_the_pii_model_while_it_loads(
+    client, owner, sample_zip, monkeypatch
+):
+    # In daphne the model loads in the background for tens of seconds on a busy
+    # machine; the page waited for it, so a running import's page came so late
+    # that its feed socket missed the import's end.
+    import threading
+
+    from apps.lake.quarantine_display import WITHHELD
+    from apps.lake.services import takeout_import_prepare, takeout_import_run
+    from apps.privacy import pii_preload
+
+    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
+    assert run is not None and run.records_quarantined == 1
+    loaded = threading.Event()
+    loading = threading.Thread(target=loaded.wait, daemon=True)  # a preload under way
+    loading.start()
+    monkeypatch.setattr(pii_preload, "_preload", loading)
+    client.force_login(owner)
+    try:
+        page = client.get(f"/imports/{run.pk}/").content.decode()
+        assert WITHHELD in page
+        assert "yesterday-ish" not in page  # the quarantined item's own text
+    finally:
+        loaded.set()
+        loading.join()
+    page = client.get(f"/imports/{run.pk}/").content.decode()
+    assert WITHHELD not in page and "yesterday-ish" in page

@@ -144,3 +144,22 @@ def test_parts_under_way_hold_their_room_on_the_disk(client, owner, outsider, se
     assert response.status_code == 507
     assert "uploads under way" in response.json()["detail"]
     assert Upload.objects.filter(user=outsider).count() == 0
+
+
+def test_the_default_quota_is_the_upload_disk_less_the_reserve(client, owner, settings, tmp_path):
+    # Issue 22 item 11: the default quota (500 GiB) could exceed the disk it promised.
+    from datapunk import settings as configured
+
+    assert configured.DATAPUNK_UPLOAD_QUOTA_BYTES == 0  # the default: derived from the disk
+    settings.DATAPUNK_UPLOAD_QUOTA_BYTES = 0
+    settings.DATAPUNK_MAX_PART_BYTES = 100 * shutil.disk_usage(tmp_path).total
+    settings.DATAPUNK_DISK_RESERVE_BYTES = reserve = 10 * 1024**2
+    disk = shutil.disk_usage(tmp_path).total
+    client.force_login(owner)
+    assert _announce(client, 1000).status_code == 201  # 0 is not "nothing allowed"
+    refused = _announce(client, disk - reserve - 999, name="takeout-002.zip")
+    assert refused.status_code == 413
+    assert (
+        f"your quota is {disk - reserve} bytes ({disk - reserve - 1000} left)"
+        in (refused.json()["detail"])
+    )

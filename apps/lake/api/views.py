@@ -20,7 +20,7 @@ from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
 from apps.lake.quarantine_display import quarantine_for_display
 from apps.lake.selectors import quarantine_of
-from apps.lake.services import TakeoutImportError
+from apps.lake.services import ImportProgress, TakeoutImportError
 from apps.lake.uploads import (
     InsufficientStorage,
     OffsetMismatch,
@@ -223,6 +223,13 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 headers={"Retry-After": "60"},
             )
         return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, pk: str) -> Response:
+        """Where the import is now, in the shape of the feed's import.progress data:
+        a page reads it once its feed socket is open, for what it missed before."""
+        return Response(ImportProgress.of(self.get_object()).as_dict())
 
     @extend_schema(responses={200: QuarantineSerializer(many=True)})
     @action(detail=True, methods=["get"])
