@@ -27,6 +27,7 @@ from . import (
     my_activity,  # after youtube: "My Activity/YouTube" is My Activity, youtube/ owns its own folder
     photos,
     play,
+    spotify,
     tracks_csv,
     tracks_gpx,
     tracks_json,
@@ -53,6 +54,8 @@ _MODULES = (
     contacts,
     gmail,
     maps,
+    # Other services' own exports, known by their names and first keys.
+    spotify,
     # Other apps' track files, known by content: after every Takeout sniffer.
     tracks_gpx,
     tracks_kml,
