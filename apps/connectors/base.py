@@ -207,6 +207,11 @@ class Connector:
     client_auth: ClassVar[str] = "body"  # how the token endpoint wants the client: "body" | "basic"
     # Where a user registers their own OAuth app (README, connections page).
     app_console: ClassVar[str] = ""
+    # The provider's own data export, which holds what its API cannot give
+    # (connections page, README "API and export, per provider"): where a user
+    # requests it and what Datapunk reads of it; empty when there is none to read.
+    export_url: ClassVar[str] = ""
+    export_holds: ClassVar[str] = ""
     # Which token the revocation endpoint takes: RFC 7009 lets a provider
     # accept either; Twitch's takes the access token only.
     revoke_token: ClassVar[str] = "refresh"  # "refresh" | "access"

@@ -91,6 +91,11 @@ class DiscordConnector(Connector):
     token_url = "https://discord.com/api/oauth2/token"
     revoke_url = "https://discord.com/api/oauth2/token/revoke"
     app_console = "https://discord.com/developers/applications"
+    export_url = "https://support.discord.com/hc/en-us/articles/360004027692"
+    export_holds = (
+        "the data package (User Settings → Data & Privacy → Request all of my data): every "
+        "message you sent, your channels and servers; the API gives no message history"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield SyncPage(mapped([api.get(f"{API}/users/@me")], profile_record), dict(cursor))

@@ -103,6 +103,11 @@ class GoogleConnector(Connector):
     token_url = "https://oauth2.googleapis.com/token"
     revoke_url = "https://oauth2.googleapis.com/revoke"
     app_console = "https://console.cloud.google.com/apis/credentials"
+    export_url = "https://takeout.google.com/"
+    export_holds = (
+        "Google Takeout: YouTube watch and search history, Fit's full history, location "
+        "history and more; the API lists no watch history and Fit takes no new projects"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield from self._youtube(api, cursor)

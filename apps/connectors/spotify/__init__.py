@@ -131,6 +131,12 @@ class SpotifyConnector(Connector):
     token_url = "https://accounts.spotify.com/api/token"
     client_auth = "basic"
     app_console = "https://developer.spotify.com/dashboard"
+    export_url = "https://www.spotify.com/account/privacy/"
+    export_holds = (
+        "“Extended streaming history” (every play since the account began, with the time "
+        "played) and “Account data” (a year of plays, library, playlists, searches); "
+        "the API keeps only your last 50 plays"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield from self._recently_played(api, cursor)
