@@ -144,7 +144,7 @@ def _messages_csv_sniff(head: bytes) -> bool:
 def _parse_messages_csv(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     channel_id = _channel_id(path)
     # Contents hold line breaks inside quotes: the csv module reads them, row by row.
-    text = codecs.getreader("utf-8-sig")(stream, errors="strict")
+    text = codecs.getreader("utf-8-sig")(stream, "strict")
     try:
         for row in csv.DictReader(text):
             try:
