@@ -126,3 +126,35 @@ def test_a_sync_after_the_export_adds_only_the_plays_the_export_did_not_have(
     new = Event.objects.get(user=owner, kind="spotify.play", title="Song 115")
     assert new.source == "spotify" and "ms_played" not in new.data
     assert START.replace(tzinfo=UTC) == Event.objects.get(user=owner, title="Song 0").occurred_at
+
+
+def test_an_interrupted_extended_history_import_resumes_where_it_stopped(
+    owner, tmp_path, monkeypatch
+):
+    from django.db import OperationalError
+
+    from apps.lake import writer
+
+    monkeypatch.setattr(writer, "OTHER_BATCH", 100)
+    archive = _export(tmp_path, range(0, 1000), ms_played=5_000)  # + 1 episode, 4 old plays
+    flush = writer.BatchWriter.flush
+    calls = {"n": 0}
+
+    def flaky_flush(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the database goes away after three committed batches
+            raise OperationalError("server closed the connection unexpectedly")
+        return flush(self, *args, **kwargs)
+
+    monkeypatch.setattr(writer.BatchWriter, "flush", flaky_flush)
+    with pytest.raises(OperationalError):
+        run_import(owner, archive)
+    assert _plays(owner) == 300  # three batches of the extended history, then it stopped
+    assert Import.objects.get(user=owner).status == Import.Status.RUNNING
+
+    run = run_import(owner, archive)
+
+    assert run.status == Import.Status.DONE, run.error
+    assert _plays(owner) == 1000 + 1 + 4
+    # The resumed run read on from the checkpoint: nothing was written twice.
+    assert (run.records_written, run.records_duplicate) == (1000 + 1 + 4 + 1, 0)
