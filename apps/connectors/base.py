@@ -207,6 +207,14 @@ class Connector:
     client_auth: ClassVar[str] = "body"  # how the token endpoint wants the client: "body" | "basic"
     # Where a user registers their own OAuth app (README, connections page).
     app_console: ClassVar[str] = ""
+    # The provider's own data export, which holds what its API cannot give
+    # (connections page, README "API and export, per provider"): where a user
+    # requests it and what Datapunk reads of it; empty when there is none to read.
+    export_url: ClassVar[str] = ""
+    export_holds: ClassVar[str] = ""
+    # Which token the revocation endpoint takes: RFC 7009 lets a provider
+    # accept either; Twitch's takes the access token only.
+    revoke_token: ClassVar[str] = "refresh"  # "refresh" | "access"
 
     def api_headers(self, access_token: str, app: OAuthApp) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}
@@ -262,6 +270,11 @@ class Connector:
     def is_revocation(self, error: ClientError) -> bool:
         return error.status == 401 or "invalid_grant" in error.body
 
+    def token_to_revoke(self, access_token: str, refresh_token: str) -> str:
+        if self.revoke_token == "access":
+            return access_token or refresh_token
+        return refresh_token or access_token
+
     def revoke(
         self, *, access_token: str, refresh_token: str, app: OAuthApp, connection_id: int
     ) -> None:
@@ -274,6 +287,6 @@ class Connector:
             connection_key=str(connection_id),
             method="POST",
             url=rebase(self.provider, self.revoke_url),
-            data={"token": refresh_token or access_token, **fields},
+            data={"token": self.token_to_revoke(access_token, refresh_token), **fields},
             auth=auth,
         )

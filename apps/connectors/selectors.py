@@ -23,6 +23,8 @@ class ConnectorCard:
     scopes: tuple[str, ...]
     configured: bool
     app_console: str
+    export_url: str = ""
+    export_holds: str = ""
     connections: list[Connection] = field(default_factory=list)
 
 
@@ -45,6 +47,8 @@ def connector_cards(user: Any) -> list[ConnectorCard]:
                 scopes=connector.scopes,
                 configured=configured,
                 app_console=connector.app_console,
+                export_url=connector.export_url,
+                export_holds=connector.export_holds,
                 connections=mine.get(provider, []),
             )
         )

@@ -295,8 +295,14 @@ class _ImportRun:
                     # typeshed's reader protocol also asks for seek/tell/flush, which a
                     # forward-only member stream has not; BufferedReader reads without them.
                     stream = io.BufferedReader(raw, buffer_size=1 << 16)  # type: ignore[type-var]
-                    parser = registry.parser_for(
-                        member.path, stream.peek(registry.SNIFF_BYTES)[: registry.SNIFF_BYTES]
+                    # Skipped on purpose (a reason to show) before any sniffer sees it.
+                    reason = registry.skip_reason(member.path)
+                    parser = (
+                        None
+                        if reason
+                        else registry.parser_for(
+                            member.path, stream.peek(registry.SNIFF_BYTES)[: registry.SNIFF_BYTES]
+                        )
                     )
                     if entry is None:
                         entry, _ = ImportEntry.objects.get_or_create(
@@ -310,6 +316,8 @@ class _ImportRun:
                             },
                         )
                     if parser is None:
+                        if reason:
+                            ImportEntry.objects.filter(pk=entry.pk).update(error=reason)
                         self._finish_entry(entry, ImportEntry.Status.SKIPPED, member)
                         continue
                     twin = registry.json_twin_read_instead(member.path, parser, paths)

@@ -22,13 +22,22 @@ EVENT_COLUMNS = ("id", "occurred_at", "kind", "title", "text", "url", "data")
 NAME_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts.contact": ("title", "data/properties/FN/", "data/properties/N/"),
 }
+# Fields that hold an IP address by what the export says they are (Spotify's
+# extended streaming history logs the address of every stream).
+IP_FIELDS: dict[str, tuple[str, ...]] = {
+    "spotify.play": ("data/ip_addr", "data/ip_addr_decrypted"),
+}
+
+
+def _in_fields(fields: dict[str, tuple[str, ...]], kind: str, field: str) -> bool:
+    return any(
+        field == prefix or (prefix.endswith("/") and field.startswith(prefix))
+        for prefix in fields.get(kind, ())
+    )
 
 
 def _is_name_field(kind: str, field: str) -> bool:
-    return any(
-        field == prefix or (prefix.endswith("/") and field.startswith(prefix))
-        for prefix in NAME_FIELDS.get(kind, ())
-    )
+    return _in_fields(NAME_FIELDS, kind, field)
 
 
 class RevealError(Exception):
@@ -55,6 +64,9 @@ def _findings_for(*, user_id: int, events: list[dict[str, Any]]) -> list[PiiFind
     for (event, name, text), findings in zip(slots, results, strict=True):
         if _is_name_field(event.get("kind", ""), name) and text.strip():
             findings = resolve_overlaps([*findings, Finding("PERSON", 0, len(text), 1.0)])
+        elif _in_fields(IP_FIELDS, event.get("kind", ""), name) and any(c.isdigit() for c in text):
+            # "unknown" and other placeholders are not addresses.
+            findings = resolve_overlaps([*findings, Finding("IP_ADDRESS", 0, len(text), 1.0)])
         for finding in findings:
             rows.append(
                 PiiFinding(

@@ -203,3 +203,27 @@ def test_the_admin_lists_connections_without_their_tokens(
 
     assert "spotify" in listing
     assert conn.access_token_sealed not in page and conn.access_token not in page
+
+
+def test_the_page_links_each_providers_export_for_the_history_its_api_does_not_give(
+    client, owner, settings
+):
+    import re
+
+    settings.SOCIALACCOUNT_PROVIDERS = {}  # the links show whether or not an app is set up
+    client.force_login(owner)
+
+    page = client.get("/connections/").content.decode()
+
+    links = dict(
+        re.findall(
+            r'<p class="export-help" data-export="(\w+)">.*?<a href="([^"]+)"', page, flags=re.S
+        )
+    )
+    assert links == {
+        "spotify": "https://www.spotify.com/account/privacy/",
+        "google": "https://takeout.google.com/",
+        "discord": "https://support.discord.com/hc/en-us/articles/360004027692",
+    }
+    assert page.count('href="/imports/">Imports</a>') == 3
+    assert "Extended streaming history" in page

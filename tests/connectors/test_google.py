@@ -69,3 +69,38 @@ def test_disconnect_revokes_at_google(client, owner, google):
 
     assert refresh not in google.refresh
     assert any(r.path == "/revoke" and r.form["token"] == refresh for r in google.log)
+
+
+def test_a_session_deleted_in_fit_arrives_as_a_deletion(owner, google):
+    conn = make_connection(owner, "google", google)
+    sync_connection(owner.pk, conn.pk)
+
+    google.delete_session(3)
+    sync_connection(owner.pk, conn.pk)
+
+    sessions = [r for r in google.data_calls() if r.path.endswith("/sessions")]
+    assert sessions and all(r.query.get("includeDeleted") == "true" for r in sessions)
+    [deleted] = Event.objects.filter(user=owner, kind="fit.session_deleted")
+    assert deleted.data["id"] == "session3"
+    stored = Event.objects.get(user=owner, kind="fit.session", data__id="session3")
+    assert deleted.occurred_at == stored.occurred_at
+    conn.refresh_from_db()
+    assert conn.cursor["fit_sessions_token"] == "46"
+
+
+def test_heart_rate_a_watch_uploads_late_is_not_lost(owner, google):
+    from datetime import UTC, datetime, timedelta
+
+    conn = make_connection(owner, "google", google)
+    sync_connection(owner.pk, conn.pk)
+    assert _count(owner, "fit.heart_rate") == 2500
+
+    # Measured an hour before the first sync, uploaded after it: inside the
+    # window the first sync read already.
+    measured = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    google.add_heart_at(measured, 123.0)
+    sync_connection(owner.pk, conn.pk)
+
+    assert _count(owner, "fit.heart_rate") == 2501
+    late = Event.objects.get(user=owner, kind="fit.heart_rate", title="123 bpm")
+    assert late.occurred_at == measured

@@ -97,3 +97,57 @@ def test_windows_time_zones_are_understood_and_unknown_ones_quarantined():
         event_record(
             {"id": "x", "start": {"dateTime": "2017-04-21T10:00:00", "timeZone": "Mars Time"}}
         )
+
+
+def test_an_expired_delta_token_is_a_full_resync_not_a_dead_letter(owner, graph):
+    from apps.stream.models import DeadLetter
+
+    conn = make_connection(owner, "microsoft", graph)
+    sync_connection(owner.pk, conn.pk)
+    graph.expire_delta_tokens()
+    graph.add_event()
+    graph.add_message()
+
+    sync_connection(owner.pk, conn.pk)
+
+    assert _count(owner, "calendar.event") == 121 and _count(owner, "outlook.message") == 76
+    assert not DeadLetter.objects.filter(user_id=owner.pk).exists()
+    conn.refresh_from_db()
+    assert conn.last_error == "" and conn.status == Connection.Status.ACTIVE
+    assert "generation=1" in conn.cursor["calendar_link"]
+    assert "generation=1" in conn.cursor["mail_link"]
+    assert any("read again in full" in note for note in conn.sync_notes)
+    gone = [r for r in graph.log if r.query.get("generation") == "0" and "$deltatoken" in r.query]
+    assert len(gone) == 2  # one 410 per resource, then the first query again
+
+    sync_connection(owner.pk, conn.pk)  # and the new links work
+    assert _count(owner, "calendar.event") == 121
+
+
+def test_the_calendar_window_moves_on_so_events_far_ahead_keep_arriving(owner, graph, monkeypatch):
+    from datetime import timedelta
+
+    from apps.connectors import microsoft
+
+    now = datetime.now(UTC)
+    # An event 340 days ahead of today; the first sync ran 60 days ago, when
+    # its window reached 365 days ahead of then: 25 days short of the event.
+    far = now + timedelta(days=340)
+    graph.add_event(
+        subject="Far ahead",
+        start={"dateTime": far.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+        end={"dateTime": far.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+    )
+    conn = make_connection(owner, "microsoft", graph)
+    monkeypatch.setattr(microsoft, "now_utc", lambda: now - timedelta(days=60))
+    sync_connection(owner.pk, conn.pk)
+    assert not Event.objects.filter(user=owner, title="Far ahead").exists()
+    assert _count(owner, "calendar.event") == 120
+
+    monkeypatch.setattr(microsoft, "now_utc", lambda: now)
+    sync_connection(owner.pk, conn.pk)
+
+    assert Event.objects.filter(user=owner, title="Far ahead").exists()
+    assert _count(owner, "calendar.event") == 121  # the rest read again, stored once
+    conn.refresh_from_db()
+    assert conn.cursor["calendar_window_from"] == now.strftime("%Y-%m-%dT%H:%M:%SZ")

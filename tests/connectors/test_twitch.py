@@ -60,13 +60,14 @@ def test_an_expired_token_is_refreshed_and_a_dead_refresh_token_asks_for_consent
 
 def test_disconnect_revokes_the_token_at_twitch(owner, twitch, client):
     conn = make_connection(owner, "twitch", twitch, external_id=twitch.user_id)
-    refresh = conn.refresh_token
+    access = conn.access_token
     client.force_login(owner)
 
     client.post(f"/connections/{conn.pk}/disconnect/")
 
     revoke = next(r for r in twitch.log if r.path == "/oauth2/revoke")
-    assert revoke.form["token"] == refresh and revoke.form["client_id"] == CLIENT_ID
-    assert refresh not in twitch.refresh
+    assert revoke.form["token"] == access and revoke.form["client_id"] == CLIENT_ID
+    assert access not in twitch.access  # the fake answered 200: Twitch forgot it
     conn.refresh_from_db()
     assert conn.status == Connection.Status.REVOKED and not conn.refresh_token_sealed
+    assert conn.last_error == ""  # no "could not be told to revoke" note

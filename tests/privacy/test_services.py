@@ -200,3 +200,15 @@ def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
         (contact.id, "data/properties/N/0/value", "PERSON", "low"),
         (contact.id, "title", "PERSON", "low"),
     ]
+
+
+def test_the_ip_address_spotify_logs_with_each_stream_is_pii(owner, scanner):
+    stream = make_event(
+        owner,
+        kind="spotify.play",
+        title="Song 1",
+        data={"ip_addr": "198.51.100.7", "platform": "android", "ms_played": 1000},
+    )
+    unknown = make_event(owner, kind="spotify.play", title="Song 2", data={"ip_addr": "unknown"})
+    pii_scan_events(user_id=owner.pk, event_ids=[stream.id, unknown.id])
+    assert _findings(owner) == [(stream.id, "data/ip_addr", "IP_ADDRESS", "medium")]

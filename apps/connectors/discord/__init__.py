@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.connectors.base import ApiSession, Connector, SyncPage, mapped
+from apps.lake.takeout import discord as discord_export
 from apps.lake.takeout.records import EventRecord
 
 API = "https://discord.com/api/v10"
@@ -66,7 +67,11 @@ def profile_record(user: dict[str, Any]) -> EventRecord:
 
 def guild_record(guild: dict[str, Any]) -> EventRecord:
     """A partial guild (GET /users/@me/guilds). Discord does not say when the
-    user joined, so it is undated (the guild's own birth would mislead)."""
+    user joined, so it is undated (the guild's own birth would mislead).
+
+    Known by its id, as the data package's servers/index.json knows it
+    (apps/lake/takeout/discord.py): one row per guild, whichever came first.
+    """
     return EventRecord(
         kind="discord.guild",
         occurred_at=None,
@@ -74,6 +79,7 @@ def guild_record(guild: dict[str, Any]) -> EventRecord:
         text="owner" if guild.get("owner") else "",
         data=guild,
         copy_fields=GUILD_COPY_FIELDS,
+        identity=discord_export.guild_identity(guild["id"]),
     )
 
 
@@ -85,6 +91,11 @@ class DiscordConnector(Connector):
     token_url = "https://discord.com/api/oauth2/token"
     revoke_url = "https://discord.com/api/oauth2/token/revoke"
     app_console = "https://discord.com/developers/applications"
+    export_url = "https://support.discord.com/hc/en-us/articles/360004027692"
+    export_holds = (
+        "the data package (User Settings → Data & Privacy → Request all of my data): every "
+        "message you sent, your channels and servers; the API gives no message history"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield SyncPage(mapped([api.get(f"{API}/users/@me")], profile_record), dict(cursor))

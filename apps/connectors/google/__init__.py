@@ -22,6 +22,10 @@ HEART_RATE_SOURCE = "derived:com.google.heart_rate.bpm:com.google.android.gms:me
 # How far back the first sync reads heart rate (Fit keeps more; it is a lot of points).
 HEART_RATE_BACKFILL = timedelta(days=30)
 HEART_RATE_PAGE = 1000
+# A watch uploads what it measured when it next reaches the phone, hours or
+# days later: each sync reads again this much before where the last one ended
+# (the points already stored are the same rows again).
+HEART_RATE_OVERLAP = timedelta(days=2)
 
 
 def _millis(value: Any) -> datetime:
@@ -99,6 +103,11 @@ class GoogleConnector(Connector):
     token_url = "https://oauth2.googleapis.com/token"
     revoke_url = "https://oauth2.googleapis.com/revoke"
     app_console = "https://console.cloud.google.com/apis/credentials"
+    export_url = "https://takeout.google.com/"
+    export_holds = (
+        "Google Takeout: YouTube watch and search history, Fit's full history, location "
+        "history and more; the API lists no watch history and Fit takes no new projects"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield from self._youtube(api, cursor)
@@ -138,11 +147,11 @@ class GoogleConnector(Connector):
         # Without start and end times the sessions endpoint is a sync feed:
         # nextPageToken is where the next call (and the next sync) continues.
         for _ in range(MAX_PAGES):
-            params = (
-                {"pageToken": cursor["fit_sessions_token"]}
-                if cursor.get("fit_sessions_token")
-                else {}
-            )
+            # includeDeleted: deletions come in deletedSession only when asked for
+            # (and only without startTime/endTime, which this feed never sends).
+            params: dict[str, Any] = {"includeDeleted": "true"}
+            if cursor.get("fit_sessions_token"):
+                params["pageToken"] = cursor["fit_sessions_token"]
             body = api.get(f"{API}/fitness/v1/users/me/sessions", params)
             sessions = body.get("session") or []
             deleted = body.get("deletedSession") or []
@@ -157,10 +166,10 @@ class GoogleConnector(Connector):
 
     def _heart_rate(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         now_ns = int(datetime.now(UTC).timestamp()) * 1_000_000_000
-        start_ns = int(
-            cursor.get("heart_rate_until_ns")
-            or (int((datetime.now(UTC) - HEART_RATE_BACKFILL).timestamp()) * 1_000_000_000)
-        )
+        backfill_ns = int((datetime.now(UTC) - HEART_RATE_BACKFILL).timestamp()) * 1_000_000_000
+        until_ns = int(cursor.get("heart_rate_until_ns") or 0)
+        overlap_ns = int(HEART_RATE_OVERLAP.total_seconds()) * 1_000_000_000
+        start_ns = max(until_ns - overlap_ns, backfill_ns) if until_ns else backfill_ns
         url = f"{API}/fitness/v1/users/me/dataSources/{HEART_RATE_SOURCE}/datasets/{start_ns}-{now_ns}"
         token: str | None = None
         for _ in range(MAX_PAGES):

@@ -11,11 +11,18 @@ from django.conf import settings
 
 from apps.connectors.base import ApiSession, Connector, SyncPage, mapped, parse_time
 from apps.lake.takeout.records import EventRecord
+from apps.stream.outbound import ClientError
 
 GRAPH = "https://graph.microsoft.com/v1.0"
-# The delta window is fixed by the first sync (Graph keeps it in the delta
-# link): a year back and a year ahead of that day.
+# A calendarView delta reads a fixed window (Graph keeps it in the delta
+# link): a year back and a year ahead of the day the query began. The query is
+# begun afresh (a new window, read whole; what is stored already adds nothing)
+# once its window is this old, so events further ahead keep arriving.
 CALENDAR_WINDOW = timedelta(days=365)
+CALENDAR_WINDOW_RENEW = timedelta(days=30)
+# Graph's answers to a delta token it no longer knows: 410 Gone (calendar and
+# mail: "SyncStateNotFound"), or these codes: the only way on is a full resync.
+RESYNC_CODES = ("syncstatenotfound", "syncstateinvalid", "resyncrequired")
 PAGE_SIZE = 50
 MAX_PAGES = 200
 MAIL_FIELDS = (
@@ -125,6 +132,16 @@ def message_record(item: dict[str, Any]) -> EventRecord:
     )
 
 
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def needs_resync(error: ClientError) -> bool:
+    """Graph says the delta token is gone and the resource must be read afresh."""
+    body = error.body.casefold()
+    return error.status == 410 or any(code in body for code in RESYNC_CODES)
+
+
 class MicrosoftConnector(Connector):
     provider = "microsoft"
     label = "Microsoft (Outlook calendar and mail)"
@@ -142,9 +159,15 @@ class MicrosoftConnector(Connector):
         return {"scope": " ".join(self.scopes)}
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
-        now = datetime.now(UTC)
-        start = (now - CALENDAR_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
-        end = (now + CALENDAR_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = now_utc()
+        began = parse_time(cursor.get("calendar_window_from"))
+        if began is None or now - began >= CALENDAR_WINDOW_RENEW:
+            # A cursor of before the window was recorded is renewed too.
+            cursor.pop("calendar_link", None)
+            cursor["calendar_window_from"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        began = parse_time(cursor["calendar_window_from"]) or now
+        start = (began - CALENDAR_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
+        end = (began + CALENDAR_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ")
         yield from self._delta(
             api,
             cursor,
@@ -177,7 +200,24 @@ class MicrosoftConnector(Connector):
         # stored after each page, so a stopped sync resumes at its page.
         url = cursor.get(key) or first
         for _ in range(MAX_PAGES):
-            body = api.get(url, headers={"Prefer": prefer})
+            try:
+                body = api.get(url, headers={"Prefer": prefer})
+            except ClientError as exc:
+                if url == first or not needs_resync(exc):
+                    raise
+                # The delta token expired: read the whole resource again from
+                # the first query (what is stored already adds nothing).
+                cursor.pop(key, None)
+                yield SyncPage(
+                    [],
+                    dict(cursor),
+                    notes=[
+                        f"Microsoft Graph no longer knew where the last {key.split('_')[0]} "
+                        f"sync stopped ({exc.status}): it was read again in full"
+                    ],
+                )
+                url = first
+                continue
             next_link = body.get("@odata.nextLink")
             cursor[key] = next_link or body.get("@odata.deltaLink") or url
             yield SyncPage(mapped(body.get("value"), mapper), dict(cursor))

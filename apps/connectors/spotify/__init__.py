@@ -15,6 +15,7 @@ from apps.connectors.base import (
     mapped,
     parse_time,
 )
+from apps.lake.takeout import spotify as spotify_export
 from apps.lake.takeout.records import EventRecord
 from apps.stream.outbound import ClientError
 
@@ -42,16 +43,26 @@ def _track_url(track: dict[str, Any]) -> str:
 
 
 def play_record(item: dict[str, Any]) -> EventRecord:
-    """One item of GET /me/player/recently-played (a play history object)."""
+    """One item of GET /me/player/recently-played (a play history object).
+
+    Keyed as the extended streaming history keys the same play (the stop time
+    to the second, the track's URI: apps/lake/takeout/spotify.py), so an
+    export imported before or after this sync adds no second row.
+    """
     track = item["track"]
+    played_at = parse_time(item["played_at"])
+    if played_at is None:
+        raise ValueError("play without played_at")
+    uri = track.get("uri") or ""
     return EventRecord(
-        kind="spotify.play",
-        occurred_at=parse_time(item["played_at"]),
+        kind=spotify_export.PLAY_KIND,
+        occurred_at=spotify_export.play_time(played_at),
         title=track["name"],
         text=_artists(track),
         url=_track_url(track),
         data=item,
         copy_fields=TRACK_COPY_FIELDS,
+        identity=spotify_export.play_identity(uri) if uri else "",
     )
 
 
@@ -120,6 +131,12 @@ class SpotifyConnector(Connector):
     token_url = "https://accounts.spotify.com/api/token"
     client_auth = "basic"
     app_console = "https://developer.spotify.com/dashboard"
+    export_url = "https://www.spotify.com/account/privacy/"
+    export_holds = (
+        "“Extended streaming history” (every play since the account began, with the time "
+        "played) and “Account data” (a year of plays, library, playlists, searches); "
+        "the API keeps only your last 50 plays"
+    )
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         yield from self._recently_played(api, cursor)

@@ -39,7 +39,10 @@ class TwitchConnector(Connector):
     source = "twitch"
     scopes = ("user:read:follows",)
     token_url = "https://id.twitch.tv/oauth2/token"
+    # POST /oauth2/revoke takes client_id and the *access* token
+    # (dev.twitch.tv/docs/authentication/revoke-tokens); a refresh token is 400.
     revoke_url = "https://id.twitch.tv/oauth2/revoke"
+    revoke_token = "access"
     app_console = "https://dev.twitch.tv/console/apps"
 
     def api_headers(self, access_token: str, app: OAuthApp) -> dict[str, str]:

@@ -14,6 +14,7 @@ from . import (
     calendar,
     chrome,
     contacts,
+    discord,
     fit,
     fit_all_data,
     fit_tcx,
@@ -27,6 +28,7 @@ from . import (
     my_activity,  # after youtube: "My Activity/YouTube" is My Activity, youtube/ owns its own folder
     photos,
     play,
+    spotify,
     tracks_csv,
     tracks_gpx,
     tracks_json,
@@ -53,6 +55,9 @@ _MODULES = (
     contacts,
     gmail,
     maps,
+    # Other services' own exports, known by their names and first keys.
+    spotify,
+    discord,
     # Other apps' track files, known by content: after every Takeout sniffer.
     tracks_gpx,
     tracks_kml,
@@ -75,6 +80,19 @@ def parser_for(path: PurePosixPath, head: bytes = b"") -> Parser | None:
         for parser in PARSERS:
             if parser.sniff is not None and parser.sniff(head):
                 return parser
+    return None
+
+
+# Members of other services' exports that are recognised and left out on purpose.
+_SKIP_REASONS = (discord.skip_reason,)
+
+
+def skip_reason(path: PurePosixPath) -> str | None:
+    """Why a member no parser reads is skipped, when it is one skipped on purpose."""
+    for reason_of in _SKIP_REASONS:
+        reason = reason_of(path)
+        if reason:
+            return reason
     return None
 
 

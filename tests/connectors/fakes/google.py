@@ -27,7 +27,10 @@ class FakeGoogle(FakeProvider):
     def __init__(self, *, activities: int = 0, sessions: int = 0, heart_points: int = 0) -> None:
         super().__init__()
         self.activities: list[dict[str, Any]] = []  # newest first
-        self.sessions: list[dict[str, Any]] = []  # in order of modification
+        self.sessions: list[dict[str, Any]] = []  # in order of creation
+        # The sessions feed: (True, session) for a change, (False, session) for a
+        # deletion, in order of modification; pageToken counts what was seen.
+        self.session_changes: list[tuple[bool, dict[str, Any]]] = []
         self.heart: list[dict[str, Any]] = []
         self.add_activities(activities)
         self.add_sessions(sessions)
@@ -98,6 +101,27 @@ class FakeGoogle(FakeProvider):
                     "activityType": 8,
                 }
             )
+            self.session_changes.append((True, self.sessions[-1]))
+
+    def delete_session(self, n: int) -> None:
+        """The user deleted session ``n`` in the Fit app: a deletion joins the feed."""
+        session = dict(self.sessions[n])
+        session["modifiedTimeMillis"] = str(int(session["modifiedTimeMillis"]) + 1000)
+        self.session_changes.append((False, session))
+
+    def add_heart_at(self, at: datetime, bpm: float) -> None:
+        """A point measured at ``at`` that reaches Fit only now (a watch syncing late)."""
+        nanos = str(int(at.timestamp()) * 1_000_000_000)
+        self.heart.append(
+            {
+                "startTimeNanos": nanos,
+                "endTimeNanos": nanos,
+                "dataTypeName": "com.google.heart_rate.bpm",
+                "originDataSourceId": "raw:com.google.heart_rate.bpm:watch",
+                "value": [{"fpVal": bpm, "mapVal": []}],
+                "modifiedTimeMillis": "2",
+            }
+        )
 
     def add_heart(self, count: int) -> None:
         for _ in range(count):
@@ -150,16 +174,20 @@ class FakeGoogle(FakeProvider):
         return Reply(200, body)
 
     def _sessions(self, request: Request, match: re.Match) -> Reply:
-        # pageToken = how many modifications the caller has seen; pages of 20.
+        # users.sessions.list: without startTime/endTime a feed of changes,
+        # pageToken = how many the caller has seen (pages of 20 here).
+        # includeDeleted=true adds the deletions (deletedSession); without it
+        # Google leaves them out.
         seen = int(request.query.get("pageToken", "0"))
-        page = self.sessions[seen : seen + 20]
+        page = self.session_changes[seen : seen + 20]
+        with_deleted = request.query.get("includeDeleted") == "true"
         return Reply(
             200,
             {
-                "session": page,
-                "deletedSession": [],
+                "session": [s for changed, s in page if changed],
+                "deletedSession": [s for changed, s in page if not changed and with_deleted],
                 "nextPageToken": str(seen + len(page)),
-                "hasMoreData": seen + 20 < len(self.sessions),
+                "hasMoreData": seen + 20 < len(self.session_changes),
             },
         )
 

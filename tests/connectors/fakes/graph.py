@@ -14,6 +14,15 @@ from tests.connectors.fakes.base import FakeProvider, Reply, Request
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
+def _in_window(change: dict[str, Any], window: str) -> bool:
+    """A calendarView delta lists the events starting in its window, and every removal."""
+    if not window or "@removed" in change or "start" not in change:
+        return True
+    low, high = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in window.split("~"))
+    start = datetime.fromisoformat(change["start"]["dateTime"][:19]).replace(tzinfo=UTC)
+    return low <= start < high
+
+
 class DeltaFeed:
     """A resource's changes in order; a delta token is a position in them."""
 
@@ -32,6 +41,9 @@ class FakeGraph(FakeProvider):
     def __init__(self, *, events: int = 0, messages: int = 0) -> None:
         super().__init__()
         self.calendar, self.mail = DeltaFeed(), DeltaFeed()
+        # Delta and skip tokens of an older generation are gone (410), as
+        # Graph's are once it drops a sync state.
+        self.generation = 0
         for _ in range(events):
             self.add_event()
         for _ in range(messages):
@@ -96,6 +108,10 @@ class FakeGraph(FakeProvider):
             }
         )
 
+    def expire_delta_tokens(self) -> None:
+        """Graph dropped every sync state: the links handed out so far answer 410."""
+        self.generation += 1
+
     def _me(self, request: Request, match: re.Match) -> Reply:
         return Reply(
             200, {"id": "graph-user-1", "displayName": "Dana Swope", "mail": "dana@example.com"}
@@ -106,11 +122,27 @@ class FakeGraph(FakeProvider):
             prefer = request.headers.get("prefer", "")
             size_match = re.search(r"odata\.maxpagesize=(\d+)", prefer)
             size = int(size_match.group(1)) if size_match else 10
+            # calendarView/delta reads the window of the first query; the links
+            # carry it (and the fake's generation: see expire_delta_tokens).
+            window = request.query.get("window", "")
+            if "$skiptoken" in request.query or "$deltatoken" in request.query:
+                if int(request.query.get("generation", -1)) != self.generation:
+                    return Reply(
+                        410,
+                        {
+                            "error": {
+                                "code": "SyncStateNotFound",
+                                "message": "The sync state generation is not found.",
+                            }
+                        },
+                    )
             if "$skiptoken" in request.query:
                 start, end = map(int, request.query["$skiptoken"].split("-"))
             elif "$deltatoken" in request.query:
                 start, end = int(request.query["$deltatoken"]), len(feed.changes)
             else:
+                if "startDateTime" in request.query:
+                    window = f"{request.query['startDateTime']}~{request.query['endDateTime']}"
                 if path.endswith("calendarView/delta") and "startDateTime" not in request.query:
                     return Reply(
                         400,
@@ -125,12 +157,13 @@ class FakeGraph(FakeProvider):
             stop = min(start + size, end)
             body: dict[str, Any] = {
                 "@odata.context": "https://graph.microsoft.com/v1.0/$metadata",
-                "value": feed.changes[start:stop],
+                "value": [c for c in feed.changes[start:stop] if _in_window(c, window)],
             }
+            state = f"generation={self.generation}" + (f"&window={window}" if window else "")
             if stop < end:
-                body["@odata.nextLink"] = f"{self.url}{path}?$skiptoken={stop}-{end}"
+                body["@odata.nextLink"] = f"{self.url}{path}?$skiptoken={stop}-{end}&{state}"
             else:
-                body["@odata.deltaLink"] = f"{self.url}{path}?$deltatoken={end}"
+                body["@odata.deltaLink"] = f"{self.url}{path}?$deltatoken={end}&{state}"
             return Reply(200, body)
 
         return route

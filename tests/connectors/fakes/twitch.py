@@ -22,6 +22,19 @@ class FakeTwitch(FakeProvider):
         400, {"error": "Bad Request", "status": 400, "message": "Invalid refresh token"}
     )
 
+    def _revoke(self, request: Request, match: re.Match) -> Reply:
+        # dev.twitch.tv/docs/authentication/revoke-tokens: client_id and the
+        # access token; anything else is 400 "Invalid token", an unknown
+        # client 404 "client does not exist".
+        token = request.form.get("token", "")
+        if request.form.get("client_id") != CLIENT_ID:
+            return Reply(404, {"status": 404, "message": "client does not exist"})
+        with self.lock:
+            if token not in self.access:
+                return Reply(400, {"status": 400, "message": "Invalid token"})
+            self.access.pop(token, None)
+        return Reply(200, {})
+
     def __init__(self, *, follows: int = 0) -> None:
         super().__init__()
         self.user_id = "141981764"
