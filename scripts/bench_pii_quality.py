@@ -248,7 +248,7 @@ def main() -> None:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
-    from apps.privacy.pii import ENTITY_RISK, MODEL_PACKAGE, SCANNER_VERSION, PiiScanner
+    from apps.privacy.pii.scanner import ENTITY_RISK, MODEL_PACKAGE, SCANNER_VERSION, PiiScanner
     from apps.privacy.services import SCAN_BATCH
 
     corpus = make_corpus(args.sentences, args.seed)

