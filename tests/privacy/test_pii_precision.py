@@ -162,4 +162,4 @@ def test_rescan_removes_findings_the_new_version_does_not_confirm(owner, scanner
     call_command("pii_rescan", user=owner.username)
     with user_context(owner.pk):
         left = list(PiiFinding.objects.values_list("event_id", "entity_type", "scanner_version"))
-    assert left == [(mail.id, "EMAIL_ADDRESS", "2")]
+    assert left == [(mail.id, "EMAIL_ADDRESS", "3")]
