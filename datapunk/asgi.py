@@ -12,7 +12,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.privacy.pii_preload import pii_preload_in_background  # noqa: E402
+from apps.privacy.pii.preload import pii_preload_in_background  # noqa: E402
 from apps.stream.routing import websocket_urlpatterns  # noqa: E402
 from apps.stream.send_buffer import send_buffer_bound_install  # noqa: E402
 

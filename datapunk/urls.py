@@ -44,6 +44,6 @@ urlpatterns = [
 
 # PII detection and masking: the policy page and /api/privacy/ (findings, policy, reveal).
 urlpatterns += [
-    path("", include("apps.privacy.pii_urls")),
-    path("api/privacy/", include("apps.privacy.api.pii_urls")),
+    path("", include("apps.privacy.pii.urls")),
+    path("api/privacy/", include("apps.privacy.pii.api.urls")),
 ]

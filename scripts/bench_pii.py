@@ -10,7 +10,7 @@ e-mail, phone, card, IBAN, IP, handle or a person's name), then, in the same run
 - baseline: presidio as shipped, ``AnalyzerEngine()`` with every predefined
   recognizer and the whole spaCy pipeline (tagger, parser, lemmatizer, NER) of
   the same model, one ``analyze()`` per text field;
-- Datapunk: ``apps.privacy.pii.PiiScanner.scan_texts`` on the fields of batches
+- Datapunk: ``apps.privacy.pii.scanner.PiiScanner.scan_texts`` on the fields of batches
   of 2,000 events (``SCAN_BATCH``), exactly as ``pii_scan_backfill`` calls it;
   with ``--processes 2`` the events are split over two processes (two Celery
   workers scanning two batches or two users).
@@ -146,7 +146,7 @@ def _scan_events(events: list[dict]) -> tuple[int, int, float]:
     """Scan as pii_scan_backfill does: per batch, all fields of the batch at once."""
     _setup()
     from apps.privacy.fields import event_fields
-    from apps.privacy.pii import pii_scanner
+    from apps.privacy.pii.scanner import pii_scanner
     from apps.privacy.services import SCAN_BATCH
 
     scanner = pii_scanner()
@@ -188,7 +188,7 @@ def _baseline(events: list[dict]) -> tuple[float, float, int]:
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
     from apps.privacy.fields import event_fields
-    from apps.privacy.pii import MODEL_PACKAGE
+    from apps.privacy.pii.scanner import MODEL_PACKAGE
 
     engine = AnalyzerEngine(
         nlp_engine=SpacyNlpEngine(models=[{"lang_code": "en", "model_name": MODEL_PACKAGE}])

@@ -8,7 +8,8 @@ does it: sentence templates whose placeholders are filled by Faker, seeded, in
 several locales (en_US, en_GB, de_DE, fr_FR, it_IT, es_ES), so the gold spans are
 known. About a third are realistic negatives: numbers and decimals as Fit writes
 them, coordinates, timestamps, durations, hashes, UUIDs, ids, song and channel
-names. Then every file of ../shared/realdata (JSON, CSV, text) is read: its
+names, and digits beside a phone word that are no phone number (an order number,
+a call's duration, a text's one-time code). Then every file of ../shared/realdata (JSON, CSV, text) is read: its
 numbers (JSON numbers and number strings) must give no finding; its other
 strings are unlabelled, so their findings are counted per type, not scored.
 
@@ -99,7 +100,7 @@ def _fill(fake, entity: str, rng: random.Random) -> str:
 
 
 def negatives(fake, rng: random.Random) -> str:
-    kind = rng.randrange(10)
+    kind = rng.randrange(13)
     if kind == 0:
         return repr(rng.uniform(0, 500))  # Fit's kcal, metres: 16-17 digits
     if kind == 1:
@@ -118,6 +119,13 @@ def negatives(fake, rng: random.Random) -> str:
         return rng.choice(SONGS)
     if kind == 8:
         return f"Watched {rng.choice(SONGS)}"
+    # Digits beside a phone word that are no phone number.
+    if kind == 10:
+        return f"Called about order {rng.randint(10**5, 10**9)} on {fake.date()}"
+    if kind == 11:
+        return f"Call duration {rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}, phone battery {rng.randint(1, 100)}%"
+    if kind == 12:
+        return f"Text from {rng.randint(10000, 99999)}: your code is {rng.randint(100000, 999999)}"
     return f"Calories (kcal) {rng.uniform(0, 500)!r} distance {rng.uniform(0, 9000)!r}"
 
 
@@ -248,7 +256,7 @@ def main() -> None:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
-    from apps.privacy.pii import ENTITY_RISK, MODEL_PACKAGE, SCANNER_VERSION, PiiScanner
+    from apps.privacy.pii.scanner import ENTITY_RISK, MODEL_PACKAGE, SCANNER_VERSION, PiiScanner
     from apps.privacy.services import SCAN_BATCH
 
     corpus = make_corpus(args.sentences, args.seed)

@@ -21,6 +21,7 @@ from apps.analytics.embeddings import MODEL_NAME, embed_query
 from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params, one_value
 from apps.analytics.models import Embedding
 from apps.lake.models import Event
+from apps.privacy.pii.on_screen import marks_for_owner
 from apps.privacy.redaction import redact_event_payloads
 
 DEFAULT_LIMIT = 20
@@ -139,8 +140,11 @@ def event_payload(event: Event) -> dict[str, Any]:
     }
 
 
-def semantic_search(*, user_id: int, request: SearchRequest) -> list[SearchHit]:
-    """The user's events nearest in meaning to ``request.query``, best first, redacted.
+def semantic_search(
+    *, user_id: int, request: SearchRequest, for_owner_page: bool = False
+) -> list[SearchHit]:
+    """The user's events nearest in meaning to ``request.query``, best first, redacted
+    (or, for the owner's own page, as they are with PII marked: on_screen.py).
 
     Only ``user_id``'s rows are read (explicitly, whatever row-level security adds).
     """
@@ -164,9 +168,8 @@ def semantic_search(*, user_id: int, request: SearchRequest) -> list[SearchHit]:
         )
     }
     found = [(events[event_id], distance) for event_id, _, distance in refs if event_id in events]
-    payloads = redact_event_payloads(
-        user_id=user_id, payloads=[event_payload(event) for event, _ in found]
-    )
+    shown = marks_for_owner if for_owner_page else redact_event_payloads
+    payloads = shown(user_id=user_id, payloads=[event_payload(event) for event, _ in found])
     return [
         SearchHit(event=payload, score=round(1.0 - distance, 4))
         for payload, (_, distance) in zip(payloads, found, strict=True)

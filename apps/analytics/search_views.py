@@ -23,7 +23,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     hits = []
     try:
         search = search_request_from_params(request.GET, user=request.user, require_query=False)
-        hits = semantic_search(user_id=user_id, request=search)
+        hits = semantic_search(user_id=user_id, request=search, for_owner_page=True)
     except SearchParamError as problem:
         error = str(problem)
     sources, kinds = search_facets(user_id=user_id)

@@ -19,6 +19,8 @@ from django.db.models.expressions import RawSQL
 
 from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
 from apps.lake.models import Event
+from apps.privacy.fields import pointer_part
+from apps.privacy.pii.on_screen import marks_for_owner
 from apps.privacy.redaction import redact_event_payloads
 
 DEFAULT_PAGE_SIZE = 50
@@ -119,8 +121,10 @@ def timeline_page(
     filters: EventFilters,
     cursor: Cursor | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
+    for_owner_page: bool = False,
 ) -> TimelinePage:
-    """One page of ``user``'s events matching ``filters``, redacted in one call."""
+    """One page of ``user``'s events matching ``filters``, redacted in one call; or, for
+    the owner's own pages, as they are with their PII marked (apps/privacy/pii/on_screen.py)."""
     rows = list(
         timeline_queryset(user=user, filters=filters, cursor=cursor).only(*EVENT_FIELDS)[
             : limit + 1
@@ -128,8 +132,44 @@ def timeline_page(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    payloads = redact_event_payloads(user_id=user.pk, payloads=[event_payload(e) for e in rows])
+    shown = marks_for_owner if for_owner_page else redact_event_payloads
+    payloads = shown(user_id=user.pk, payloads=[event_payload(e) for e in rows])
     next_cursor = (
         Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].id).encode() if more else None
     )
     return TimelinePage(events=payloads, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class DataLeaf:
+    """One value inside ``Event.data``: its path (as PII findings name it) and the value."""
+
+    path: str
+    value: Any
+
+    @property
+    def is_text(self) -> bool:
+        return isinstance(self.value, str)
+
+
+def data_leaves(data: Any, prefix: str = "data") -> list[DataLeaf]:
+    """Every value inside ``data`` in order, named like findings' fields (apps/privacy/fields.py)."""
+    if isinstance(data, dict):
+        return [
+            leaf
+            for key, value in data.items()
+            for leaf in data_leaves(value, f"{prefix}/{pointer_part(key)}")
+        ]
+    if isinstance(data, list):
+        return [
+            leaf for i, value in enumerate(data) for leaf in data_leaves(value, f"{prefix}/{i}")
+        ]
+    return [DataLeaf(prefix, data)]
+
+
+def event_for_owner_page(*, user: Any, event_id: int) -> dict[str, Any]:
+    """One of ``user``'s events as their detail page shows it: as it is, PII marked,
+    with ``leaves`` (its data's values). Raises Event.DoesNotExist for another's event."""
+    event = Event.objects.filter(user=user, id=event_id).only(*EVENT_FIELDS).get()
+    [payload] = marks_for_owner(user_id=user.pk, payloads=[event_payload(event)])
+    return {**payload, "leaves": data_leaves(payload["data"]) if payload["data"] else []}

@@ -5,6 +5,7 @@ from apps.analytics import api, metrics_api, views
 urlpatterns = [
     path("", views.dashboard, name="home"),
     path("timeline/", views.timeline, name="timeline"),
+    path("events/<int:event_id>/", views.event_detail, name="event-detail"),
     path("map/", views.map_page, name="map"),
     path("health/", views.health_page, name="health"),
     path("api/events/", api.events_list, name="api-events"),

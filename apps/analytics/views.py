@@ -1,17 +1,17 @@
-"""Pages: the dashboard (the home page), the timeline and the map. Thin."""
+"""Pages: the dashboard (the home page), the timeline, an event's details and the map. Thin."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import dashboard_summary
-from apps.analytics.timeline import Cursor, page_size_from, timeline_page
+from apps.analytics.timeline import Cursor, event_for_owner_page, page_size_from, timeline_page
 from apps.lake.models import Event
 
 
@@ -24,7 +24,9 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     summary = dashboard_summary(user_id=_user(request).pk)
-    recent = timeline_page(user=_user(request), filters=EventFilters(), limit=8)
+    recent = timeline_page(
+        user=_user(request), filters=EventFilters(), limit=8, for_owner_page=True
+    )
     return render(
         request,
         "analytics/dashboard.html",
@@ -52,6 +54,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
             filters=filters,
             cursor=cursor,
             limit=page_size_from(request.GET.get("limit")),
+            for_owner_page=True,
         )
     except FilterError as exc:
         error = str(exc)
@@ -79,6 +82,16 @@ def timeline(request: HttpRequest) -> HttpResponse:
             "has_any": Event.objects.filter(user=_user(request)).exists(),
         },
     )
+
+
+@login_required
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    """One event, all its fields and data, PII marked (high risk masked, click to reveal)."""
+    try:
+        event = event_for_owner_page(user=_user(request), event_id=event_id)
+    except (Event.DoesNotExist, OverflowError):
+        raise Http404("No such event.") from None
+    return render(request, "analytics/event_detail.html", {"nav": "timeline", "event": event})
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Per-user settings that are not about one app's data (the time zone of the user's days)."""
+"""Per-user settings that are not about one app's data (the time zone of the user's days,
+masking PII on screen)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from django.db import models
 
 
 class UserSettings(models.Model):
-    """One row per user; absent until the browser reports a zone or the user saves one."""
+    """One row per user; absent until the browser reports a zone or the user saves a
+    setting (``time_zone`` stays "" until a zone is known)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="datapunk_settings"
@@ -17,6 +19,10 @@ class UserSettings(models.Model):
     # False while the zone is only what the browser reported at sign-in: the browser may
     # update it again; once the user picks one on the settings page, only they change it.
     time_zone_chosen = models.BooleanField(default=False)
+    # "Mask on screen" (for sharing one's screen): the pages mask every PII finding, as
+    # the API does, instead of showing the owner their own values marked. Off by default:
+    # the pages are the owner reading their own data (apps/privacy/pii/on_screen.py).
+    mask_on_screen = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""The settings page (the time zone of the user's days) and the browser's zone report. Thin."""
+"""The settings page (the time zone of the user's days, mask on screen) and the browser's
+zone report. Thin."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.timezones import TimeZoneError, set_zone, zone_of
+from apps.core.user_settings import mask_on_screen, mask_on_screen_set
 
 
 def _user_id(request: HttpRequest) -> int:
@@ -23,6 +25,16 @@ def _user_id(request: HttpRequest) -> int:
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
     error = ""
+    if request.method == "POST" and request.POST.get("form") == "mask-on-screen":
+        on = request.POST.get("mask_on_screen") == "on"
+        mask_on_screen_set(user_id=_user_id(request), on=on)
+        messages.success(
+            request,
+            "Mask on screen is on: pages mask every personal value."
+            if on
+            else "Mask on screen is off: pages show your values, high-risk ones masked.",
+        )
+        return redirect("settings")
     if request.method == "POST":
         try:
             set_zone(user_id=_user_id(request), name=request.POST.get("time_zone", ""), chosen=True)
@@ -38,6 +50,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "nav": "settings",
             "error": error,
             "current_zone": zone_of(_user_id(request)).key,
+            "mask_on_screen": mask_on_screen(user_id=_user_id(request)),
             "zones": sorted(zoneinfo.available_timezones()),
         },
         status=400 if error else 200,

@@ -75,7 +75,7 @@ def zone_of(user_id: int | None) -> zoneinfo.ZoneInfo:
 
 
 def has_zone(user_id: int) -> bool:
-    return UserSettings.objects.filter(user_id=user_id).exists()
+    return UserSettings.objects.filter(user_id=user_id).exclude(time_zone="").exists()
 
 
 def set_zone(*, user_id: int, name: str, chosen: bool) -> bool:

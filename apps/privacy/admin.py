@@ -49,4 +49,4 @@ class ExportAdmin(admin.ModelAdmin):
 
 
 # PII detection and masking registers its own models.
-from apps.privacy import pii_admin  # noqa: E402,F401
+from apps.privacy.pii import admin as pii_admin  # noqa: E402,F401

@@ -17,7 +17,7 @@ class PrivacyConfig(AppConfig):
         from apps.core.feed import register_message_types
         from apps.lake.hooks import PiiGuard, pii_guard_install
         from apps.privacy import receivers  # noqa: F401
-        from apps.privacy.pii_preload import pii_model_loading
+        from apps.privacy.pii.preload import pii_model_loading
         from apps.privacy.redaction import partially_masked_texts, redact_event_payloads
         from apps.privacy.services import pii_scan_new_events
 

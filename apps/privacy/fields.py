@@ -17,7 +17,7 @@ from django.conf import settings
 TEXT_FIELDS = ("title", "text", "url")
 
 
-def _pointer_part(key: Any) -> str:
+def pointer_part(key: Any) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
@@ -27,7 +27,7 @@ def data_strings(data: Any, prefix: str = "data") -> Iterator[tuple[str, str]]:
         yield prefix, data
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from data_strings(value, f"{prefix}/{_pointer_part(key)}")
+            yield from data_strings(value, f"{prefix}/{pointer_part(key)}")
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from data_strings(value, f"{prefix}/{index}")

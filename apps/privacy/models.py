@@ -64,6 +64,6 @@ class Export(models.Model):
 
 
 # PII detection and masking: their models live in their own module.
-from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy, RiskClass  # noqa: E402
+from apps.privacy.pii.models import PiiFinding, PiiScanState, RedactionPolicy, RiskClass  # noqa: E402
 
 __all__ = ["AuditEntry", "Export", "PiiFinding", "PiiScanState", "RedactionPolicy", "RiskClass"]

@@ -21,8 +21,8 @@ import re
 from typing import Any
 
 from apps.privacy.fields import field_set, field_value, value_digest
-from apps.privacy.pii_models import PiiFinding, RedactionPolicy
-from apps.privacy.text_shapes import is_value_not_text
+from apps.privacy.pii.models import PiiFinding, RedactionPolicy
+from apps.privacy.pii.text_shapes import is_value_not_text
 
 Action = RedactionPolicy.Action
 REDACTED_FIELD = "<REDACTED>"
@@ -53,7 +53,7 @@ def partial_mask(entity_type: str, value: str) -> str:
 def partially_masked_texts(texts: list[str]) -> list[str]:
     """``texts`` with every PII finding partly masked (quarantine reasons and
     excerpts as the lake shows them; apps/lake/hooks.py)."""
-    from apps.privacy.pii import pii_scanner  # presidio loads on first use
+    from apps.privacy.pii.scanner import pii_scanner  # presidio loads on first use
 
     findings = pii_scanner().scan_texts(texts) if texts else []
     masked = []

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from apps.lake.models import Event
-from apps.privacy.pii_models import PiiFinding, PiiScanState, RiskClass
+from apps.privacy.pii.models import PiiFinding, PiiScanState, RiskClass
 
 EVENT_PAYLOAD_COLUMNS = ("id", "source", "kind", "occurred_at", "title", "text", "url", "data")
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from apps.lake.models import Event
 from apps.privacy.audit import audit_record
 from apps.privacy.fields import event_fields, field_value, value_digest
-from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy
+from apps.privacy.pii.models import PiiFinding, PiiScanState, RedactionPolicy
 
 # Events per transaction of the backfill: large enough for spaCy's batching and
 # the memo of repeated strings, small enough that a crash redoes seconds of work.
@@ -53,7 +53,7 @@ class ScanResult:
 
 def _findings_for(*, user_id: int, events: list[dict[str, Any]]) -> list[PiiFinding]:
     # Imported here: presidio and spaCy load only in processes that scan (workers).
-    from apps.privacy.pii import SCANNER_VERSION, Finding, pii_scanner, resolve_overlaps
+    from apps.privacy.pii.scanner import SCANNER_VERSION, Finding, pii_scanner, resolve_overlaps
 
     slots: list[tuple[dict[str, Any], str, str]] = []
     for event in events:
@@ -177,7 +177,7 @@ def pii_scan_backfill(
 
 
 def scanner_version() -> str:
-    from apps.privacy.pii import SCANNER_VERSION
+    from apps.privacy.pii.scanner import SCANNER_VERSION
 
     return SCANNER_VERSION
 

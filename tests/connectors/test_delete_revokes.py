@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from apps.privacy.context import system_context
 
 from apps.connectors.models import Connection
+from apps.core.db.context import system_context
 from apps.privacy.models import AuditEntry
 from apps.privacy.tasks import run_user_data_delete
 from tests.connectors.conftest import make_connection

@@ -320,7 +320,7 @@ def test_the_import_page_does_not_wait_for_the_pii_model_while_it_loads(
 
     from apps.lake.quarantine_display import WITHHELD
     from apps.lake.services import takeout_import_prepare, takeout_import_run
-    from apps.privacy import pii_preload
+    from apps.privacy.pii import preload as pii_preload
 
     run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
     assert run is not None and run.records_quarantined == 1

@@ -6,7 +6,7 @@ from apps.core.db.context import user_context
 from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
-from apps.privacy.pii import pii_scanner
+from apps.privacy.pii.scanner import pii_scanner
 
 
 def import_sample(user, folder: Path, *, points: int = 200, seed_name: str = "a") -> Import:

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.privacy.models import AuditEntry
-from apps.privacy.pii_models import PiiFinding, RedactionPolicy
+from apps.privacy.pii.models import PiiFinding, RedactionPolicy
 from apps.privacy.services import pii_scan_events
 from tests.privacy.factories import make_event
 

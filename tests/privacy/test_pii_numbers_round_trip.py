@@ -15,7 +15,7 @@ from apps.core.db.context import system_context, user_context
 from apps.lake.models import Event
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.privacy.exports import export_create, export_path
-from apps.privacy.pii_models import PiiFinding
+from apps.privacy.pii.models import PiiFinding
 from apps.privacy.services import pii_scan_backfill
 from apps.privacy.tasks import run_export
 from tests.lake.conftest import make_zip

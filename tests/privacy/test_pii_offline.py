@@ -29,7 +29,7 @@ socket.getaddrinfo = no_dns
 
 import django
 django.setup()
-from apps.privacy.pii import PiiScanner
+from apps.privacy.pii.scanner import PiiScanner
 scanner = PiiScanner()
 texts = ["write to jane.doe@example.co.uk or ops@datapunk.dev", "My name is David Johnson"]
 found = [[(f.entity_type, t[f.start:f.end]) for f in fs] for t, fs in zip(texts, scanner.scan_texts(texts))]

@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from apps.core.db.context import user_context
-from apps.privacy.pii_models import PiiFinding
+from apps.privacy.pii.models import PiiFinding
+from apps.privacy.pii.text_shapes import card_shaped, is_value_not_text
 from apps.privacy.redaction import redact_event_payloads
 from apps.privacy.selectors import event_payload_of
 from apps.privacy.services import pii_scan_events
-from apps.privacy.text_shapes import card_shaped, is_value_not_text
 from tests.privacy.factories import make_event
 
 # Shapes from a Google Fit export (calories, distance, speed, coordinates) and other
@@ -162,4 +162,4 @@ def test_rescan_removes_findings_the_new_version_does_not_confirm(owner, scanner
     call_command("pii_rescan", user=owner.username)
     with user_context(owner.pk):
         left = list(PiiFinding.objects.values_list("event_id", "entity_type", "scanner_version"))
-    assert left == [(mail.id, "EMAIL_ADDRESS", "2")]
+    assert left == [(mail.id, "EMAIL_ADDRESS", "3")]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.privacy.pii import NER_ENTITIES, PATTERN_ENTITIES, prefilter
+from apps.privacy.pii.scanner import NER_ENTITIES, PATTERN_ENTITIES, prefilter
 
 SAMPLE = Path(__file__).parent / "fixtures" / "presidio_public_sample.json"
 
@@ -92,7 +92,7 @@ def presidio_as_shipped():
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-    from apps.privacy.pii import MODEL_PACKAGE, pattern_recognizers
+    from apps.privacy.pii.scanner import MODEL_PACKAGE, pattern_recognizers
 
     registry = RecognizerRegistry(
         recognizers=[*pattern_recognizers(), SpacyRecognizer(supported_entities=NER_ENTITIES)]
@@ -108,7 +108,7 @@ def test_batch_path_matches_presidio_as_shipped(scanner, presidio_as_shipped):
 
     Both sides go through the same overlap resolution and phone rule.
     """
-    from apps.privacy.pii import Finding, resolve_overlaps
+    from apps.privacy.pii.scanner import Finding, _ambiguous_phone, resolve_overlaps
 
     texts = _sample_texts()
     batch = scanner.scan_texts(texts)
@@ -123,11 +123,7 @@ def test_batch_path_matches_presidio_as_shipped(scanner, presidio_as_shipped):
             [
                 Finding(r.entity_type, r.start, r.end, r.score)
                 for r in raw
-                if not (
-                    r.entity_type == "PHONE_NUMBER"
-                    and r.score < 0.5
-                    and not text[r.start : r.end].startswith(("+", "("))
-                )
+                if not _ambiguous_phone(r.entity_type, r.score, text, r.start, r.end)
             ]
         )
         want = {

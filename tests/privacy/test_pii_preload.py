@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from apps.privacy import pii
-from apps.privacy.pii_preload import pii_preload_in_background
+from apps.privacy.pii import scanner as pii
+from apps.privacy.pii.preload import pii_preload_in_background
 
 
 def test_the_preload_loads_the_one_scanner_that_stores_then_use(settings):

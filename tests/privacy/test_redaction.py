@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apps.privacy.fields import value_digest
-from apps.privacy.pii_models import RedactionPolicy
+from apps.privacy.pii.models import RedactionPolicy
 from apps.privacy.redaction import partial_mask, redact_event_payloads
 from apps.privacy.selectors import event_payload_of
 from apps.privacy.services import pii_scan_events

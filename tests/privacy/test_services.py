@@ -10,7 +10,7 @@ from apps.lake.models import Event
 from apps.lake.signals import import_finished
 from apps.privacy import services
 from apps.privacy.fields import event_fields, field_value
-from apps.privacy.pii_models import PiiFinding, PiiScanState
+from apps.privacy.pii.models import PiiFinding, PiiScanState
 from apps.privacy.services import pii_scan_backfill, pii_scan_events
 from tests.privacy.factories import make_event
 

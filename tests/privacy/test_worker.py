@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.lake.models import Event, Import
 from apps.lake.sample_takeout import build_sample_takeout
-from apps.privacy.pii_models import PiiFinding, PiiScanState
+from apps.privacy.pii.models import PiiFinding, PiiScanState
 from tests.conftest import CELERY_WORKER, import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 def _load() -> None:
-    from apps.privacy.pii import pii_scanner
+    from apps.privacy.pii.scanner import pii_scanner
 
     started = time.monotonic()
     try:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.privacy.pii_models import PiiFinding, PiiScanState, RedactionPolicy
+from apps.privacy.pii.models import PiiFinding, PiiScanState, RedactionPolicy
 
 
 @admin.register(PiiFinding)

@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from apps.privacy.pii_models import RedactionPolicy
+from apps.core.user_settings import mask_on_screen
+from apps.privacy.pii.models import RedactionPolicy
 from apps.privacy.selectors import finding_counts_of, findings_of, scan_state_of
 from apps.privacy.services import redaction_policy_of, redaction_policy_set
 
@@ -41,5 +42,6 @@ def pii_policy(request: HttpRequest) -> HttpResponse:
             "counts": finding_counts_of(user_id=user_id),
             "state": scan_state_of(user_id=user_id),
             "findings": findings_of(user_id=user_id)[:RECENT_FINDINGS],
+            "mask_on_screen": mask_on_screen(user_id=user_id),
         },
     )

@@ -22,7 +22,7 @@ from apps.privacy.services import (
     redaction_policy_set,
 )
 
-from .pii_serializers import (
+from .serializers import (
     FindingFilterSerializer,
     FindingSerializer,
     MaskedEventSerializer,

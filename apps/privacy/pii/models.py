@@ -18,7 +18,7 @@ class PiiFinding(models.Model):
     Event is a hypertable without a primary-key constraint, so the event is
     named by (``event_id``, ``occurred_at``) rather than by a foreign key; the
     pair also lets a lookup reach the right chunk. The value itself is never
-    stored, only a keyed digest of it (``apps.privacy.pii.value_digest``).
+    stored, only a keyed digest of it (``apps.privacy.fields.value_digest``).
     """
 
     user = models.ForeignKey(

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.privacy.pii_models import PiiFinding, RedactionPolicy, RiskClass
+from apps.privacy.pii.models import PiiFinding, RedactionPolicy, RiskClass
 
 
 class FindingSerializer(serializers.ModelSerializer):

@@ -1,0 +1,1 @@
+"""/api/privacy/: findings, the masking policy, masked events and audited reveals."""
