@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.analytics.search_services import embeddings_backfill
+from apps.analytics.search.services import embeddings_backfill
 from apps.lake.takeout.records import EventRecord
 from apps.stream.pipeline import records_store
 
@@ -144,7 +144,7 @@ def test_a_user_with_nothing_embedded_yet_is_told_how_much_is_indexing(api, owne
 def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owner, outsider):
     from apps.analytics.embeddings import embed_query
     from apps.analytics.filters import EventFilters
-    from apps.analytics.search import nearest_event_refs
+    from apps.analytics.search.selectors import nearest_event_refs
     from apps.privacy.context import system_context, user_context
 
     with system_context():

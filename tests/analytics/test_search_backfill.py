@@ -5,13 +5,13 @@ from django.db import transaction
 
 from apps.analytics.embeddings import MODEL_NAME
 from apps.analytics.models import Embedding
-from apps.analytics.search import index_status, text_events
-from apps.analytics.search_services import (
+from apps.analytics.search.selectors import index_status, text_events
+from apps.analytics.search.services import (
     embeddings_backfill,
     embeddings_for_events,
     pending_count,
 )
-from apps.analytics.search_tasks import embeddings_backfill_task
+from apps.analytics.search.tasks import embeddings_backfill_task
 from apps.lake.models import Event, Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.lake.services import takeout_import_prepare, takeout_import_run
@@ -71,7 +71,7 @@ def test_a_bounded_backfill_resumes_where_it_stopped(owner, demo_import):
 
 
 def test_the_task_requeues_itself_until_everything_is_embedded(owner, demo_import):
-    from apps.analytics import search_services
+    from apps.analytics.search import services as search_services
 
     celery_app.conf.task_always_eager = True
     try:

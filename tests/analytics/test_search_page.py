@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.analytics.search_services import embeddings_backfill
+from apps.analytics.search.services import embeddings_backfill
 from tests.browser import SCREENSHOTS
 
 from .search_data import LIFE, store_life

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from apps.analytics.search import (
+from apps.analytics.search.selectors import (
     SearchParamError,
     index_status,
     search_facets,

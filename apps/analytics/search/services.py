@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from apps.analytics.embeddings import MODEL_NAME, embed_texts, event_text
 from apps.analytics.models import Embedding
-from apps.analytics.search import text_events
+from apps.analytics.search.selectors import text_events
 from apps.core import advisory_locks
 from apps.lake.models import Event
 

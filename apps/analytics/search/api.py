@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.analytics.api import FILTER_PARAMETERS
-from apps.analytics.search import (
+from apps.analytics.search.selectors import (
     SearchParamError,
     index_status,
     search_request_from_params,
