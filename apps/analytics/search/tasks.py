@@ -6,9 +6,13 @@ import datetime as dt
 
 from celery import shared_task
 
-from apps.analytics.search.services import embeddings_backfill, embeddings_for_events
+from apps.analytics.search.services import (
+    embeddings_backfill,
+    embeddings_for_events,
+    users_to_reembed,
+)
 from apps.core.retry import RETRY_ON_LOST_CONNECTION
-from apps.privacy.context import user_context
+from apps.privacy.context import system_context, user_context
 
 
 # The names are those the tasks had before the search modules became a package, so
@@ -35,3 +39,15 @@ def embeddings_for_events_task(user_id: int, event_ids: list[int]) -> int:
     """Embed new stream events of the user (those with text and no embedding yet)."""
     with user_context(user_id):
         return embeddings_for_events(user_id=user_id, event_ids=event_ids)
+
+
+@shared_task
+def reembed_with_new_model_task() -> int:
+    """Scheduled (settings.CELERY_BEAT_SCHEDULE): queue a backfill for every user who
+    still has vectors of the previous model. The backfill embeds with the new model
+    and, when nothing is left, deletes the old vectors; until then they serve."""
+    with system_context():
+        user_ids = users_to_reembed()
+    for user_id in user_ids:
+        embeddings_backfill_task.delay(user_id)
+    return len(user_ids)
