@@ -424,6 +424,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.analytics.tasks.refresh_recent_aggregates",
         "schedule": 3600.0,
     },
+    # After the embedding model changed: users' events re-embedded in the background.
+    "analytics-search-reembed": {
+        "task": "apps.analytics.search.tasks.reembed_with_new_model_task",
+        "schedule": 3600.0,
+    },
     "analytics-apply-chunk-policies": {
         "task": "apps.analytics.tasks.apply_chunk_policies",
         "schedule": 24 * 3600.0,

@@ -20,7 +20,7 @@ urlpatterns = [
     path("", include("apps.analytics.urls")),
     path("", include("apps.core.urls")),
     path("", include("apps.lake.urls")),
-    path("", include("apps.analytics.search_urls")),  # /search/, /api/search/
+    path("", include("apps.analytics.search.urls")),  # /search/, /api/search/
     # Streams: /feed/, /api/ingest/..., /api/webhooks/<provider>/ (before the API router).
     path("", include("apps.stream.urls")),
     # Connections: /connections/, /api/connections/

@@ -9,4 +9,6 @@ class AnalyticsConfig(AppConfig):
         # Receivers on the lake's signals (timeline series and geofences; semantic
         # search's backfill), and search's tasks registered with Celery
         # (autodiscovery only reads tasks.py).
-        from apps.analytics import receivers, search_receivers, search_tasks  # noqa: F401
+        from apps.analytics import receivers  # noqa: F401
+        from apps.analytics.search import receivers as search_receivers  # noqa: F401
+        from apps.analytics.search import tasks as search_tasks  # noqa: F401

@@ -17,7 +17,8 @@ Parameters (all optional, combined with AND):
 - ``place=ID``: within ``radius`` (default 250 m) of one of the user's places.
 - ``geofence=ID``: inside one of the user's geofences.
 - ``q``: full-text search over title and text (PostgreSQL websearch syntax:
-  words, "quoted phrases", ``-excluded``; English stemming).
+  words, "quoted phrases", ``-excluded``; English stemming, and every word as
+  written for other languages), through the GIN index (apps/analytics/search/).
 """
 
 from __future__ import annotations
@@ -33,16 +34,9 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_date, parse_datetime
 
+from apps.analytics.search.fulltext_sql import tsquery_sql
 from apps.core.timezones import day_bounds, zone_of
 from apps.lake.models import Event
-
-# The expression the GIN index lake_event_fts (migration 0001) is built on: a
-# query uses that index only when it spells the expression exactly like this.
-FTS_CONFIG = "english"
-FTS_DOCUMENT_SQL = (
-    "to_tsvector('english'::regconfig, "
-    'coalesce("lake_event"."title", \'\') || \' \' || coalesce("lake_event"."text", \'\'))'
-)
 
 DEFAULT_NEAR_RADIUS_M = 1_000.0
 DEFAULT_PLACE_RADIUS_M = 250.0
@@ -259,10 +253,18 @@ def event_filters_from_params(params: Mapping[str, Any], *, user: Any) -> EventF
 
 
 def fts_match_sql(query: str) -> RawSQL:
-    """``title || text`` matches ``query`` (websearch syntax), through the GIN index."""
+    """The event is one of the user's full-text matches of ``query`` (websearch syntax).
+
+    The matches come from ``datapunk_search.newest_matches`` (the GIN index on the
+    stored ``search_vector``, usable under row-level security only through that
+    function: apps/analytics/search/fulltext_sql.py); the rows themselves are still
+    read under the policy.
+    """
     return RawSQL(
-        f"{FTS_DOCUMENT_SQL} @@ websearch_to_tsquery('{FTS_CONFIG}'::regconfig, %s)",
-        [query],
+        # ARRAY(...) runs the function once, before the scan (an InitPlan).
+        '"lake_event"."id" = ANY(ARRAY(SELECT event_id FROM'
+        f" datapunk_search.newest_matches({tsquery_sql()}, NULL)))",
+        [query, query],
         output_field=BooleanField(),
     )
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
+from apps.analytics.search.fulltext import newest_text_matches
 from apps.lake.models import Event
 from apps.privacy.fields import pointer_part
 from apps.privacy.pii.on_screen import marks_for_owner
@@ -91,12 +92,35 @@ def events_before(queryset: QuerySet[Event], cursor: Cursor) -> QuerySet[Event]:
 
 
 def timeline_queryset(
-    *, user: Any, filters: EventFilters, cursor: Cursor | None = None
+    *, user: Any, filters: EventFilters, cursor: Cursor | None = None, limit: int | None = None
 ) -> QuerySet[Event]:
+    """``user``'s events matching ``filters``, newest first, after ``cursor``.
+
+    ``limit`` (the rows the caller will take) lets a search by words alone read just
+    one page of matches from the full-text index and then those events by id and
+    time (constants, so TimescaleDB reads only their chunks). With other filters too
+    the matches are joined in whole (apply_event_filters): a page of matches might
+    not hold a page of rows that pass the other filters.
+    """
+    if filters.query and limit is not None and _only_words(filters):
+        matches = newest_text_matches(
+            filters.query,
+            limit=limit,
+            before=(cursor.occurred_at, cursor.id) if cursor is not None else None,
+        )
+        return Event.objects.filter(
+            user=user,
+            id__in=[match.event_id for match in matches],
+            occurred_at__in=sorted({match.occurred_at for match in matches}),
+        ).order_by("-occurred_at", "-id")
     queryset = apply_event_filters(Event.objects.filter(user=user), filters)
     if cursor is not None:
         queryset = events_before(queryset, cursor)
     return queryset.order_by("-occurred_at", "-id")
+
+
+def _only_words(filters: EventFilters) -> bool:
+    return replace(filters, query="", echo={}).is_empty
 
 
 def event_payload(event: Event) -> dict[str, Any]:
@@ -126,9 +150,9 @@ def timeline_page(
     """One page of ``user``'s events matching ``filters``, redacted in one call; or, for
     the owner's own pages, as they are with their PII marked (apps/privacy/pii/on_screen.py)."""
     rows = list(
-        timeline_queryset(user=user, filters=filters, cursor=cursor).only(*EVENT_FIELDS)[
-            : limit + 1
-        ]
+        timeline_queryset(user=user, filters=filters, cursor=cursor, limit=limit + 1).only(
+            *EVENT_FIELDS
+        )[: limit + 1]
     )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -5,13 +5,13 @@ from django.db import transaction
 
 from apps.analytics.embeddings import MODEL_NAME
 from apps.analytics.models import Embedding
-from apps.analytics.search import index_status, text_events
-from apps.analytics.search_services import (
+from apps.analytics.search.selectors import index_status, text_events
+from apps.analytics.search.services import (
     embeddings_backfill,
     embeddings_for_events,
     pending_count,
 )
-from apps.analytics.search_tasks import embeddings_backfill_task
+from apps.analytics.search.tasks import embeddings_backfill_task
 from apps.lake.models import Event, Import
 from apps.lake.pipeline import records_store
 from apps.lake.sample_takeout import build_sample_takeout
@@ -71,7 +71,7 @@ def test_a_bounded_backfill_resumes_where_it_stopped(owner, demo_import):
 
 
 def test_the_task_requeues_itself_until_everything_is_embedded(owner, demo_import):
-    from apps.analytics import search_services
+    from apps.analytics.search import services as search_services
 
     celery_app.conf.task_always_eager = True
     try:
@@ -138,3 +138,40 @@ def test_receivers_queue_only_after_commit_and_never_fail_the_sender(owner, monk
     monkeypatch.setattr(embeddings_backfill_task, "delay", broker_down)
     with transaction.atomic():
         import_finished.send(sender=Import, user_id=owner.pk, import_id=0)
+
+
+def test_after_a_model_change_old_vectors_serve_until_the_new_ones_are_all_there(owner):
+    """The user's events were embedded by the previous model: searches use those vectors
+    (the query embedded by that model too) until the backfill has embedded everything
+    with the new model; then the new model serves and the old vectors are deleted."""
+    from apps.analytics.embeddings import PREVIOUS_MODEL
+    from apps.analytics.filters import EventFilters
+    from apps.analytics.search.selectors import SearchRequest, semantic_search, serving_model
+    from apps.analytics.search.services import _FIELDS, _embed_rows
+
+    ids = store_life(owner.pk)
+    rows = list(Event.objects.filter(id__in=ids).values(*_FIELDS))
+    assert _embed_rows(user_id=owner.pk, rows=rows, model=PREVIOUS_MODEL) == len(LIFE)
+    request = SearchRequest(query="that ramen place in Osaka", filters=EventFilters(), limit=3)
+    assert serving_model(user_id=owner.pk) == PREVIOUS_MODEL
+    assert semantic_search(user_id=owner.pk, request=request)[0].event["title"] == (
+        "Ichiran Dotonbori"
+    )
+    # Half way: the new model has fewer vectors than the old; the old still serve.
+    part = embeddings_backfill(user_id=owner.pk, batch_size=2, max_batches=1)
+    assert part.embedded == 2 and not part.done
+    assert serving_model(user_id=owner.pk) == PREVIOUS_MODEL
+    assert Embedding.objects.filter(user=owner, model=PREVIOUS_MODEL).count() == len(LIFE)
+    # The hourly task finds the user; the backfill finishes and retires the old vectors.
+    from apps.analytics.search.services import users_to_reembed
+    from apps.core.db.context import system_context
+
+    with system_context():
+        assert users_to_reembed() == [owner.pk]
+    assert embeddings_backfill(user_id=owner.pk).done
+    assert serving_model(user_id=owner.pk) == MODEL_NAME
+    assert not Embedding.objects.filter(user=owner, model=PREVIOUS_MODEL).exists()
+    assert Embedding.objects.filter(user=owner, model=MODEL_NAME).count() == len(LIFE)
+    assert semantic_search(user_id=owner.pk, request=request)[0].event["title"] == (
+        "Ichiran Dotonbori"
+    )

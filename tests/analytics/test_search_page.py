@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.analytics.search_services import embeddings_backfill
+from apps.analytics.search.services import embeddings_backfill
 from tests.browser import SCREENSHOTS
 
 from .search_data import LIFE, store_life
@@ -54,8 +54,27 @@ def test_search_in_plain_words_and_filter(reader, browser, live_server):
     assert "Ichiran Dotonbori" in first.locator(".title").inner_text()
     assert "maps.saved_place" in first.locator(".kind").inner_text()
     assert "2024-04-02 12:00 UTC" in first.locator("time").inner_text()
-    assert page.locator("ol.hits li").count() == len(LIFE)
+    # A minimum relevance: the unrelated events are not called matches.
+    assert 1 <= page.locator("ol.hits li").count() < len(LIFE)
     page.screenshot(path=str(SCREENSHOTS / "search.png"), full_page=True)
+
+    # The query's own words are marked, and the event that has them is said to.
+    page.fill("input[name=q]", "dotonbori noodles")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("ol.hits li mark")
+    first = page.locator("ol.hits li").first
+    assert first.get_attribute("data-words") == "yes"
+    assert [m.inner_text() for m in first.locator("mark").all()][:2] == ["Dotonbori", "noodle"]
+    page.screenshot(path=str(SCREENSHOTS / "search-words.png"), full_page=True)
+
+    # Close to nothing: said so, and the nearest few shown apart.
+    page.fill("input[name=q]", "quantum chromodynamics lattice gauge")
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector("section.nearest ol.hits li")
+    assert "Nothing close to" in page.locator("p.no-hits").inner_text()
+    assert page.locator("ol.hits:not(.nearest) li").count() == 0
+    assert 1 <= page.locator("section.nearest li").count() <= 3
+    page.screenshot(path=str(SCREENSHOTS / "search-nothing-close.png"), full_page=True)
 
     # The same question, only YouTube videos watched: the filters are kept on the page.
     page.fill("input[name=q]", "videos about woodworking")

@@ -9,7 +9,7 @@ import redis
 from rest_framework.test import APIClient
 
 from apps.analytics.models import Embedding
-from apps.analytics.search import text_events
+from apps.analytics.search.selectors import text_events
 from apps.lake.sample_takeout import build_sample_takeout
 from tests.conftest import CELERY_WORKER, import_takeout_command
 

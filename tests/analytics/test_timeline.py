@@ -195,27 +195,3 @@ def test_a_deep_page_is_an_index_range_scan_not_a_sort(owner):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "analytics_event_user_time" in plan, plan
     assert "Sort" not in plan.replace("Sort Key", ""), plan
-
-
-def test_full_text_search_uses_the_gin_index_outside_row_level_security(owner):
-    """The GIN index serves the search expression. Under row-level security the
-    planner may not use it: ``@@`` and ``to_tsvector`` are not LEAKPROOF, so they
-    are applied after the policy, as a filter on the user's rows walked newest
-    first (README, "Pages that stay fast"). As the tables' owner the index is used."""
-    from apps.analytics.filters import event_filters_from_params, fts_match_sql
-    from apps.core.db.roles import table_owner
-
-    _many_events(owner)
-    filters = event_filters_from_params({"q": "fado"}, user=owner)
-    # The search's own WHERE clause, alone: does the index match its expression?
-    sql, params = (
-        Event.objects.filter(fts_match_sql(filters.query)).values("id").query.sql_with_params()
-    )
-    with table_owner(), connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
-        if not cursor.fetchone()[0]:
-            pytest.skip("the owner is under row-level security too on this server")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "analytics_event_fts" in plan, plan

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.template import Context, Template
 
-from apps.analytics.search_services import embeddings_backfill
+from apps.analytics.search.services import embeddings_backfill
 from apps.lake.models import Event
 from apps.privacy.models import AuditEntry
 from apps.privacy.pii.on_screen import MARKS_KEY, Mark

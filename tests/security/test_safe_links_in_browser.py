@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from apps.analytics.search_services import embeddings_backfill
+from apps.analytics.search.services import embeddings_backfill
 from apps.core.templatetags.links import link_url
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord

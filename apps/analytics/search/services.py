@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from apps.analytics.embeddings import MODEL_NAME, embed_texts, event_text
+from apps.analytics.embeddings import MODEL_NAME, PREVIOUS_MODEL, embed_texts, event_text
 from apps.analytics.models import Embedding
-from apps.analytics.search import text_events
+from apps.analytics.search.selectors import text_events
 from apps.core import advisory_locks
 from apps.lake.models import Event
 
@@ -41,13 +41,13 @@ class BackfillResult:
 _FIELDS = ("id", "occurred_at", "source", "kind", "title", "text", "url")
 
 
-def _embed_rows(*, user_id: int, rows: list[dict]) -> int:
+def _embed_rows(*, user_id: int, rows: list[dict], model: str = MODEL_NAME) -> int:
     """Embed and store ``rows`` (values of Event); returns the rows really inserted."""
     texts = [event_text(title=r["title"], text=r["text"], url=r["url"]) for r in rows]
     keep = [(row, text) for row, text in zip(rows, texts, strict=True) if text]
     if not keep:
         return 0
-    vectors = embed_texts([text for _, text in keep])
+    vectors = embed_texts([text for _, text in keep], model=model)
     columns: list[list] = [[], [], [], [], []]
     for (row, _), vector in zip(keep, vectors, strict=True):
         columns[0].append(row["id"])
@@ -64,7 +64,7 @@ def _embed_rows(*, user_id: int, rows: list[dict]) -> int:
             " FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::text[],"
             " %s::text[]::vector[]) AS batch(event_id, occurred_at, source, kind, embedding)"
             " ON CONFLICT (event_id, model) DO NOTHING",
-            [user_id, MODEL_NAME, *columns],
+            [user_id, model, *columns],
         )
         return cursor.rowcount
 
@@ -108,6 +108,7 @@ def embeddings_backfill(
                 )
             rows = list(queryset.order_by("occurred_at", "id").values(*_FIELDS)[:batch_size])
             if not rows:
+                retire_previous_vectors(user_id=user_id)
                 return BackfillResult(embedded=embedded, done=True)
             embedded += _embed_rows(user_id=user_id, rows=rows)
             position = (rows[-1]["occurred_at"], rows[-1]["id"])
@@ -131,6 +132,22 @@ def embeddings_for_events(*, user_id: int, event_ids: Iterable[int]) -> int:
         )
         embedded += _embed_rows(user_id=user_id, rows=rows)
     return embedded
+
+
+def retire_previous_vectors(*, user_id: int) -> int:
+    """Delete the user's vectors of the previous model once the new model has embedded
+    every text event (they served searches until now); returns the rows deleted."""
+    if _missing(text_events(user_id)).exists():
+        return 0
+    deleted, _ = Embedding.objects.filter(user_id=user_id, model=PREVIOUS_MODEL).delete()
+    return deleted
+
+
+def users_to_reembed() -> list[int]:
+    """Users who still have vectors of the previous model (call in system_context)."""
+    return sorted(
+        Embedding.objects.filter(model=PREVIOUS_MODEL).values_list("user_id", flat=True).distinct()
+    )
 
 
 def pending_count(*, user_id: int) -> int:

@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.analytics.api import FILTER_PARAMETERS
-from apps.analytics.search import (
+from apps.analytics.search.hybrid import HybridHit, hybrid_search
+from apps.analytics.search.selectors import (
     SearchParamError,
     index_status,
     search_request_from_params,
-    semantic_search,
 )
 
 # The timeline's filters that search takes too (both read them with apps/analytics/filters.py).
@@ -27,7 +27,9 @@ _PARAMETERS = [
 
 
 class SearchView(APIView):
-    """The signed-in user's events nearest in meaning to ``q``, best first.
+    """The signed-in user's events for ``q``, best first: full-text and meaning fused
+    (apps/analytics/search/hybrid.py). ``results`` holds only matches (the words, or
+    close enough in meaning); when there is none, ``nearest`` holds the closest few.
 
     ``indexing`` tells how many of the user's text events are embedded so far
     (a fresh import is embedded in the background).
@@ -40,6 +42,7 @@ class SearchView(APIView):
             {
                 "query": serializers.CharField(),
                 "results": serializers.ListField(child=serializers.DictField()),
+                "nearest": serializers.ListField(child=serializers.DictField()),
                 "indexing": serializers.DictField(),
             },
         ),
@@ -53,12 +56,17 @@ class SearchView(APIView):
             raise ValidationError({"detail": str(error)}) from None
         user_id = request.user.pk
         assert user_id is not None  # IsAuthenticated, the default permission
-        hits = semantic_search(user_id=user_id, request=search)
+        found = hybrid_search(user_id=user_id, request=search)
         status = index_status(user_id=user_id)
         return Response(
             {
                 "query": search.query,
-                "results": [{**hit.event, "score": hit.score} for hit in hits],
+                "results": [_hit(hit) for hit in found.hits],
+                "nearest": [_hit(hit) for hit in found.nearest],
                 "indexing": {"embedded": status.embedded, "pending": status.pending},
             }
         )
+
+
+def _hit(hit: HybridHit) -> dict:
+    return {**hit.event, "score": hit.score, "similarity": hit.similarity, "words": hit.words}

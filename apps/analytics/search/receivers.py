@@ -17,7 +17,7 @@ from apps.lake.signals import events_stored, import_finished
 
 @receiver(import_finished, dispatch_uid="analytics.search.backfill_after_import")
 def backfill_after_import(sender: Any, *, user_id: int, import_id: int, **kwargs: Any) -> None:
-    from apps.analytics.search_tasks import embeddings_backfill_task
+    from apps.analytics.search.tasks import embeddings_backfill_task
 
     queue_after_commit(embeddings_backfill_task, user_id)
 
@@ -26,6 +26,6 @@ def backfill_after_import(sender: Any, *, user_id: int, import_id: int, **kwargs
 def embed_stream_events(sender: Any, *, user_id: int, event_ids: list[int], **kwargs: Any) -> None:
     if not event_ids:
         return
-    from apps.analytics.search_tasks import embeddings_for_events_task
+    from apps.analytics.search.tasks import embeddings_for_events_task
 
     queue_after_commit(embeddings_for_events_task, user_id, list(event_ids))

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count
 
-from apps.analytics.embeddings import MODEL_NAME, embed_query
+from apps.analytics.embeddings import MODEL_NAME, PREVIOUS_MODEL, embed_query
 from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params, one_value
 from apps.analytics.models import Embedding
 from apps.lake.models import Event
@@ -104,8 +105,31 @@ def _filter_sql(filters: EventFilters) -> tuple[str, list[Any]]:
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
+def serving_model(*, user_id: int) -> str:
+    """The model whose vectors answer the user's searches.
+
+    The new model once it has embedded at least as many of the user's events as the
+    previous one had (a new user: at once); until then, while the background
+    re-embedding runs, the previous model's vectors keep serving.
+    """
+    counts = dict(
+        Embedding.objects.filter(user_id=user_id, model__in=(MODEL_NAME, PREVIOUS_MODEL))
+        .values_list("model")
+        .annotate(n=Count("id"))
+        .values_list("model", "n")
+    )
+    if counts.get(PREVIOUS_MODEL, 0) > counts.get(MODEL_NAME, 0):
+        return PREVIOUS_MODEL
+    return MODEL_NAME
+
+
 def nearest_event_refs(
-    *, user_id: int, vector: list[float], filters: EventFilters, limit: int
+    *,
+    user_id: int,
+    vector: list[float],
+    filters: EventFilters,
+    limit: int,
+    model: str = MODEL_NAME,
 ) -> list[tuple[int, dt.datetime, float]]:
     """(event_id, occurred_at, cosine distance) of the user's nearest embeddings."""
     where, params = _filter_sql(filters)
@@ -123,7 +147,7 @@ def nearest_event_refs(
         cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {MAX_SCAN_TUPLES}")
-        cursor.execute(sql, [literal, user_id, MODEL_NAME, *params, literal, limit])
+        cursor.execute(sql, [literal, user_id, model, *params, literal, limit])
         return [(row[0], row[1], float(row[2])) for row in cursor.fetchall()]
 
 
@@ -150,11 +174,13 @@ def semantic_search(
     """
     if not request.query:
         return []
+    model = serving_model(user_id=user_id)
     refs = nearest_event_refs(
         user_id=user_id,
-        vector=embed_query(request.query),
+        vector=embed_query(request.query, model=model),
         filters=request.filters,
         limit=request.limit,
+        model=model,
     )
     if not refs:
         return []
@@ -202,7 +228,7 @@ def index_status(*, user_id: int) -> IndexStatus:
 def search_facets(*, user_id: int) -> tuple[list[str], list[str]]:
     """Sources and kinds the user has embeddings of (the page's filter choices)."""
     rows = (
-        Embedding.objects.filter(user_id=user_id, model=MODEL_NAME)
+        Embedding.objects.filter(user_id=user_id, model=serving_model(user_id=user_id))
         .values_list("source", "kind")
         .distinct()
     )

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from apps.analytics.search_api import SearchView
-from apps.analytics.search_views import search_page
+from apps.analytics.search.api import SearchView
+from apps.analytics.search.views import search_page
 
 urlpatterns = [
     path("search/", search_page, name="search"),
