@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 from collections.abc import Iterable
@@ -18,9 +19,12 @@ from apps.lake.normalize import iso_utc
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
 from apps.privacy.context import system_context, user_context
+from apps.stream.devices.broker import broker_auth_write, broker_password_hash
 from apps.stream.events import publish
 from apps.stream.models import Device
 from apps.stream.pipeline import records_store
+
+logger = logging.getLogger(__name__)
 
 # A phone's clock may run a little ahead; a fix further in the future is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -57,12 +61,20 @@ def device_create(*, user_id: int, name: str, kind: str, ip: str | None = None) 
     try:
         with transaction.atomic():
             device = Device.objects.create(
-                user_id=user_id, name=name, kind=kind, credential_hash=credential_hash(credential)
+                user_id=user_id,
+                name=name,
+                kind=kind,
+                credential_hash=credential_hash(credential),
+                broker_password_hash=(
+                    broker_password_hash(credential) if kind == Device.Kind.OWNTRACKS_MQTT else ""
+                ),
             )
     except IntegrityError:  # the unique constraint decides, also under concurrency
         raise DeviceNameTaken(f"You already have a device named {name!r}.") from None
     with transaction.atomic():
         audit_record(action="stream.device.create", user_id=user_id, target=str(device.pk), ip=ip)
+    if kind == Device.Kind.OWNTRACKS_MQTT:
+        transaction.on_commit(_broker_accounts_update)
     return IssuedDevice(device=device, credential=credential)
 
 
@@ -76,7 +88,18 @@ def device_revoke(*, user_id: int, device_id: int, ip: str | None = None) -> boo
             audit_record(
                 action="stream.device.revoke", user_id=user_id, target=str(device_id), ip=ip
             )
+            # Also for HTTP devices: cheap, and the broker's files never lag the table.
+            transaction.on_commit(_broker_accounts_update)
     return bool(changed)
+
+
+def _broker_accounts_update() -> None:
+    """Rewrite the broker's logins after commit; a failure leaves the device
+    made or revoked (the subscriber checks revocation too) and is logged."""
+    try:
+        broker_auth_write()
+    except Exception:
+        logger.exception("the MQTT broker's password and ACL files could not be written")
 
 
 def device_authenticate(*, credential: str, username: str | None = None) -> Device | None:
