@@ -8,8 +8,8 @@ acknowledges a message only after the transaction holding its point has
 committed. A message redelivered after a crash is a duplicate the lake's key
 refuses, so every point lands exactly once.
 
-Messages that arrive together are stored in one transaction (one savepoint
-per device), the way the ingest endpoint's group commit shares one commit.
+Messages that arrive together are stored in one transaction
+(services.device_items_store), as the endpoints' group commit does.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections
 
 from apps.privacy.context import system_context
 from apps.stream.devices.broker import TOPIC_ROOT, TopicDevice, topic_device
 from apps.stream.devices.protocols import ProtocolError, owntracks_http_records
-from apps.stream.devices.services import device_records_store
+from apps.stream.devices.services import DeviceItem, device_items_store, device_records_check
 from apps.stream.models import Device
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def mqtt_messages_store(messages: list[MqttMessage], *, devices: DeviceCache) ->
     batch could not be stored (nothing of it is then acknowledged).
     """
     outcome = BatchOutcome(messages=len(messages))
-    by_device: dict[int, tuple[Device, list]] = {}
+    items: list[DeviceItem] = []
     for message in messages:
         key = topic_device(message.topic)
         device = devices.device(key) if key is not None else None
@@ -113,13 +113,11 @@ def mqtt_messages_store(messages: list[MqttMessage], *, devices: DeviceCache) ->
             logger.warning("MQTT message on %r refused: %s", message.topic, exc)
             outcome.refused += 1
             continue
-        by_device.setdefault(device.pk, (device, []))[1].extend(records)
-    with transaction.atomic():
-        for device, records in by_device.values():
-            stored = device_records_store(device=device, records=records)
-            outcome.written += stored.written
-            outcome.duplicate += stored.duplicate
-            outcome.quarantined += stored.quarantined
+        items.append(device_records_check(device=device, records=records))
+    for stored in device_items_store(items) if items else []:
+        outcome.written += stored.written
+        outcome.duplicate += stored.duplicate
+        outcome.quarantined += stored.quarantined
     return outcome
 
 

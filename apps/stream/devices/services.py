@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,7 +21,7 @@ from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt
 from apps.privacy.audit import audit_record
 from apps.privacy.context import system_context, user_context
 from apps.stream.devices.broker import broker_auth_write, broker_password_hash
-from apps.stream.events import publish
+from apps.stream.events import FeedMessage, publish
 from apps.stream.models import Device
 from apps.stream.pipeline import records_store
 
@@ -144,17 +145,21 @@ class DeviceOutcome:
     points: list[dict[str, Any]] = field(default_factory=list)
 
 
-def device_records_store(
-    *, device: Device, records: Iterable[Record], now: datetime | None = None
-) -> DeviceOutcome:
-    """Validate and store what ``device`` sent; committed when this returns.
+@dataclass(slots=True)
+class DeviceItem:
+    """What one request (or MQTT message) of a device brought, checked, ready to store."""
 
-    Idempotent: a fix sent again (same time and place) is a duplicate, stored
-    once. A fix outside the globe, in the future or with an absurd accuracy goes
-    to quarantine with the reason. The new fixes are published to the owner's
-    live feed after commit, and the geofence crossings they make are stored
-    with them. Locks the owner's geofence states (geofence_crossings_advance).
-    """
+    device: Device
+    records: list[Record]
+    received_at: datetime
+    outcome: DeviceOutcome
+
+
+def device_records_check(
+    *, device: Device, records: Iterable[Record], now: datetime | None = None
+) -> DeviceItem:
+    """Judge each fix before any transaction: a fix outside the globe, in the
+    future or with an absurd accuracy becomes a quarantined record with the reason."""
     now = now or timezone.now()
     outcome = DeviceOutcome()
     checked: list[Record] = []
@@ -176,22 +181,87 @@ def device_records_store(
                     }
                 )
         checked.append(record)
-    with transaction.atomic(), user_context(device.user_id):
-        result = records_store(user_id=device.user_id, source=device.kind, records=checked)
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-        outcome.written, outcome.duplicate = result.written, result.duplicate
-        outcome.quarantined = result.quarantined
-        fixes = [r.recorded_at for r in checked if isinstance(r, LocationRecord)]
-        if result.written and fixes:
-            # In this transaction: a crossing is stored with the fix that made it.
-            geofence_crossings_advance(user_id=device.user_id, earliest=min(fixes))
-        if result.written and outcome.points:
-            shown = sorted(outcome.points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
-            user_id = device.user_id
-            transaction.on_commit(
-                lambda: publish(
-                    user_id,
-                    {"type": "location.stored", "data": {"device": device.name, "points": shown}},
-                )
-            )
-    return outcome
+    return DeviceItem(device=device, records=checked, received_at=now, outcome=outcome)
+
+
+def device_items_store(items: list[DeviceItem]) -> list[DeviceOutcome]:
+    """Store what several devices sent in one transaction; one outcome per item.
+
+    Items that arrive together share one commit (the devices' endpoints go
+    through apps/stream/group_commit.py, the MQTT subscriber stores its
+    batches here): per user one RLS context, one write of every fix, one
+    ``last_seen_at`` update and one geofence advance, whatever the number of
+    requests. Idempotent: a fix sent again (same time and place) is a
+    duplicate, stored once. The fixes are published to the owner's live feed
+    after commit, one message per device; the crossings they make are stored
+    with them. Locks the owners' geofence states (geofence_crossings_advance).
+    Committed when this returns.
+    """
+    by_user: dict[int, list[DeviceItem]] = {}
+    for item in items:
+        by_user.setdefault(item.device.user_id, []).append(item)
+    with transaction.atomic():
+        for user_id, user_items in by_user.items():
+            with user_context(user_id):
+                _user_items_store(user_id, user_items)
+    return [item.outcome for item in items]
+
+
+def _user_items_store(user_id: int, items: list[DeviceItem]) -> None:
+    by_source: dict[str, list[DeviceItem]] = {}
+    for item in items:
+        by_source.setdefault(item.device.kind, []).append(item)
+    written = False
+    for source, source_items in by_source.items():
+        records = [record for item in source_items for record in item.records]
+        result = records_store(user_id=user_id, source=source, records=records)
+        written = written or bool(result.written)
+        _attribute(source_items, result.written, result.duplicate, result.quarantined)
+    newest = max(item.received_at for item in items)
+    Device.objects.filter(pk__in={item.device.pk for item in items}).update(last_seen_at=newest)
+    fixes = [r.recorded_at for item in items for r in item.records if isinstance(r, LocationRecord)]
+    if written and fixes:
+        # In this transaction: a crossing is stored with the fix that made it.
+        geofence_crossings_advance(user_id=user_id, earliest=min(fixes))
+    if not written:
+        return
+    shown_by_device: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        shown_by_device.setdefault(item.device.name, []).extend(item.outcome.points)
+    for name, points in shown_by_device.items():
+        shown = sorted(points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
+        if not shown:
+            continue
+        message: FeedMessage = {
+            "type": "location.stored",
+            "data": {"device": name, "points": shown},
+        }
+        transaction.on_commit(partial(publish, user_id, message))
+
+
+def _attribute(items: list[DeviceItem], written: int, duplicate: int, quarantined: int) -> None:
+    """Share a write's counts out over the items that made it, in order.
+
+    The writer counts per call, not per record: exact for one item; for
+    several, the counts are handed out in order, each item getting at most
+    its own size (the endpoints' answers do not depend on them).
+    """
+    for item in items:
+        size = len(item.records)
+        bad = min(quarantined, sum(1 for r in item.records if isinstance(r, BadRecord)))
+        quarantined -= bad
+        new = min(written, size - bad)
+        written -= new
+        same = min(duplicate, size - bad - new)
+        duplicate -= same
+        item.outcome.written, item.outcome.duplicate, item.outcome.quarantined = new, same, bad
+
+
+def device_records_store(
+    *, device: Device, records: Iterable[Record], now: datetime | None = None
+) -> DeviceOutcome:
+    """Validate and store what ``device`` sent, alone; committed when this returns.
+
+    As ``device_items_store`` for one item (idempotent, same locks).
+    """
+    return device_items_store([device_records_check(device=device, records=records, now=now)])[0]
