@@ -32,6 +32,9 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 # Phones report a few metres to a few kilometres (cell towers); beyond this
 # the "fix" places the phone nowhere in particular.
 MAX_ACCURACY_M = 100_000.0
+# The Devices page shows "last seen" to the minute: a device's row is written at most
+# this often, not once per fix (it was a round trip and a row lock per request).
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 # One feed message shows at most this many fixes (an Overland batch has ~100).
 FEED_POINTS_SHOWN = 500
 
@@ -218,7 +221,17 @@ def _user_items_store(user_id: int, items: list[DeviceItem]) -> None:
         written = written or bool(result.written)
         _attribute(source_items, result.written, result.duplicate, result.quarantined)
     newest = max(item.received_at for item in items)
-    Device.objects.filter(pk__in={item.device.pk for item in items}).update(last_seen_at=newest)
+    stale = {
+        item.device.pk
+        for item in items
+        if item.device.last_seen_at is None
+        or newest - item.device.last_seen_at > LAST_SEEN_RESOLUTION
+    }
+    if stale:  # a phone sending every second is not written every second
+        Device.objects.filter(pk__in=stale).update(last_seen_at=newest)
+        for item in items:  # the subscriber keeps its Device objects for a while
+            if item.device.pk in stale:
+                item.device.last_seen_at = newest
     fixes = [r.recorded_at for item in items for r in item.records if isinstance(r, LocationRecord)]
     if written and fixes:
         # In this transaction: a crossing is stored with the fix that made it.
