@@ -144,11 +144,12 @@ async def _http_send(job: dict[str, Any]) -> None:
 
     async def worker() -> None:
         nonlocal failed
-        reader = writer = None
+        connection: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
         while (seq := await queue.get()) is not None:
             try:
-                if writer is None:
-                    reader, writer = await asyncio.open_connection("127.0.0.1", job["port"])
+                if connection is None:
+                    connection = await asyncio.open_connection("127.0.0.1", job["port"])
+                reader, writer = connection
                 writer.write(_request(job, seq))
                 await writer.drain()
                 status = int((await reader.readline()).split()[1])
@@ -160,7 +161,7 @@ async def _http_send(job: dict[str, Any]) -> None:
                 if length:
                     await reader.readexactly(length)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
-                status, writer = 0, None
+                status, connection = 0, None
             if 200 <= status < 300:
                 latencies.append((time.monotonic() - scheduled[seq]) * 1000)
             else:
