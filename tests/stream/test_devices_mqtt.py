@@ -18,8 +18,14 @@ import pytest
 
 from apps.lake.models import LocationPoint
 from apps.privacy.context import user_context
-from apps.stream.devices.broker import broker_auth_write
-from apps.stream.devices.mqtt import Subscriber
+from apps.stream.devices.broker import TopicDevice, broker_auth_write
+from apps.stream.devices.mqtt import (
+    DEVICE_CACHE_SECONDS,
+    DeviceCache,
+    MqttMessage,
+    Subscriber,
+    mqtt_messages_store,
+)
 from apps.stream.devices.services import device_create, device_revoke
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
@@ -234,3 +240,46 @@ def test_killing_the_subscriber_mid_stream_loses_nothing_and_stores_nothing_twic
     assert 0 < stored_at_kill < total
     assert len(points) == total
     assert len({point.recorded_at for point in points}) == total
+
+
+def test_a_batch_is_stored_as_each_topics_device_and_a_revoked_device_is_ignored(
+    owner, outsider, django_assert_max_num_queries
+):
+    mine, theirs = _mqtt_device(owner), _mqtt_device(outsider)
+    tablet = _mqtt_device(owner, name="tablet")
+    now = [0.0]
+    devices = DeviceCache(clock=lambda: now[0])
+
+    def message(topic, tst, mid):
+        return MqttMessage(
+            topic=topic, payload=location(tst).encode(), mid=mid, qos=1, connection=1
+        )
+
+    batch = [
+        message("owntracks/owner/phone", NOW - 50, 1),
+        message("owntracks/outsider/phone", NOW - 50, 2),
+        message("owntracks/owner/tablet", NOW - 40, 3),
+        message("owntracks/nobody/phone", NOW - 30, 4),
+        message("owntracks/owner/phone", NOW - 50, 5),  # delivered again
+    ]
+    # The three devices are found in one lookup, not one each.
+    with django_assert_max_num_queries(4):
+        known = devices.devices(
+            {
+                TopicDevice("owner", "phone"),
+                TopicDevice("outsider", "phone"),
+                TopicDevice("owner", "tablet"),
+            }
+        )
+    assert {d.pk for d in known.values()} == {mine.device.pk, theirs.device.pk, tablet.device.pk}
+
+    outcome = mqtt_messages_store(batch, devices=devices)
+
+    assert (outcome.written, outcome.duplicate, outcome.refused) == (3, 1, 1)
+    assert len(points_of(owner)) == 2 and len(points_of(outsider)) == 1
+    with user_context(owner.pk):
+        device_revoke(user_id=owner.pk, device_id=mine.device.pk)
+    now[0] += DEVICE_CACHE_SECONDS
+    later = mqtt_messages_store([message("owntracks/owner/phone", NOW - 20, 6)], devices=devices)
+    assert (later.written, later.refused) == (0, 1)
+    assert len(points_of(owner)) == 2
