@@ -89,3 +89,33 @@ async def test_device_requests_waiting_together_are_committed_together(make_user
     assert [o.written for o in outcomes] == [1] * 30
     assert sum(groups) == 30 and len(groups) < 30  # at least one commit was shared
     assert len(await sync_to_async(_points)(owner)) == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_is_one_feed_message_per_user_with_each_devices_fixes(owner, outsider):
+    from apps.stream.events import feed_messages_held
+
+    phone, tablet, theirs = _device(owner), _device(owner, "tablet"), _device(outsider)
+    items = [
+        device_records_check(device=phone, records=[fix(60)]),
+        device_records_check(device=tablet, records=[fix(50)]),
+        device_records_check(device=theirs, records=[fix(40)]),
+        device_records_check(device=phone, records=[fix(30)]),
+    ]
+
+    with feed_messages_held() as messages:
+        device_items_store(items)
+
+    assert [user_id for user_id, _ in messages] == [owner.pk, outsider.pk]
+    mine = messages[0][1]["data"]
+    assert mine["devices"] == ["phone", "tablet"]
+    assert [(p["device"], p["at"][-9:-1]) for p in mine["points"]] == [
+        ("phone", _clock(60)),
+        ("phone", _clock(30)),
+        ("tablet", _clock(50)),
+    ]
+    assert [p["device"] for p in messages[1][1]["data"]["points"]] == ["phone"]
+
+
+def _clock(seconds_ago: int) -> str:
+    return datetime.fromtimestamp(NOW - seconds_ago, UTC).strftime("%H:%M:%S")

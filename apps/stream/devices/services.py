@@ -35,7 +35,7 @@ MAX_ACCURACY_M = 100_000.0
 # The Devices page shows "last seen" to the minute: a device's row is written at most
 # this often, not once per fix (it was a round trip and a row lock per request).
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
-# One feed message shows at most this many fixes (an Overland batch has ~100).
+# A feed message shows at most this many fixes per device (an Overland batch has ~100).
 FEED_POINTS_SHOWN = 500
 
 
@@ -241,13 +241,18 @@ def _user_items_store(user_id: int, items: list[DeviceItem]) -> None:
     shown_by_device: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         shown_by_device.setdefault(item.device.name, []).extend(item.outcome.points)
-    for name, points in shown_by_device.items():
-        shown = sorted(points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
-        if not shown:
-            continue
+    # One message per user and group, each device's newest fixes in it: a
+    # hundred phones in one group are one message, not a hundred.
+    shown = [
+        point
+        for points in shown_by_device.values()
+        for point in sorted(points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
+    ]
+    if shown:
+        devices = [name for name, points in shown_by_device.items() if points]
         message: FeedMessage = {
             "type": "location.stored",
-            "data": {"device": name, "points": shown},
+            "data": {"device": devices[0], "devices": devices, "points": shown},
         }
         transaction.on_commit(partial(publish, user_id, message))
 
