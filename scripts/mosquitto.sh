@@ -46,7 +46,15 @@ CONF
 
 case "${1:-start}" in
 start)
-  if answers; then exit 0; fi
+  if answers; then
+    # Debian's package starts its own broker (/etc/mosquitto) on 1883: it does not
+    # read Datapunk's logins, so devices could not log in (or, anonymous, be unchecked).
+    if [ -f "$DIR/mosquitto.pid" ] && kill -0 "$(cat "$DIR/mosquitto.pid")" 2>/dev/null; then exit 0; fi
+    case "$HOST" in 127.0.0.1|localhost)
+      say "a broker not started by this script answers on $HOST:$PORT; it does not use $DIR's logins (stop it, e.g. systemctl disable --now mosquitto, or set MQTT_URL to another port)" ;;
+    esac
+    exit 0
+  fi
   if ! command -v mosquitto >/dev/null; then
     say "installing mosquitto"; apt-get update -q >/dev/null && apt-get install -y -q mosquitto mosquitto-clients >/dev/null
   fi
