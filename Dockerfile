@@ -14,6 +14,7 @@ RUN python -m venv /venv \
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libgdal32 libgeos-c1v5 libproj25 \
+    mosquitto mosquitto-clients \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 datapunk
 COPY --from=build /venv /venv

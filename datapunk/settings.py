@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 import shlex
 from collections.abc import Callable
@@ -218,6 +220,22 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNELS_PREFIX", "datapunk")},
     }
 }
+
+# OwnTracks over MQTT (apps/stream/devices/broker.py, scripts/mosquitto.sh): the
+# broker's password and ACL files are written from the Devices table into
+# MQTT_AUTH_DIR, and the broker whose pid is in MQTT_BROKER_PIDFILE is told to
+# reload them. The subscriber (manage.py mqtt_subscribe) logs in with its own
+# account and keeps one persistent session under a fixed client id.
+MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+MQTT_AUTH_DIR = Path(env_str("MQTT_AUTH_DIR", str(BASE_DIR / "var" / "mosquitto")))
+MQTT_BROKER_PIDFILE = Path(env_str("MQTT_BROKER_PIDFILE", str(MQTT_AUTH_DIR / "mosquitto.pid")))
+MQTT_SUBSCRIBER_USERNAME = env_str("MQTT_SUBSCRIBER_USERNAME", "datapunk-subscriber")
+# Unset, it is derived from SECRET_KEY: as secret as that, and nothing to add to .env.
+MQTT_SUBSCRIBER_PASSWORD = (
+    env_str("MQTT_SUBSCRIBER_PASSWORD")
+    or hmac.new(SECRET_KEY.encode(), b"datapunk mqtt subscriber", hashlib.sha256).hexdigest()
+)
+MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "datapunk-owntracks")
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 # One queue for every task; a benchmark serving beside the demo sends to a queue of its own.

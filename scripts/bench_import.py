@@ -58,7 +58,7 @@ from apps.lake.sample_takeout import (  # noqa: E402
     write_fit_all_data_zip,
     write_records_zip,
 )
-from apps.lake.takeout import location_records  # noqa: E402
+from apps.lake.takeout.location import records as location_records  # noqa: E402
 from apps.lake.takeout.records import EventRecord, LocationRecord  # noqa: E402
 from apps.lake.takeout.registry import SNIFF_BYTES, parser_for  # noqa: E402
 from apps.lake.writer import _POINT_TYPES, POINT_COLUMNS  # noqa: E402

@@ -24,6 +24,9 @@ fi
 echo "[demo] starting the Celery worker (log: var/log/worker.log)"
 .venv/bin/celery -A datapunk worker --beat --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &
 WORKER=$!
+echo "[demo] starting the OwnTracks MQTT subscriber (log: var/log/mqtt.log)"
+.venv/bin/python manage.py mqtt_subscribe >var/log/mqtt.log 2>&1 &
+SUBSCRIBER=$!
 # daphne listens on sockets only the front reaches: every request passes the
 # front's body limits (scripts/front.conf.template). Several daphne processes
 # (WEB_PROCESSES, default 2): one Python process uses one core at most, and
@@ -42,7 +45,7 @@ done
 FRONT_CONF=$(.venv/bin/python manage.py front_config --listen "127.0.0.1:$PORT" "${UPSTREAMS[@]}")
 nginx -e "$PWD/var/log/front-error.log" -c "$FRONT_CONF" -g 'daemon off;' &
 FRONT=$!
-trap 'kill $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null; wait $WORKER $FRONT ${DAPHNES[*]} 2>/dev/null' EXIT
+trap 'kill $WORKER $SUBSCRIBER $FRONT ${DAPHNES[*]} 2>/dev/null; wait $WORKER $SUBSCRIBER $FRONT ${DAPHNES[*]} 2>/dev/null' EXIT
 trap 'exit 130' INT TERM
 
 cat <<MSG
@@ -52,6 +55,7 @@ cat <<MSG
   admin                 http://localhost:$PORT/admin/
   API                   http://localhost:$PORT/api/   (docs: /api/docs/)
   health                http://localhost:$PORT/health/ready
+  MQTT (OwnTracks)      ${MQTT_URL:-mqtt://127.0.0.1:1883}   (devices: /devices/)
 
 MSG
 echo "  ($WEB_PROCESSES daphne processes, log: var/log/web.log; Ctrl-C stops everything)"

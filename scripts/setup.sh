@@ -9,9 +9,10 @@ PROJECT="$PWD"
 say() { echo "[setup] $*" >&2; }
 
 # --- system packages (GeoDjango's GDAL/GEOS; Chromium for the browser tests;
-# nginx as the front that limits request bodies before daphne buffers them)
+# nginx as the front that limits request bodies before daphne buffers them;
+# Mosquitto, the MQTT broker OwnTracks publishes to)
 need_pkgs=()
-for pkg in libgdal32 libgeos-c1v5 libproj25 redis-server redis-tools chromium nginx-light; do
+for pkg in libgdal32 libgeos-c1v5 libproj25 redis-server redis-tools chromium nginx-light mosquitto mosquitto-clients; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
@@ -71,6 +72,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   export DATABASE_URL
 fi
 bash scripts/redis.sh start
+bash scripts/mosquitto.sh start
 
 say "migrating"
 .venv/bin/python manage.py migrate --no-input -v 0
+# The broker's logins (one per MQTT device, one for the subscriber), from the database.
+.venv/bin/python manage.py mqtt_auth -v 0

@@ -162,6 +162,12 @@ class Device(models.Model):
     credential_hash = models.CharField(
         max_length=64, unique=True, help_text="sha256 of the credential"
     )
+    broker_password_hash = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="the credential as the MQTT broker's password file holds it (MQTT devices)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)

@@ -8,7 +8,7 @@ position and an activityRecord, which real exports do not.
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
-from apps.lake.takeout import location_device
+from apps.lake.takeout.location import device as location_device
 from apps.lake.takeout.records import (
     BadRecord,
     EventRecord,

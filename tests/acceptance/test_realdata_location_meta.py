@@ -8,7 +8,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
-from apps.lake.takeout import location_meta, registry
+from apps.lake.takeout import registry
+from apps.lake.takeout.location import meta as location_meta
 from apps.lake.takeout.records import BadRecord, EventRecord, PlaceRecord
 
 RESOURCES = "kgeo-timeline/parser/src/test/resources"

@@ -6,8 +6,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import location_records
 from apps.lake.takeout.fields import from_epoch_ms
+from apps.lake.takeout.location import records as location_records
 from apps.lake.takeout.records import BadRecord, LocationRecord
 
 PRAGUE = "track/testdata/prague-2014-04-25.json"  # REAL, 2014, timestampMs

@@ -4,7 +4,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
-from apps.lake.takeout import location_semantic
+from apps.lake.takeout.location import semantic as location_semantic
 from apps.lake.takeout.records import BadRecord, EventRecord, VisitRecord
 
 AUGUST = "kgeo-timeline/parser/src/test/resources/semantic-2021-august.json"  # REAL

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from apps.stream.events import feed_group
+from apps.core.feed import feed_group
 from asgiref.sync import async_to_sync
 from channels_redis.core import RedisChannelLayer
 

@@ -35,3 +35,11 @@ def signed_headers(key, body: bytes, *, timestamp: int | None = None, secret: st
 
 def as_body(payload) -> bytes:
     return json.dumps(payload).encode()
+
+
+@pytest.fixture(autouse=True)
+def _broker_files_of_this_test(tmp_path, settings):
+    """Making an MQTT device rewrites the broker's logins: never the project's own
+    (var/mosquitto) nor a signal to the broker running beside the tests."""
+    settings.MQTT_AUTH_DIR = tmp_path / "mosquitto"
+    settings.MQTT_BROKER_PIDFILE = tmp_path / "mosquitto" / "mosquitto.pid"

@@ -64,8 +64,8 @@ def test_devices_page_and_the_live_map(walker, daphne, browser):  # noqa: F811
 
     map_page = page  # the same session
     map_page.goto(f"{daphne}/map/")
-    # A selector, not wait_for_function: the page's Content-Security-Policy forbids eval.
-    map_page.wait_for_selector("#live-status[data-state='live']", timeout=30_000)
+    # Waits on what the page's own script sets: the CSP forbids eval (wait_for_function).
+    map_page.wait_for_selector("body[data-live='open']", timeout=30_000)
     assert _send_fix(daphne, credential) == 200
     map_page.wait_for_selector("body[data-live-points='1']", timeout=15_000)
     assert "pixel" in map_page.locator("#live-status").inner_text()

@@ -78,9 +78,9 @@ async def test_requests_waiting_together_are_committed_together(make_user, monke
     groups: list[int] = []
     store = group_commit._store_group
 
-    def counting(items):
+    def counting(store_items, items):
         groups.append(len(items))
-        return store(items)
+        return store(store_items, items)
 
     monkeypatch.setattr(group_commit, "_store_group", counting)
     committer = group_commit.committer()

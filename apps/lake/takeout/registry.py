@@ -20,10 +20,6 @@ from . import (
     fit_tcx,
     gmail,
     keep,
-    location_device,
-    location_meta,
-    location_records,
-    location_semantic,
     maps,
     my_activity,  # after youtube: "My Activity/YouTube" is My Activity, youtube/ owns its own folder
     photos,
@@ -35,6 +31,10 @@ from . import (
     tracks_kml,
     youtube,
 )
+from .location import device as location_device
+from .location import meta as location_meta
+from .location import records as location_records
+from .location import semantic as location_semantic
 from .records import Parser
 
 _MODULES = (

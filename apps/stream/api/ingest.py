@@ -128,7 +128,7 @@ def _ingest_inline(request: HttpRequest) -> JsonResponse:
 _pools: dict[int, ThreadPoolExecutor] = {}
 
 
-def _ingest_pool() -> ThreadPoolExecutor | None:
+def ingest_pool() -> ThreadPoolExecutor | None:
     """The ingest threads; None (0 threads) runs ingest like an ordinary sync view."""
     size = settings.DATAPUNK_INGEST_THREADS
     if size <= 0:
@@ -142,7 +142,7 @@ def _ingest_pool() -> ThreadPoolExecutor | None:
 async def ingest_events(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _problem(405, f'Method "{request.method}" not allowed; POST events here.')
-    pool = _ingest_pool()
+    pool = ingest_pool()
     if pool is None:  # Django's request cycle manages the connection, as for any view
         return await sync_to_async(_ingest_inline, thread_sensitive=True)(request)
     prepared = await sync_to_async(_prepare_on_pool_thread, thread_sensitive=False, executor=pool)(

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.db.context import system_context, user_context
-from apps.core.feed import publish
+from apps.core.feed import FeedMessage, publish
 from apps.lake.normalize import iso_utc
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
+from apps.stream.devices.broker import broker_auth_write, broker_password_hash
 from apps.stream.devices.signals import fixes_stored
 from apps.stream.models import Device
+
+logger = logging.getLogger(__name__)
 
 # A phone's clock may run a little ahead; a fix further in the future is wrong.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 # Phones report a few metres to a few kilometres (cell towers); beyond this
 # the "fix" places the phone nowhere in particular.
 MAX_ACCURACY_M = 100_000.0
-# One feed message shows at most this many fixes (an Overland batch has ~100).
+# The Devices page shows "last seen" to the minute: a device's row is written at most
+# this often, not once per fix (it was a round trip and a row lock per request).
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# A feed message shows at most this many fixes per device (an Overland batch has ~100).
 FEED_POINTS_SHOWN = 500
 
 
@@ -57,12 +65,20 @@ def device_create(*, user_id: int, name: str, kind: str, ip: str | None = None) 
     try:
         with transaction.atomic():
             device = Device.objects.create(
-                user_id=user_id, name=name, kind=kind, credential_hash=credential_hash(credential)
+                user_id=user_id,
+                name=name,
+                kind=kind,
+                credential_hash=credential_hash(credential),
+                broker_password_hash=(
+                    broker_password_hash(credential) if kind == Device.Kind.OWNTRACKS_MQTT else ""
+                ),
             )
     except IntegrityError:  # the unique constraint decides, also under concurrency
         raise DeviceNameTaken(f"You already have a device named {name!r}.") from None
     with transaction.atomic():
         audit_record(action="stream.device.create", user_id=user_id, target=str(device.pk), ip=ip)
+    if kind == Device.Kind.OWNTRACKS_MQTT:
+        transaction.on_commit(_broker_accounts_update)
     return IssuedDevice(device=device, credential=credential)
 
 
@@ -76,7 +92,18 @@ def device_revoke(*, user_id: int, device_id: int, ip: str | None = None) -> boo
             audit_record(
                 action="stream.device.revoke", user_id=user_id, target=str(device_id), ip=ip
             )
+            # Also for HTTP devices: cheap, and the broker's files never lag the table.
+            transaction.on_commit(_broker_accounts_update)
     return bool(changed)
+
+
+def _broker_accounts_update() -> None:
+    """Rewrite the broker's logins after commit; a failure leaves the device
+    made or revoked (the subscriber checks revocation too) and is logged."""
+    try:
+        broker_auth_write()
+    except Exception:
+        logger.exception("the MQTT broker's password and ACL files could not be written")
 
 
 def device_authenticate(*, credential: str, username: str | None = None) -> Device | None:
@@ -121,18 +148,21 @@ class DeviceOutcome:
     points: list[dict[str, Any]] = field(default_factory=list)
 
 
-def device_records_store(
-    *, device: Device, records: Iterable[Record], now: datetime | None = None
-) -> DeviceOutcome:
-    """Validate and store what ``device`` sent; committed when this returns.
+@dataclass(slots=True)
+class DeviceItem:
+    """What one request (or MQTT message) of a device brought, checked, ready to store."""
 
-    Idempotent: a fix sent again (same time and place) is a duplicate, stored
-    once. A fix outside the globe, in the future or with an absurd accuracy goes
-    to quarantine with the reason. The new fixes are published to the owner's
-    live feed after commit, and the geofence crossings they make are stored
-    with them (fixes_stored: apps/analytics/receivers.py). Locks the owner's
-    geofence states (there, geofence_crossings_advance).
-    """
+    device: Device
+    records: list[Record]
+    received_at: datetime
+    outcome: DeviceOutcome
+
+
+def device_records_check(
+    *, device: Device, records: Iterable[Record], now: datetime | None = None
+) -> DeviceItem:
+    """Judge each fix before any transaction: a fix outside the globe, in the
+    future or with an absurd accuracy becomes a quarantined record with the reason."""
     now = now or timezone.now()
     outcome = DeviceOutcome()
     checked: list[Record] = []
@@ -154,22 +184,102 @@ def device_records_store(
                     }
                 )
         checked.append(record)
-    with transaction.atomic(), user_context(device.user_id):
-        result = records_store(user_id=device.user_id, source=device.kind, records=checked)
-        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
-        outcome.written, outcome.duplicate = result.written, result.duplicate
-        outcome.quarantined = result.quarantined
-        fixes = [r.recorded_at for r in checked if isinstance(r, LocationRecord)]
-        if result.written and fixes:
-            # In this transaction: a crossing is stored with the fix that made it.
-            fixes_stored.send(sender=Device, user_id=device.user_id, earliest=min(fixes))
-        if result.written and outcome.points:
-            shown = sorted(outcome.points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
-            user_id = device.user_id
-            transaction.on_commit(
-                lambda: publish(
-                    user_id,
-                    {"type": "location.stored", "data": {"device": device.name, "points": shown}},
-                )
-            )
-    return outcome
+    return DeviceItem(device=device, records=checked, received_at=now, outcome=outcome)
+
+
+def device_items_store(items: list[DeviceItem]) -> list[DeviceOutcome]:
+    """Store what several devices sent in one transaction; one outcome per item.
+
+    Items that arrive together share one commit (the devices' endpoints go
+    through apps/stream/group_commit.py, the MQTT subscriber stores its
+    batches here): per user one RLS context, one write of every fix, one
+    ``last_seen_at`` update and one geofence advance, whatever the number of
+    requests. Idempotent: a fix sent again (same time and place) is a
+    duplicate, stored once. The fixes are published to the owner's live feed
+    after commit, one message per device; the crossings they make are stored
+    with them. Locks the owners' geofence states (geofence_crossings_advance).
+    Committed when this returns.
+    """
+    by_user: dict[int, list[DeviceItem]] = {}
+    for item in items:
+        by_user.setdefault(item.device.user_id, []).append(item)
+    with transaction.atomic():
+        for user_id, user_items in by_user.items():
+            with user_context(user_id):
+                _user_items_store(user_id, user_items)
+    return [item.outcome for item in items]
+
+
+def _user_items_store(user_id: int, items: list[DeviceItem]) -> None:
+    by_source: dict[str, list[DeviceItem]] = {}
+    for item in items:
+        by_source.setdefault(item.device.kind, []).append(item)
+    written = False
+    for source, source_items in by_source.items():
+        records = [record for item in source_items for record in item.records]
+        result = records_store(user_id=user_id, source=source, records=records)
+        written = written or bool(result.written)
+        _attribute(source_items, result.written, result.duplicate, result.quarantined)
+    newest = max(item.received_at for item in items)
+    stale = {
+        item.device.pk
+        for item in items
+        if item.device.last_seen_at is None
+        or newest - item.device.last_seen_at > LAST_SEEN_RESOLUTION
+    }
+    if stale:  # a phone sending every second is not written every second
+        Device.objects.filter(pk__in=stale).update(last_seen_at=newest)
+        for item in items:  # the subscriber keeps its Device objects for a while
+            if item.device.pk in stale:
+                item.device.last_seen_at = newest
+    fixes = [r.recorded_at for item in items for r in item.records if isinstance(r, LocationRecord)]
+    if written and fixes:
+        # In this transaction: a crossing is stored with the fix that made it.
+        fixes_stored.send(sender=Device, user_id=user_id, earliest=min(fixes))
+    if not written:
+        return
+    shown_by_device: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        shown_by_device.setdefault(item.device.name, []).extend(item.outcome.points)
+    # One message per user and group, each device's newest fixes in it: a
+    # hundred phones in one group are one message, not a hundred.
+    shown = [
+        point
+        for points in shown_by_device.values()
+        for point in sorted(points, key=lambda point: point["at"])[-FEED_POINTS_SHOWN:]
+    ]
+    if shown:
+        devices = [name for name, points in shown_by_device.items() if points]
+        message: FeedMessage = {
+            "type": "location.stored",
+            "data": {"device": devices[0], "devices": devices, "points": shown},
+        }
+        transaction.on_commit(partial(publish, user_id, message))
+
+
+def _attribute(items: list[DeviceItem], written: int, duplicate: int, quarantined: int) -> None:
+    """Share a write's counts out over the items that made it, in order.
+
+    The writer counts per call, not per record: exact for one item; for
+    several, the counts are handed out in order, each item getting at most
+    its own size (the endpoints' answers do not depend on them).
+    """
+    for item in items:
+        size = len(item.records)
+        bad = min(quarantined, sum(1 for r in item.records if isinstance(r, BadRecord)))
+        quarantined -= bad
+        new = min(written, size - bad)
+        written -= new
+        same = min(duplicate, size - bad - new)
+        duplicate -= same
+        item.outcome.written, item.outcome.duplicate, item.outcome.quarantined = new, same, bad
+
+
+def device_records_store(
+    *, device: Device, records: Iterable[Record], now: datetime | None = None
+) -> DeviceOutcome:
+    """Validate and store what ``device`` sent, alone; committed when this returns.
+
+    As ``device_items_store`` for one item (idempotent, same locks).
+    """
+    return device_items_store([device_records_check(device=device, records=records, now=now)])[0]

@@ -5,27 +5,33 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
-from typing import cast
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.core.db.context import user_context
+from apps.stream.api.ingest import ingest_pool
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.devices import protocols
 from apps.stream.devices.protocols import ProtocolError
 from apps.stream.devices.selectors import devices_of
 from apps.stream.devices.services import (
+    DeviceItem,
     DeviceNameTaken,
     device_authenticate,
     device_create,
-    device_records_store,
+    device_items_store,
+    device_records_check,
     device_revoke,
 )
+from apps.stream.group_commit import committer
 from apps.stream.models import Device
 
 # An Overland batch of 200-odd fixes is well below this.
@@ -56,9 +62,8 @@ def _refused(status: int, detail: str) -> JsonResponse:
 
 def _device_endpoint(
     read: Callable[[HttpRequest, Device], list], answer: Callable[[], HttpResponse]
-) -> Callable[[HttpRequest], HttpResponse]:
-    @csrf_exempt  # a device holds a credential, not a session
-    def view(request: HttpRequest) -> HttpResponse:
+) -> Callable[[HttpRequest], Coroutine[Any, Any, HttpResponse]]:
+    def prepare(request: HttpRequest) -> DeviceItem | HttpResponse:
         device = _device_of(request)
         if device is None:
             return _refused(401, "This device credential is not valid (it may have been revoked).")
@@ -68,7 +73,36 @@ def _device_endpoint(
             return _refused(413, exc.message)
         except ProtocolError as exc:
             return _refused(400, str(exc))
-        device_records_store(device=device, records=records)  # committed when it returns
+        return device_records_check(device=device, records=records)
+
+    def inline(request: HttpRequest) -> HttpResponse:
+        prepared = prepare(request)
+        if isinstance(prepared, HttpResponse):
+            return prepared
+        device_items_store([prepared])  # committed when it returns
+        return answer()
+
+    def on_pool_thread(request: HttpRequest) -> DeviceItem | HttpResponse:
+        close_old_connections()  # what request_started does for ordinary views
+        try:
+            return prepare(request)
+        finally:
+            close_old_connections()
+
+    # Async, like the ingest endpoint (apps/stream/api/ingest.py, which says
+    # why): the credential and the body are read on the ingest threads, and
+    # requests that arrive together share one commit (group_commit.py).
+    @csrf_exempt  # a device holds a credential, not a session
+    async def view(request: HttpRequest) -> HttpResponse:
+        pool = ingest_pool()
+        if pool is None:
+            return await sync_to_async(inline, thread_sensitive=True)(request)
+        prepared = await sync_to_async(on_pool_thread, thread_sensitive=False, executor=pool)(
+            request
+        )
+        if isinstance(prepared, HttpResponse):
+            return prepared
+        await committer(device_items_store).store(prepared)  # committed when it returns
         return answer()
 
     return view

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import location_semantic
+from apps.lake.takeout.location import semantic as location_semantic
 from apps.lake.takeout.records import BadRecord, EventRecord, MemberError, VisitRecord
 
 PATH = PurePosixPath(

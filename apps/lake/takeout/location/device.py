@@ -22,10 +22,10 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from . import jsonstream
-from .fields import parse_iso, parse_latlng
-from .paths import head_text
-from .records import (
+from .. import jsonstream
+from ..fields import parse_iso, parse_latlng
+from ..paths import head_text
+from ..records import (
     BadRecord,
     EventRecord,
     LocationRecord,

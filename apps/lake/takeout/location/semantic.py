@@ -16,11 +16,19 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import check_coordinates, e7_to_degrees, from_epoch_ms, parse_iso
-from .location_records import LOCATION_FOLDERS, folder_base
-from .paths import head_text, lower_parts
-from .records import BadRecord, EventRecord, Parser, Record, VisitRecord, describe_error, excerpt_of
+from .. import jsonstream
+from ..fields import check_coordinates, e7_to_degrees, from_epoch_ms, parse_iso
+from ..paths import head_text, lower_parts
+from ..records import (
+    BadRecord,
+    EventRecord,
+    Parser,
+    Record,
+    VisitRecord,
+    describe_error,
+    excerpt_of,
+)
+from .records import LOCATION_FOLDERS, folder_base
 
 # Takeout keeps this folder's English name in the exports we have seen (a
 # German one has "Standortverlauf/Semantic Location History/"); the localised

@@ -8,8 +8,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import location_records
 from apps.lake.takeout.fields import e7_to_degrees, from_epoch_ms
+from apps.lake.takeout.location import records as location_records
 from apps.lake.takeout.records import BadRecord, LocationRecord, MemberError, excerpt_of
 
 PATH = PurePosixPath("Takeout/Location History (Timeline)/Records.json")

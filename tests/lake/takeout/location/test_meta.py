@@ -9,7 +9,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import location_meta, registry
+from apps.lake.takeout import registry
+from apps.lake.takeout.location import meta as location_meta
 from apps.lake.takeout.records import (
     BadRecord,
     EventRecord,

@@ -19,11 +19,10 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import check_coordinates, e7_to_degrees, parse_iso
-from .location_records import LOCATION_FOLDERS, folder_base
-from .paths import folder_name, head_text
-from .records import (
+from .. import jsonstream
+from ..fields import check_coordinates, e7_to_degrees, parse_iso
+from ..paths import folder_name, head_text
+from ..records import (
     BadRecord,
     EventRecord,
     LocationRecord,
@@ -35,6 +34,7 @@ from .records import (
     excerpt_of,
     peekable,
 )
+from .records import LOCATION_FOLDERS, folder_base
 
 KIND_SETTINGS = "location.settings"
 KIND_DEVICE_SETTING = "location.device_setting"

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import location_device
+from apps.lake.takeout.location import device as location_device
 from apps.lake.takeout.records import (
     BadRecord,
     EventRecord,

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from . import jsonstream
-from .fields import check_coordinates, e7_to_degrees, from_epoch_ms, parse_iso
-from .paths import head_text, lower_parts
-from .records import BadRecord, LocationRecord, Parser, Record, excerpt_of
+from .. import jsonstream
+from ..fields import check_coordinates, e7_to_degrees, from_epoch_ms, parse_iso
+from ..paths import head_text, lower_parts
+from ..records import BadRecord, LocationRecord, Parser, Record, excerpt_of
 
 # Base names of the "Location History" folder in the languages we know of.
 # Takeout appends a suffix in parentheses since 2022 ("Location History
