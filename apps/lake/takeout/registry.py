@@ -14,9 +14,6 @@ from . import (
     calendar,
     chrome,
     contacts,
-    fit,
-    fit_all_data,
-    fit_tcx,
     gmail,
     keep,
     location_device,
@@ -33,6 +30,9 @@ from . import (
     tracks_kml,
     youtube,
 )
+from .fit import activity as fit_activity
+from .fit import all_data as fit_all_data
+from .fit import tcx as fit_tcx
 from .records import Parser
 
 _MODULES = (
@@ -46,7 +46,7 @@ _MODULES = (
     play,
     fit_all_data,
     fit_tcx,
-    fit,
+    fit_activity,
     photos,
     keep,
     calendar,

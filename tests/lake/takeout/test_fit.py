@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import fit
+from apps.lake.takeout.fit import activity as fit
 from apps.lake.takeout.records import BadRecord, EventRecord, MemberError
 
 SESSION = {

@@ -7,7 +7,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import fit_all_data, registry
+from apps.lake.takeout import registry
+from apps.lake.takeout.fit import all_data as fit_all_data
 from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
 from tests.lake.takeout.streams import CountingStream
 

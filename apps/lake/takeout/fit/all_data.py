@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import check_coordinates, from_epoch_ns
-from .fit import in_fit
-from .paths import folder_name, head_text
-from .records import BadRecord, EventRecord, LocationRecord, Parser, Record, excerpt_of
+from .. import jsonstream
+from ..fields import check_coordinates, from_epoch_ns
+from ..paths import folder_name, head_text
+from ..records import BadRecord, EventRecord, LocationRecord, Parser, Record, excerpt_of
+from . import in_fit
 
 ALL_DATA_FOLDERS = frozenset({"all data", "alle daten", "toutes les données", "todos los datos"})
 _DERIVED_NAME = re.compile(r"(?:derived|raw)_.+\.json")

@@ -23,12 +23,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import parse_iso
-from .paths import folder_name, head_text, product_folder_index
-from .records import BadRecord, EventRecord, MemberError, Parser, Record, excerpt_of
+from .. import jsonstream
+from ..fields import parse_iso
+from ..paths import folder_name, head_text
+from ..records import BadRecord, EventRecord, MemberError, Parser, Record, excerpt_of
+from . import in_fit
 
-FIT_FOLDERS = frozenset({"fit", "google fit"})
 SESSION_FOLDERS = frozenset({"all sessions", "alle sitzungen", "все сеансы", "모든 세션"})
 # Older archives: "Daily Aggregations/Daily Summaries.csv".
 DAILY_METRICS_NAMES = frozenset(
@@ -43,10 +43,6 @@ DAILY_METRICS_NAMES = frozenset(
 _SESSION_NAME = re.compile(r"\d{4}-\d{2}-\d{2}t\d{2}_\d{2}_\d{2}.*\.json")
 _DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv")
 _METRIC_COLUMNS = ("move minutes count", "calories (kcal)", "step count", "distance (m)")
-
-
-def in_fit(path: PurePosixPath) -> bool:
-    return product_folder_index(path, FIT_FOLDERS) is not None
 
 
 def matches_session(path: PurePosixPath) -> bool:
