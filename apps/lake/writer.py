@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -23,6 +24,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.string import BytesBinaryDumper
 
 from apps.core import advisory_locks
+from apps.core.timezones import day_bounds, zone_of
 from apps.lake.metrics import metric_check, metrics_copy
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
@@ -315,6 +317,7 @@ class BatchWriter:
         self._copy: Copy | None = None
         self._cursor: CursorWrapper | None = None
         self._duplicates_seen = False  # this batch's points go through staging
+        self._zone: ZoneInfo | None = None  # the user's, for measurements of whole days
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -346,6 +349,8 @@ class BatchWriter:
             elif type(record) is PlaceRecord:
                 self._places.append(place_row(record))
             elif type(record) is MetricRecord:
+                if record.local_day is not None:
+                    record = self._on_users_day(record)
                 metric_check(record)
                 self._metrics.append(record)
             elif type(record) is BadRecord:
@@ -356,6 +361,15 @@ class BatchWriter:
             self._bad.append(
                 BadRecord(reason=f"cannot normalize: {exc}", excerpt=repr(record)[:500])
             )
+
+    def _on_users_day(self, record: MetricRecord) -> MetricRecord:
+        """A whole day of the person's calendar: [midnight, next midnight) of the user's zone."""
+        if self._zone is None:
+            self._zone = zone_of(self.user_id)
+        assert record.local_day is not None
+        start, end = day_bounds(record.local_day, record.local_day, self._zone)
+        assert start is not None and end is not None
+        return replace(record, start=start, end=end)
 
     def _add_upserted(self, row: EventRow) -> None:
         key = (row.content_hash, row.occurred_at)
@@ -678,7 +692,13 @@ def rollback_entries(entry_ids: list[int]) -> None:
     if not entry_ids:
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in ("lake_locationpoint", "lake_event", "lake_visit", "lake_quarantine"):
+        for table in (
+            "lake_locationpoint",
+            "lake_event",
+            "lake_healthmetric",
+            "lake_visit",
+            "lake_quarantine",
+        ):
             cursor.execute(f"DELETE FROM {table} WHERE entry_id = ANY(%s)", [entry_ids])
         # After the visits: a place those members created goes unless a visit kept uses it.
         cursor.execute(
