@@ -171,8 +171,7 @@ def test_daily_steps_of_all_data_equal_googles_daily_csv_in_the_users_zone(owner
         # The CSV's days are the person's: from their midnight to the next.
         csv_days = HealthMetric.objects.filter(metric="steps", stream="fit.daily_metrics")
         assert sorted(csv_days.values_list("start", "end")) == [
-            (local(day, "00:00"), local(day + dt.timedelta(days=1), "00:00"))
-            for day in DAILY_STEPS
+            (local(day, "00:00"), local(day + dt.timedelta(days=1), "00:00")) for day in DAILY_STEPS
         ]
 
     expected = {day: float(steps) for day, steps in DAILY_STEPS.items()}
