@@ -32,8 +32,9 @@ from django.db import migrations
 
 POINT_KINDS = ("fit.steps", "fit.distance", "fit.heart_rate", "fit.weight", "fit.data_point")
 CSV_KINDS = ("fit.daily_metrics", "fit.interval")
-# The Google connector's heart rate (source "google") came from this stream.
-CONNECTOR_HEART_RATE = "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm"
+# The Google connector's heart rate (source "google") came from Fit's merged stream;
+# named as Takeout's All Data file of that stream is, so both store a beat once.
+CONNECTOR_HEART_RATE = "derived_com.google.heart_rate.bpm_com.google.android.gms_merge_heart_rate_bpm"
 
 DATA_TYPE_METRICS: dict[str, tuple[tuple[str, str], ...]] = {
     "com.google.step_count.delta": (("steps", "count"),),
