@@ -18,6 +18,8 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
 from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
+from apps.core.timezones import zone_of
+from apps.lake.metrics import daily_summaries, summary_text
 from apps.lake.models import Event
 from apps.privacy.redaction import redact_event_payloads
 
@@ -133,3 +135,49 @@ def timeline_page(
         Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].id).encode() if more else None
     )
     return TimelinePage(events=payloads, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    """One day of a timeline page: its summary line of health measurements (steps,
+    distance, move minutes) and its events, newest first."""
+
+    day: dt.date | None  # None: the undated items
+    summary: str
+    events: list[dict[str, Any]]
+
+
+def _event_day(payload: dict[str, Any], zone: dt.tzinfo) -> dt.date | None:
+    if payload["occurred_at"].startswith(UNDATED_PREFIX):
+        return None
+    return dt.datetime.fromisoformat(payload["occurred_at"]).astimezone(zone).date()
+
+
+UNDATED_PREFIX = "1970-01-01T00:00:00"
+
+
+def timeline_days(
+    *, user_id: int, page: TimelinePage, filters: EventFilters, cursor: Cursor | None
+) -> list[TimelineDay]:
+    """The page's events grouped by the user's days, each day with one summary row of its
+    measurements (apps/lake/metrics.py) instead of one row per measurement. Without
+    filters, days that have measurements and no event are shown too: those between
+    the page's first and last day (all older ones on the last page)."""
+    zone = zone_of(user_id)
+    grouped: dict[dt.date | None, list[dict[str, Any]]] = {}
+    for payload in page.events:
+        grouped.setdefault(_event_day(payload, zone), []).append(payload)
+    dated = [day for day in grouped if day is not None]
+    newest = cursor.occurred_at.astimezone(zone).date() if cursor is not None else None
+    oldest = min(dated) if page.next_cursor and dated else None
+    if page.next_cursor and not dated:
+        return [TimelineDay(day, "", events) for day, events in grouped.items()]
+    summaries = daily_summaries(user_id=user_id, start=oldest, end=newest)
+    if filters.is_empty:
+        for day in summaries:
+            grouped.setdefault(day, [])
+    ordered = sorted(grouped, key=lambda day: (day is not None, day or dt.date.min), reverse=True)
+    return [
+        TimelineDay(day, summary_text(summaries.get(day, {})) if day else "", grouped[day])
+        for day in ordered
+    ]

@@ -191,3 +191,31 @@ def metric_series(
         local = row["bucket"].astimezone(zone)
         row["bucket"] = local.date() if bucket == "day" else local
     return rows
+
+
+# The timeline's line of a day: which metrics, how they read.
+DAY_SUMMARY_METRICS = ("steps", "distance", "active_minutes")
+
+
+def daily_summaries(
+    *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[dt.date, dict[str, float]]:
+    """{day: {metric: total}} of the user's days in [start, end] (inclusive, either open)
+    for the timeline's summary rows, each metric from its preferred stream."""
+    days: dict[dt.date, dict[str, float]] = {}
+    for metric in DAY_SUMMARY_METRICS:
+        for row in metric_series(user_id=user_id, metric=metric, start=start, end=end):
+            days.setdefault(row["bucket"], {})[metric] = row["value"]
+    return days
+
+
+def summary_text(totals: dict[str, float]) -> str:
+    """ "3,952 steps · 2.7 km · 51 move min" (what the day has of those)."""
+    parts = []
+    if "steps" in totals:
+        parts.append(f"{round(totals['steps']):,} steps")
+    if "distance" in totals:
+        parts.append(f"{totals['distance'] / 1000:.1f} km")
+    if "active_minutes" in totals:
+        parts.append(f"{round(totals['active_minutes'])} move min")
+    return " · ".join(parts)
