@@ -31,9 +31,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from psycopg.errors import UniqueViolation
 
 from apps.core.timezones import day_bounds, zone_of
 from apps.lake.takeout.records import MetricRecord
+from apps.privacy.rls import bulk_role
 
 PREFERRED_STREAMS: dict[str, tuple[str, ...]] = {
     "steps": ("derived:com.google.step_count.delta:com.google.android.gms:estimated_steps",),
@@ -106,6 +108,37 @@ def metrics_copy(
     stored = cursor.rowcount
     cursor.execute("DELETE FROM lake_stage_metric")
     return stored
+
+
+def metrics_copy_direct(
+    cursor: Any, *, user_id: int, entry_id: int | None, rows: list[MetricRecord]
+) -> bool:
+    """A first import's fast path: one binary COPY straight into the hypertable, as the
+    bulk role (COPY FROM is refused under row-level security; apps/privacy/rls.py), in a
+    savepoint. False, with nothing written, when a row is stored already (or twice in
+    ``rows``): the caller then goes through ``metrics_copy``."""
+    try:
+        with transaction.atomic(), bulk_role(cursor, user_id=user_id):
+            raw = cursor.cursor
+            with raw.copy(f"COPY lake_healthmetric ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(
+                        (
+                            user_id,
+                            row.metric,
+                            row.start,
+                            row.end,
+                            row.value,
+                            row.unit,
+                            row.stream,
+                            entry_id,
+                        )
+                    )
+        return True
+    except UniqueViolation:
+        return False
 
 
 def metrics_write(

@@ -25,7 +25,7 @@ from psycopg.types.string import BytesBinaryDumper
 
 from apps.core import advisory_locks
 from apps.core.timezones import day_bounds, zone_of
-from apps.lake.metrics import metric_check, metrics_copy
+from apps.lake.metrics import metric_check, metrics_copy, metrics_copy_direct
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
     EventRow,
@@ -318,6 +318,7 @@ class BatchWriter:
         self._cursor: CursorWrapper | None = None
         self._duplicates_seen = False  # this batch's points go through staging
         self._zone: ZoneInfo | None = None  # the user's, for measurements of whole days
+        self._metric_duplicates_seen = False  # for the writer's life: measurements via staging
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -474,9 +475,7 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._events) + self._merged - written
             if self._metrics:
-                written = metrics_copy(
-                    cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
-                )
+                written = self._write_metrics(cursor)
                 result.written += written
                 result.duplicate += len(self._metrics) - written
             if self._places:
@@ -508,6 +507,19 @@ class BatchWriter:
         scope.close()  # commits
         self._reset()
         return result
+
+    def _write_metrics(self, cursor) -> int:
+        """Straight into the hypertable until a batch meets a stored measurement; from
+        then on (a re-import, an overlapping export) through staging, which skips them."""
+        if not self._metric_duplicates_seen:
+            if metrics_copy_direct(
+                cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
+            ):
+                return len(self._metrics)
+            self._metric_duplicates_seen = True
+        return metrics_copy(
+            cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
+        )
 
     def _write_points_with_conflicts(self, cursor) -> int:
         cursor.execute(_STAGING_DDL)

@@ -33,12 +33,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 APP_ROLE = "datapunk_app"
 # COPY FROM is refused on a table under RLS, whatever the policy says. The
-# batch writer's binary COPY into the location hypertable therefore runs as
+# batch writer's binary COPY into the location and health-metric hypertables runs as
 # this role: BYPASSRLS, but it may only INSERT into the tables in
 # BULK_TABLES (no SELECT, UPDATE or DELETE anywhere), and the writer only
 # takes it for rows of the user whose context the connection is in.
 BULK_ROLE = "datapunk_bulk"
-BULK_TABLES = ("lake_locationpoint",)
+BULK_TABLES = ("lake_locationpoint", "lake_healthmetric")
 
 POLICY = "datapunk_owner"
 USER_SETTING = "datapunk.user_id"
