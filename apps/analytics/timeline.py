@@ -17,9 +17,9 @@ from typing import Any
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from apps.analytics.aggregates import daily_summaries
 from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
 from apps.core.timezones import zone_of
-from apps.lake.metrics import daily_summaries, summary_text
 from apps.lake.models import Event
 from apps.privacy.redaction import redact_event_payloads
 
@@ -135,6 +135,18 @@ def timeline_page(
         Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].id).encode() if more else None
     )
     return TimelinePage(events=payloads, next_cursor=next_cursor)
+
+
+def summary_text(totals: dict[str, float]) -> str:
+    """ "3,952 steps · 2.7 km · 51 move min" (what the day has of those)."""
+    parts = []
+    if "steps" in totals:
+        parts.append(f"{round(totals['steps']):,} steps")
+    if "distance" in totals:
+        parts.append(f"{totals['distance'] / 1000:.1f} km")
+    if "active_minutes" in totals:
+        parts.append(f"{round(totals['active_minutes'])} move min")
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,16 @@ INSERT INTO lake_healthmetric ({COLUMNS})
 SELECT DISTINCT ON (user_id, metric, stream, start, "end") {COLUMNS} FROM lake_stage_metric
 ON CONFLICT (user_id, metric, stream, start, "end") DO NOTHING
 """
-_TYPES = ["int4", "varchar", "timestamptz", "timestamptz", "float8", "varchar", "varchar", "int8"]
+METRIC_TYPES = [
+    "int4",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "varchar",
+    "varchar",
+    "int8",
+]
 
 
 class MetricError(ValueError):
@@ -99,7 +108,7 @@ def metrics_copy(
     with cursor.cursor.copy(
         f"COPY lake_stage_metric ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(_TYPES)
+        copy.set_types(METRIC_TYPES)
         for row in rows:
             copy.write_row(
                 (user_id, row.metric, row.start, row.end, row.value, row.unit, row.stream, entry_id)
@@ -121,7 +130,7 @@ def metrics_copy_direct(
         with transaction.atomic(), bulk_role(cursor, user_id=user_id):
             raw = cursor.cursor
             with raw.copy(f"COPY lake_healthmetric ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(_TYPES)
+                copy.set_types(METRIC_TYPES)
                 write = copy.write_row
                 for row in rows:
                     write(
@@ -174,6 +183,12 @@ def preferred_stream(*, user_id: int, metric: str) -> str | None:
             [user_id, metric],
         )
     }
+    return choose_stream(metric, counts)
+
+
+def choose_stream(metric: str, counts: dict[str, int]) -> str | None:
+    """Of the streams a user has of ``metric`` (with their numbers of measurements), the
+    one its totals come from: the first preferred one present, else the fullest."""
     # Fit names a stream "derived:<type>:<app>:<name>"; its All Data file "derived_..._...".
     by_key = {stream.replace(":", "_"): stream for stream in counts}
     for stream in PREFERRED_STREAMS.get(metric, ()):
@@ -224,31 +239,3 @@ def metric_series(
         local = row["bucket"].astimezone(zone)
         row["bucket"] = local.date() if bucket == "day" else local
     return rows
-
-
-# The timeline's line of a day: which metrics, how they read.
-DAY_SUMMARY_METRICS = ("steps", "distance", "active_minutes")
-
-
-def daily_summaries(
-    *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
-) -> dict[dt.date, dict[str, float]]:
-    """{day: {metric: total}} of the user's days in [start, end] (inclusive, either open)
-    for the timeline's summary rows, each metric from its preferred stream."""
-    days: dict[dt.date, dict[str, float]] = {}
-    for metric in DAY_SUMMARY_METRICS:
-        for row in metric_series(user_id=user_id, metric=metric, start=start, end=end):
-            days.setdefault(row["bucket"], {})[metric] = row["value"]
-    return days
-
-
-def summary_text(totals: dict[str, float]) -> str:
-    """ "3,952 steps · 2.7 km · 51 move min" (what the day has of those)."""
-    parts = []
-    if "steps" in totals:
-        parts.append(f"{round(totals['steps']):,} steps")
-    if "distance" in totals:
-        parts.append(f"{totals['distance'] / 1000:.1f} km")
-    if "active_minutes" in totals:
-        parts.append(f"{round(totals['active_minutes'])} move min")
-    return " · ".join(parts)

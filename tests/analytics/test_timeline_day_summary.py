@@ -1,5 +1,7 @@
 """The timeline's days carry one summary row of their health measurements (#16):
-steps, distance and move minutes of the preferred streams, in the user's days."""
+steps, distance and move minutes of the preferred streams, in the user's days, read
+from the daily series of the measurements (rollup or continuous aggregate), which a
+change of zone refreshes."""
 
 from __future__ import annotations
 
@@ -9,8 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from apps.analytics.aggregates import (
+    METRICS_DAILY,
+    aggregates_refresh,
+    metric_rollup,
+    series_is_continuous,
+)
 from apps.core.models import UserSettings
-from apps.lake.metrics import PREFERRED_STREAMS, MetricRow, metrics_write
+from apps.lake.metrics import PREFERRED_STREAMS, MetricRow, metric_series, metrics_write
 from apps.lake.takeout.records import EventRecord
 from apps.privacy.context import user_context
 
@@ -49,6 +57,7 @@ def test_one_summary_row_per_day_from_the_preferred_streams(client, owner):
                 row("steps", steps, dt.datetime(2024, 5, 1, 9, 0, tzinfo=IST), 800, "count"),
             ],
         )
+        aggregates_refresh(user_id=owner.pk)
     store_events(
         owner,
         EventRecord(
@@ -83,7 +92,58 @@ def test_a_user_with_measurements_only_has_a_timeline(client, owner):
             user_id=owner.pk,
             rows=[row("steps", stream, dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC), 12, "count")],
         )
+        aggregates_refresh(user_id=owner.pk)
     client.force_login(owner)
     page = client.get("/timeline/").content.decode()
     assert 'id="empty-timeline"' not in page
     assert summaries(page) == {"2024-05-01": "12 steps"}
+
+
+@pytest.fixture
+def celery_eager():
+    from datapunk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_the_series_follow_the_users_zone_and_its_change(
+    client, owner, celery_eager, django_capture_on_commit_callbacks
+):
+    if series_is_continuous(METRICS_DAILY):
+        pytest.skip("a continuous aggregate cuts days at UTC midnight (README)")
+    stream = PREFERRED_STREAMS["steps"][0]
+    walk = dt.datetime(2024, 5, 2, 18, 40, tzinfo=dt.UTC)  # 00:10 on the 3rd in Kolkata
+    with user_context(owner.pk):
+        UserSettings.objects.create(user=owner, time_zone="UTC", time_zone_chosen=True)
+        metrics_write(
+            user_id=owner.pk,
+            rows=[
+                row("steps", stream, walk, 500, "count"),
+                row("steps", stream, walk - dt.timedelta(hours=2), 70, "count"),
+            ],
+        )
+        aggregates_refresh(user_id=owner.pk)
+    client.force_login(owner)
+    assert summaries(client.get("/timeline/").content.decode()) == {"2024-05-02": "570 steps"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/settings/", {"time_zone": "Asia/Kolkata"}).status_code == 302
+
+    # No refresh by the test: the change of zone queued it.
+    assert summaries(client.get("/timeline/").content.decode()) == {
+        "2024-05-03": "500 steps",
+        "2024-05-02": "70 steps",
+    }
+    with user_context(owner.pk):
+        # The hourly series too, in half-hour-offset hours, as the hypertable says.
+        hours = metric_rollup(user_id=owner.pk, metric="steps", stream=stream, bucket="hour")
+        direct = metric_series(user_id=owner.pk, metric="steps", bucket="hour")
+        assert [(r["bucket"], r["value"]) for r in hours] == [
+            (dt.datetime(2024, 5, 2, 22, 0, tzinfo=IST), 70.0),
+            (dt.datetime(2024, 5, 3, 0, 0, tzinfo=IST), 500.0),
+        ]
+        assert [(r["bucket"], r["value"]) for r in direct] == [
+            (r["bucket"], r["value"]) for r in hours
+        ]
