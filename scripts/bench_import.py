@@ -52,8 +52,8 @@ from django.db import connection, transaction  # noqa: E402
 from psycopg import Copy  # noqa: E402
 from psycopg.copy import FileWriter  # noqa: E402
 
-from apps.lake.metrics import METRIC_TYPES as _METRIC_TYPES  # noqa: E402
 from apps.lake.metrics import COLUMNS as METRIC_COLUMNS  # noqa: E402
+from apps.lake.metrics import METRIC_TYPES as _METRIC_TYPES  # noqa: E402
 from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
 from apps.lake.sample_takeout import (  # noqa: E402
     write_device_timeline_zip,
