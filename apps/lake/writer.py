@@ -25,7 +25,13 @@ from psycopg.types.string import BytesBinaryDumper
 
 from apps.core import advisory_locks
 from apps.core.timezones import day_bounds, zone_of
-from apps.lake.metrics import metric_check, metrics_copy, metrics_copy_direct
+from apps.lake.metrics import COLUMNS as METRIC_COLUMNS
+from apps.lake.metrics import (
+    METRIC_TYPES,
+    metric_check,
+    metrics_copy,
+    metrics_copy_direct,
+)
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
     EventRow,
@@ -319,6 +325,11 @@ class BatchWriter:
         self._duplicates_seen = False  # this batch's points go through staging
         self._zone: ZoneInfo | None = None  # the user's, for measurements of whole days
         self._metric_duplicates_seen = False  # for the writer's life: measurements via staging
+        # Measurements stream into a COPY of their own while no point COPY is open (one
+        # COPY at a time per connection); the first ``_metrics_streamed`` went that way.
+        self._metric_copy_scope: ExitStack | None = None
+        self._metric_copy: Copy | None = None
+        self._metrics_streamed = 0
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -354,6 +365,8 @@ class BatchWriter:
                     record = self._on_users_day(record)
                 metric_check(record)
                 self._metrics.append(record)
+                if not self._metric_duplicates_seen and self._copy is None:
+                    self._stream_metric(record)
             elif type(record) is BadRecord:
                 self._bad.append(record)
             else:
@@ -382,8 +395,57 @@ class BatchWriter:
             self._events[index] = merge_event_rows(self._events[index], row)
             self._merged += 1
 
+    def _stream_metric(self, record: MetricRecord) -> None:
+        if len(self._metrics) - 1 != self._metrics_streamed:
+            return  # earlier ones were not streamed: the flush writes them all in order
+        copy = self._metric_copy if self._metric_copy is not None else self._open_metric_copy()
+        copy.write_row(
+            (
+                self.user_id,
+                record.metric,
+                record.start,
+                record.end,
+                record.value,
+                record.unit,
+                record.stream,
+                self.entry_id,
+            )
+        )
+        self._metrics_streamed += 1
+
+    def _open_metric_copy(self) -> Copy:
+        _, cursor = self._begin()
+        # Held by the writer before anything can fail: abort() then closes the savepoint.
+        self._metric_copy_scope = scope = ExitStack()
+        scope.enter_context(transaction.atomic())  # a savepoint: a duplicate undoes the COPY
+        scope.enter_context(bulk_role(cursor, user_id=self.user_id))
+        raw = cursor.cursor
+        copy = scope.enter_context(
+            raw.copy(
+                f"COPY lake_healthmetric ({METRIC_COLUMNS}) FROM STDIN (FORMAT BINARY)",
+                writer=QueuedLibpqWriter(raw),
+            )
+        )
+        copy.set_types(METRIC_TYPES)
+        self._metric_copy = copy
+        return copy
+
+    def _close_metric_copy(self) -> None:
+        """End the measurements' COPY; when a stored one undid it, nothing of it stays
+        and the flush writes every measurement of the batch through staging."""
+        scope, self._metric_copy_scope, self._metric_copy = self._metric_copy_scope, None, None
+        if scope is None:
+            return
+        try:
+            scope.close()
+        except UniqueViolation:
+            self._metrics_streamed = 0
+            self._metric_duplicates_seen = True
+
     def _add_point(self, row: tuple) -> None:
         self._points.append(row)
+        if self._metric_copy is not None:
+            self._close_metric_copy()
         if self._duplicates_seen:
             return
         try:
@@ -437,18 +499,19 @@ class BatchWriter:
     def abort(self, exc_type=None, exc=None, tb=None) -> None:
         """Roll back the batch in flight; what earlier flushes committed stays."""
         error = exc or RuntimeError("batch aborted")
-        for scope in (self._copy_scope, self._transaction):
+        for scope in (self._copy_scope, self._metric_copy_scope, self._transaction):
             if scope is not None:
                 try:
                     scope.__exit__(type(error), error, tb)
                 except Exception:
                     logger.debug("error while rolling back a batch", exc_info=True)
         self._copy_scope = self._transaction = self._copy = self._cursor = None
+        self._metric_copy_scope = self._metric_copy = None
         self._reset()
 
     def _reset(self) -> None:
         self._points, self._events, self._visits, self._places, self._bad = [], [], [], [], []
-        self._metrics = []
+        self._metrics, self._metrics_streamed = [], 0
         self._upserted, self._merged = {}, 0
         self._duplicates_seen = False
 
@@ -461,6 +524,7 @@ class BatchWriter:
         result = FlushResult()
         try:
             scope, cursor = self._begin()
+            self._close_metric_copy()  # before any other statement on the connection
             if self._points:
                 if self._close_copy():
                     written = len(self._points)
@@ -509,16 +573,20 @@ class BatchWriter:
         return result
 
     def _write_metrics(self, cursor) -> int:
-        """Straight into the hypertable until a batch meets a stored measurement; from
-        then on (a re-import, an overlapping export) through staging, which skips them."""
+        """Straight into the hypertable (streamed while collecting, the rest in one COPY)
+        until a batch meets a stored measurement; from then on (a re-import, an
+        overlapping export) through staging, which skips them."""
+        self._close_metric_copy()
+        streamed = self._metrics_streamed
+        rest = self._metrics[streamed:]
+        if not rest:
+            return streamed
         if not self._metric_duplicates_seen:
-            if metrics_copy_direct(
-                cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
-            ):
-                return len(self._metrics)
+            if metrics_copy_direct(cursor, user_id=self.user_id, entry_id=self.entry_id, rows=rest):
+                return streamed + len(rest)
             self._metric_duplicates_seen = True
-        return metrics_copy(
-            cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
+        return streamed + metrics_copy(
+            cursor, user_id=self.user_id, entry_id=self.entry_id, rows=rest
         )
 
     def _write_points_with_conflicts(self, cursor) -> int:
