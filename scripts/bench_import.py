@@ -10,8 +10,9 @@ Prints, all measured in this run on this machine:
   - parse-only rates of our parser and of google_takeout_parser on the same
     file (target: ours >= 3x),
   - the same import / raw COPY ratio for Fit All Data files of M data points
-    (default = N; 40 % step counts and 30 % heart rates, stored as events,
-    30 % location samples, stored as points) and for an on-device
+    (default = N; 40 % step counts and 30 % heart rates, stored as health
+    measurements in lake_healthmetric, 30 % location samples, stored as points;
+    peak RSS target < 400 MB) and for an on-device
     Timeline.json of N timelinePath points.
 
 Each run appends one line (date, commit, sizes, load, ratios) to
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, cast
@@ -52,6 +54,8 @@ from psycopg.copy import FileWriter  # noqa: E402
 
 from apps.core.db.context import system_context, user_context  # noqa: E402
 from apps.core.db.roles import bulk_role  # noqa: E402
+from apps.lake.metrics import COLUMNS as METRIC_COLUMNS  # noqa: E402
+from apps.lake.metrics import METRIC_TYPES as _METRIC_TYPES  # noqa: E402
 from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
 from apps.lake.sample_takeout import (  # noqa: E402
     write_device_timeline_zip,
@@ -59,7 +63,7 @@ from apps.lake.sample_takeout import (  # noqa: E402
     write_records_zip,
 )
 from apps.lake.takeout.location import records as location_records  # noqa: E402
-from apps.lake.takeout.records import EventRecord, LocationRecord  # noqa: E402
+from apps.lake.takeout.records import EventRecord, LocationRecord, MetricRecord  # noqa: E402
 from apps.lake.takeout.registry import SNIFF_BYTES, parser_for  # noqa: E402
 from apps.lake.writer import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
 
@@ -97,6 +101,13 @@ _EVENT_TYPES = [
     "bytea",
     "int8",
 ]
+
+
+@dataclass
+class Counts:
+    points: int = 0
+    events: int = 0
+    metrics: int = 0
 
 
 def rate(count: int, seconds: float) -> str:
@@ -141,26 +152,31 @@ def bench_import(archive: Path, username: str) -> tuple[float, int]:
     return elapsed, peak_kib
 
 
-def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Path, int, int]:
-    """The rows an import of ``archive`` stores, as binary COPY files (points, events).
+def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Path, Path, Counts]:
+    """The rows an import of ``archive`` stores, as binary COPY files (points, events,
+    health measurements).
 
     Parsed and normalized by the import's own code, encoded by psycopg into
     files before any timing, so the raw COPY measures the database alone.
     """
     points_file, events_file = directory / "points.copy", directory / "events.copy"
-    points = events = 0
+    metrics_file = directory / "metrics.copy"
+    counts = Counts()
     with (
         connection.cursor() as cursor,
         open(points_file, "wb") as points_out,
         open(events_file, "wb") as events_out,
+        open(metrics_file, "wb") as metrics_out,
         zipfile.ZipFile(archive) as zf,
     ):
         with (
             Copy(cursor.cursor, binary=True, writer=FileWriter(points_out)) as point_copy,
             Copy(cursor.cursor, binary=True, writer=FileWriter(events_out)) as event_copy,
+            Copy(cursor.cursor, binary=True, writer=FileWriter(metrics_out)) as metric_copy,
         ):
             point_copy.set_types(_POINT_TYPES)
             event_copy.set_types(_EVENT_TYPES)
+            metric_copy.set_types(_METRIC_TYPES)
             for info in zf.infolist():
                 path = PurePosixPath(info.filename)
                 with zf.open(info) as head_stream:
@@ -171,7 +187,21 @@ def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Pat
                     for record in parser.parse(cast(BinaryIO, stream), path):
                         if type(record) is LocationRecord:
                             point_copy.write_row(location_row(record, user_id, None))
-                            points += 1
+                            counts.points += 1
+                        elif type(record) is MetricRecord:
+                            metric_copy.write_row(
+                                (
+                                    user_id,
+                                    record.metric,
+                                    record.start,
+                                    record.end,
+                                    record.value,
+                                    record.unit,
+                                    record.stream,
+                                    None,
+                                )
+                            )
+                            counts.metrics += 1
                         elif type(record) is EventRecord:
                             row = event_row(record)
                             location = (
@@ -195,8 +225,8 @@ def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Pat
                                     None,
                                 )
                             )
-                            events += 1
-    return points_file, events_file, points, events
+                            counts.events += 1
+    return points_file, events_file, metrics_file, counts
 
 
 def _copy_file(copy, path: Path) -> None:
@@ -205,12 +235,14 @@ def _copy_file(copy, path: Path) -> None:
             copy.write(chunk)
 
 
-def bench_raw_copy(points_file: Path, events_file: Path, events: int, user_id: int) -> float:
-    """Binary COPY of the encoded rows, as the writer does it for points: as the
-    bulk role (COPY FROM is refused under row-level security), in the user's
-    context, into the hypertable. Events go into a temporary table shaped like
-    lake_event (its columns, defaults and indexes): the bulk role may insert
-    points only, and the import itself moves events with INSERT ... SELECT."""
+def bench_raw_copy(
+    points_file: Path, events_file: Path, metrics_file: Path, counts: Counts, user_id: int
+) -> float:
+    """Binary COPY of the encoded rows, as the writer does it for points and health
+    measurements: as the bulk role (COPY FROM is refused under row-level security), in
+    the user's context, into the hypertables. Events go into a temporary table shaped
+    like lake_event (its columns, defaults and indexes): the bulk role may not insert
+    events, and the import itself moves them with INSERT ... SELECT."""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_event")
         cursor.execute("CREATE TEMP TABLE bench_event (LIKE lake_event INCLUDING ALL)")
@@ -220,14 +252,17 @@ def bench_raw_copy(points_file: Path, events_file: Path, events: int, user_id: i
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
-        with (
-            bulk_role(cursor, user_id=user_id),
-            cursor.cursor.copy(
+        with bulk_role(cursor, user_id=user_id):
+            with cursor.cursor.copy(
                 f"COPY lake_locationpoint ({POINT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-            ) as copy,
-        ):
-            _copy_file(copy, points_file)
-        if events:
+            ) as copy:
+                _copy_file(copy, points_file)
+            if counts.metrics:
+                with cursor.cursor.copy(
+                    f"COPY lake_healthmetric ({METRIC_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    _copy_file(copy, metrics_file)
+        if counts.events:
             with cursor.cursor.copy(
                 f"COPY bench_event ({_EVENT_COLUMNS}) FROM STDIN (FORMAT BINARY)"
             ) as copy:
@@ -242,8 +277,9 @@ def stored_rows(user_id: int) -> int:
     with system_context(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM lake_event WHERE user_id = %s)"
-            " + (SELECT count(*) FROM lake_locationpoint WHERE user_id = %s)",
-            [user_id, user_id],
+            " + (SELECT count(*) FROM lake_locationpoint WHERE user_id = %s)"
+            " + (SELECT count(*) FROM lake_healthmetric WHERE user_id = %s)",
+            [user_id, user_id, user_id],
         )
         return cursor.fetchone()[0]
 
@@ -252,16 +288,19 @@ def import_against_copy(
     label: str, archive: Path, import_user, copy_user, directory: Path
 ) -> tuple[float, int]:
     """Print and return (import / raw COPY, peak RSS in MB) for ``archive``."""
-    points_file, events_file, points, events = encode_rows(archive, copy_user.pk, directory)
-    copy_seconds = bench_raw_copy(points_file, events_file, events, copy_user.pk)
-    points_file.unlink()
-    events_file.unlink()
+    points_file, events_file, metrics_file, counts = encode_rows(archive, copy_user.pk, directory)
+    copy_seconds = bench_raw_copy(points_file, events_file, metrics_file, counts, copy_user.pk)
+    for file in (points_file, events_file, metrics_file):
+        file.unlink()
     import_seconds, peak_kib = bench_import(archive, import_user.username)
     stored = stored_rows(import_user.pk)
-    assert stored == points + events, (label, stored, points, events)
+    rows = counts.points + counts.events + counts.metrics
+    assert stored == rows, (label, stored, counts)
     ratio = copy_seconds / import_seconds
-    rows = points + events
-    print(f"{label}: {points:,} points + {events:,} events")
+    print(
+        f"{label}: {counts.points:,} points + {counts.events:,} events"
+        f" + {counts.metrics:,} health measurements"
+    )
     print(f"  raw binary COPY of the same rows : {rate(rows, copy_seconds)}")
     print(f"  import_takeout end to end        : {rate(rows, import_seconds)}")
     print(f"  ratio import / raw COPY          : {ratio:.2f}")
@@ -299,7 +338,12 @@ def bench_parse_peer(records_json: Path) -> tuple[float, int, str]:
 def delete_user_rows(user) -> None:
     with system_context():
         with connection.cursor() as cursor:
-            for table in ("lake_locationpoint", "lake_event", "lake_quarantine"):
+            for table in (
+                "lake_locationpoint",
+                "lake_event",
+                "lake_healthmetric",
+                "lake_quarantine",
+            ):
                 cursor.execute(f"DELETE FROM {table} WHERE user_id = %s", [user.pk])
         user.delete()
 

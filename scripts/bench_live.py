@@ -385,9 +385,9 @@ def main() -> None:
     )
     from django.contrib.sessions.backends.db import SessionStore
 
+    from apps.core.db.context import user_context
     from apps.core.front import daphne_command, front_config_write, nginx_command
     from apps.lake.models import Event, LocationPoint
-    from apps.core.db.context import user_context
     from apps.stream.devices.broker import (
         broker_auth_write,
         broker_password_hash,

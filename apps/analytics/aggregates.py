@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from apps.core.timezones import day_bounds, zone_of
+from apps.lake.metrics import SUMMED_METRICS, choose_stream
 from apps.lake.normalize import UNDATED
 
 # Durations when a play or watch does not say how long it lasted (assumptions,
@@ -65,6 +66,7 @@ class Series:
     base_where: str
     columns_sql: str  # the rollup table's columns
     key: tuple[str, ...]  # the rollup table's primary key
+    width: str = "1 day"  # the buckets: days, or hours for an hourly series
 
     def select(self, extra_where: str = "", *, zone_sql: str = "") -> str:
         """The definition; ``zone_sql`` an SQL text expression of the zone whose
@@ -74,7 +76,7 @@ class Series:
 
     def day_sql(self, zone_sql: str = "") -> str:
         zone = f", {zone_sql}" if zone_sql else ""
-        return f"time_bucket('1 day'::interval, {self.time_column}{zone})"
+        return f"time_bucket('{self.width}'::interval, {self.time_column}{zone})"
 
 
 def owner_zone_sql(table: str) -> str:
@@ -123,7 +125,40 @@ DISTANCE_DAILY = Series(
     key=("user_id", "day"),
 )
 
-SERIES = (EVENTS_DAILY, DISTANCE_DAILY)
+# Health measurements per metric and stream (apps/lake/metrics.py): the sum, the extremes
+# and the count, from which a reader takes the sum or the mean of one stream.
+_METRICS_SELECT = (
+    "SELECT user_id, {day} AS day, metric, stream, sum(value) AS total, min(value) AS low, "
+    "max(value) AS high, count(*) AS measurements "
+    "FROM lake_healthmetric WHERE {where} GROUP BY user_id, day, metric, stream"
+)
+_METRICS_COLUMNS = (
+    "user_id integer NOT NULL, day timestamptz NOT NULL, metric varchar(64) NOT NULL, "
+    "stream varchar(255) NOT NULL, total double precision NOT NULL, "
+    "low double precision NOT NULL, high double precision NOT NULL, measurements bigint NOT NULL"
+)
+METRICS_DAILY = Series(
+    name="analytics_metrics_daily",
+    hypertable="lake_healthmetric",
+    time_column="start",
+    select_sql=_METRICS_SELECT,
+    base_where="true",
+    columns_sql=_METRICS_COLUMNS,
+    key=("user_id", "day", "metric", "stream"),
+)
+METRICS_HOURLY = Series(
+    name="analytics_metrics_hourly",
+    hypertable="lake_healthmetric",
+    time_column="start",
+    select_sql=_METRICS_SELECT,
+    base_where="true",
+    columns_sql=_METRICS_COLUMNS,
+    key=("user_id", "day", "metric", "stream"),
+    width="1 hour",
+)
+METRIC_SERIES = (METRICS_DAILY, METRICS_HOURLY)
+
+SERIES = (EVENTS_DAILY, DISTANCE_DAILY, *METRIC_SERIES)
 
 
 def timescale_has_community_features() -> bool:
@@ -301,3 +336,65 @@ def series_span(*, user_id: int) -> tuple[dt.date, dt.date] | None:
     )
     first, last = rows[0]["first"], rows[0]["last"]
     return (first, last) if first else None
+
+
+def metric_rollup(
+    *,
+    user_id: int,
+    metric: str,
+    stream: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    bucket: str = "day",
+) -> list[dict[str, Any]]:
+    """[{bucket, value, min, max, measurements}] of one stream of ``metric`` from its daily
+    or hourly series: what ``apps.lake.metrics.metric_series`` computes from the
+    hypertable, as of the last refresh."""
+    series = METRICS_DAILY if bucket == "day" else METRICS_HOURLY
+    where, params = _range_sql(start, end, user_id=user_id)
+    value = "sum(total)" if metric in SUMMED_METRICS else "sum(total) / sum(measurements)"
+    rows = _rows(
+        f"SELECT day AS bucket, {value} AS value, min(low) AS min, max(high) AS max, "
+        f"sum(measurements)::bigint AS measurements FROM {series.name} "
+        f"WHERE user_id = %s AND metric = %s AND stream = %s{where} GROUP BY day ORDER BY day",
+        [user_id, metric, stream, *params],
+    )
+    zone = zone_of(user_id)
+    for row in rows:
+        local = row["bucket"].astimezone(zone)
+        row["bucket"] = local.date() if bucket == "day" else local
+    return rows
+
+
+def metric_streams(*, user_id: int, metric: str) -> dict[str, int]:
+    """{stream: measurements} of ``metric`` for the user, from the daily series."""
+    return {
+        r["stream"]: int(r["n"])
+        for r in _rows(
+            f"SELECT stream, sum(measurements) AS n FROM {METRICS_DAILY.name} "
+            "WHERE user_id = %s AND metric = %s GROUP BY stream",
+            [user_id, metric],
+        )
+    }
+
+
+# The timeline's line of a day: which metrics.
+DAY_SUMMARY_METRICS = ("steps", "distance", "active_minutes")
+
+
+def daily_summaries(
+    *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[dt.date, dict[str, float]]:
+    """{day: {metric: total}} of the user's days in [start, end] (inclusive, either open)
+    for the timeline's summary rows, each metric from its preferred stream, read from the
+    daily series (refreshed after every import and a change of zone)."""
+    days: dict[dt.date, dict[str, float]] = {}
+    for metric in DAY_SUMMARY_METRICS:
+        stream = choose_stream(metric, metric_streams(user_id=user_id, metric=metric))
+        if stream is None:
+            continue
+        for row in metric_rollup(
+            user_id=user_id, metric=metric, stream=stream, start=start, end=end
+        ):
+            days.setdefault(row["bucket"], {})[metric] = row["value"]
+    return days

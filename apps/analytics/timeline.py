@@ -17,8 +17,10 @@ from typing import Any
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from apps.analytics.aggregates import daily_summaries
 from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
 from apps.analytics.search.fulltext import newest_text_matches
+from apps.core.timezones import zone_of
 from apps.lake.models import Event
 from apps.privacy.fields import pointer_part
 from apps.privacy.pii.on_screen import marks_for_owner
@@ -197,3 +199,61 @@ def event_for_owner_page(*, user: Any, event_id: int) -> dict[str, Any]:
     event = Event.objects.filter(user=user, id=event_id).only(*EVENT_FIELDS).get()
     [payload] = marks_for_owner(user_id=user.pk, payloads=[event_payload(event)])
     return {**payload, "leaves": data_leaves(payload["data"]) if payload["data"] else []}
+
+
+def summary_text(totals: dict[str, float]) -> str:
+    """ "3,952 steps · 2.7 km · 51 move min" (what the day has of those)."""
+    parts = []
+    if "steps" in totals:
+        parts.append(f"{round(totals['steps']):,} steps")
+    if "distance" in totals:
+        parts.append(f"{totals['distance'] / 1000:.1f} km")
+    if "active_minutes" in totals:
+        parts.append(f"{round(totals['active_minutes'])} move min")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    """One day of a timeline page: its summary line of health measurements (steps,
+    distance, move minutes) and its events, newest first."""
+
+    day: dt.date | None  # None: the undated items
+    summary: str
+    events: list[dict[str, Any]]
+
+
+def _event_day(payload: dict[str, Any], zone: dt.tzinfo) -> dt.date | None:
+    if payload["occurred_at"].startswith(UNDATED_PREFIX):
+        return None
+    return dt.datetime.fromisoformat(payload["occurred_at"]).astimezone(zone).date()
+
+
+UNDATED_PREFIX = "1970-01-01T00:00:00"
+
+
+def timeline_days(
+    *, user_id: int, page: TimelinePage, filters: EventFilters, cursor: Cursor | None
+) -> list[TimelineDay]:
+    """The page's events grouped by the user's days, each day with one summary row of its
+    measurements (apps/lake/metrics.py) instead of one row per measurement. Without
+    filters, days that have measurements and no event are shown too: those between
+    the page's first and last day (all older ones on the last page)."""
+    zone = zone_of(user_id)
+    grouped: dict[dt.date | None, list[dict[str, Any]]] = {}
+    for payload in page.events:
+        grouped.setdefault(_event_day(payload, zone), []).append(payload)
+    dated = [day for day in grouped if day is not None]
+    newest = cursor.occurred_at.astimezone(zone).date() if cursor is not None else None
+    oldest = min(dated) if page.next_cursor and dated else None
+    if page.next_cursor and not dated:
+        return [TimelineDay(day, "", events) for day, events in grouped.items()]
+    summaries = daily_summaries(user_id=user_id, start=oldest, end=newest)
+    if filters.is_empty:
+        for day in summaries:
+            grouped.setdefault(day, [])
+    ordered = sorted(grouped, key=lambda day: (day is not None, day or dt.date.min), reverse=True)
+    return [
+        TimelineDay(day, summary_text(summaries.get(day, {})) if day else "", grouped[day])
+        for day in ordered
+    ]

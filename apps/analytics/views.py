@@ -11,7 +11,14 @@ from django.shortcuts import render
 from apps.analytics.filters import EventFilters, FilterError, event_filters_from_params
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import dashboard_summary
-from apps.analytics.timeline import Cursor, event_for_owner_page, page_size_from, timeline_page
+from apps.analytics.timeline import (
+    Cursor,
+    event_for_owner_page,
+    page_size_from,
+    timeline_days,
+    timeline_page,
+)
+from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event
 
 
@@ -44,6 +51,7 @@ def _known_kinds(user) -> list[str]:
 def timeline(request: HttpRequest) -> HttpResponse:
     error = ""
     page = None
+    days = []
     filters = EventFilters()
     try:
         filters = event_filters_from_params(request.GET, user=_user(request))
@@ -56,6 +64,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
             limit=page_size_from(request.GET.get("limit")),
             for_owner_page=True,
         )
+        days = timeline_days(user_id=_user(request).pk, page=page, filters=filters, cursor=cursor)
     except FilterError as exc:
         error = str(exc)
     first = request.GET.copy()
@@ -72,6 +81,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
             "nav": "timeline",
             "error": error,
             "events": page.events if page else [],
+            "days": days,
             "next_query": next_query,
             "is_first_page": not request.GET.get("cursor"),
             "first_query": first.urlencode(),
@@ -79,7 +89,8 @@ def timeline(request: HttpRequest) -> HttpResponse:
             "params": request.GET,
             "kinds": _known_kinds(_user(request)),
             "geofences": Geofence.objects.filter(user=_user(request)),
-            "has_any": Event.objects.filter(user=_user(request)).exists(),
+            "has_any": Event.objects.filter(user=_user(request)).exists()
+            or HealthMetric.objects.filter(user=_user(request)).exists(),
         },
     )
 

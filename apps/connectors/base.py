@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
-from apps.lake.takeout.records import BadRecord, EventRecord, excerpt_of
+from apps.lake.takeout.records import BadRecord, EventRecord, MetricRecord, excerpt_of
 from apps.stream.outbound import ClientError, Unauthorized, outbound_call
 
 
@@ -30,6 +30,10 @@ class NotConfigured(ConnectorError):
 
 class TokenRevoked(ConnectorError):
     """The provider no longer accepts this connection's tokens: the user must consent again."""
+
+
+# What a connector's page holds: events, measurements (apps/lake/metrics.py), or quarantine.
+SyncRecord = EventRecord | MetricRecord | BadRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,7 @@ class SyncPage:
     a crash between pages resumes after the last stored page.
     """
 
-    records: list[EventRecord | BadRecord]
+    records: list[SyncRecord]
     cursor: dict[str, Any] = field(default_factory=dict)
     # What the sync skipped and why (a playlist the app may not read, ...):
     # shown on the connections page until the next sync.
@@ -108,11 +112,9 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def mapped(
-    items: Any, mapper: Callable[[dict[str, Any]], EventRecord]
-) -> list[EventRecord | BadRecord]:
+def mapped(items: Any, mapper: Callable[[dict[str, Any]], SyncRecord]) -> list[SyncRecord]:
     """``items`` mapped one by one; an item that does not fit goes to quarantine."""
-    records: list[EventRecord | BadRecord] = []
+    records: list[SyncRecord] = []
     for item in items or ():
         try:
             records.append(mapper(item))

@@ -31,7 +31,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
+from psycopg.errors import UniqueViolation
 
+from apps.core.db.roles import bulk_role
 from apps.core.timezones import day_bounds, zone_of
 from apps.lake.takeout.records import MetricRecord
 
@@ -65,7 +67,16 @@ INSERT INTO lake_healthmetric ({COLUMNS})
 SELECT DISTINCT ON (user_id, metric, stream, start, "end") {COLUMNS} FROM lake_stage_metric
 ON CONFLICT (user_id, metric, stream, start, "end") DO NOTHING
 """
-_TYPES = ["int4", "varchar", "timestamptz", "timestamptz", "float8", "varchar", "varchar", "int8"]
+METRIC_TYPES = [
+    "int4",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "float8",
+    "varchar",
+    "varchar",
+    "int8",
+]
 
 
 class MetricError(ValueError):
@@ -97,7 +108,7 @@ def metrics_copy(
     with cursor.cursor.copy(
         f"COPY lake_stage_metric ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
     ) as copy:
-        copy.set_types(_TYPES)
+        copy.set_types(METRIC_TYPES)
         for row in rows:
             copy.write_row(
                 (user_id, row.metric, row.start, row.end, row.value, row.unit, row.stream, entry_id)
@@ -106,6 +117,37 @@ def metrics_copy(
     stored = cursor.rowcount
     cursor.execute("DELETE FROM lake_stage_metric")
     return stored
+
+
+def metrics_copy_direct(
+    cursor: Any, *, user_id: int, entry_id: int | None, rows: list[MetricRecord]
+) -> bool:
+    """A first import's fast path: one binary COPY straight into the hypertable, as the
+    bulk role (COPY FROM is refused under row-level security; apps/privacy/rls.py), in a
+    savepoint. False, with nothing written, when a row is stored already (or twice in
+    ``rows``): the caller then goes through ``metrics_copy``."""
+    try:
+        with transaction.atomic(), bulk_role(cursor, user_id=user_id):
+            raw = cursor.cursor
+            with raw.copy(f"COPY lake_healthmetric ({COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(METRIC_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(
+                        (
+                            user_id,
+                            row.metric,
+                            row.start,
+                            row.end,
+                            row.value,
+                            row.unit,
+                            row.stream,
+                            entry_id,
+                        )
+                    )
+        return True
+    except UniqueViolation:
+        return False
 
 
 def metrics_write(
@@ -141,6 +183,12 @@ def preferred_stream(*, user_id: int, metric: str) -> str | None:
             [user_id, metric],
         )
     }
+    return choose_stream(metric, counts)
+
+
+def choose_stream(metric: str, counts: dict[str, int]) -> str | None:
+    """Of the streams a user has of ``metric`` (with their numbers of measurements), the
+    one its totals come from: the first preferred one present, else the fullest."""
     # Fit names a stream "derived:<type>:<app>:<name>"; its All Data file "derived_..._...".
     by_key = {stream.replace(":", "_"): stream for stream in counts}
     for stream in PREFERRED_STREAMS.get(metric, ()):

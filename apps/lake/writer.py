@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -24,7 +25,14 @@ from psycopg.types.string import BytesBinaryDumper
 
 from apps.core import advisory_locks
 from apps.core.db.roles import bulk_role
-from apps.lake.metrics import metric_check, metrics_copy
+from apps.core.timezones import day_bounds, zone_of
+from apps.lake.metrics import COLUMNS as METRIC_COLUMNS
+from apps.lake.metrics import (
+    METRIC_TYPES,
+    metric_check,
+    metrics_copy,
+    metrics_copy_direct,
+)
 from apps.lake.models import Quarantine
 from apps.lake.normalize import (
     EventRow,
@@ -315,6 +323,13 @@ class BatchWriter:
         self._copy: Copy | None = None
         self._cursor: CursorWrapper | None = None
         self._duplicates_seen = False  # this batch's points go through staging
+        self._zone: ZoneInfo | None = None  # the user's, for measurements of whole days
+        self._metric_duplicates_seen = False  # for the writer's life: measurements via staging
+        # Measurements stream into a COPY of their own while no point COPY is open (one
+        # COPY at a time per connection); the first ``_metrics_streamed`` went that way.
+        self._metric_copy_scope: ExitStack | None = None
+        self._metric_copy: Copy | None = None
+        self._metrics_streamed = 0
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -346,8 +361,12 @@ class BatchWriter:
             elif type(record) is PlaceRecord:
                 self._places.append(place_row(record))
             elif type(record) is MetricRecord:
+                if record.local_day is not None:
+                    record = self._on_users_day(record)
                 metric_check(record)
                 self._metrics.append(record)
+                if not self._metric_duplicates_seen and self._copy is None:
+                    self._stream_metric(record)
             elif type(record) is BadRecord:
                 self._bad.append(record)
             else:
@@ -356,6 +375,15 @@ class BatchWriter:
             self._bad.append(
                 BadRecord(reason=f"cannot normalize: {exc}", excerpt=repr(record)[:500])
             )
+
+    def _on_users_day(self, record: MetricRecord) -> MetricRecord:
+        """A whole day of the person's calendar: [midnight, next midnight) of the user's zone."""
+        if self._zone is None:
+            self._zone = zone_of(self.user_id)
+        assert record.local_day is not None
+        start, end = day_bounds(record.local_day, record.local_day, self._zone)
+        assert start is not None and end is not None
+        return replace(record, start=start, end=end)
 
     def _add_upserted(self, row: EventRow) -> None:
         key = (row.content_hash, row.occurred_at)
@@ -367,8 +395,57 @@ class BatchWriter:
             self._events[index] = merge_event_rows(self._events[index], row)
             self._merged += 1
 
+    def _stream_metric(self, record: MetricRecord) -> None:
+        if len(self._metrics) - 1 != self._metrics_streamed:
+            return  # earlier ones were not streamed: the flush writes them all in order
+        copy = self._metric_copy if self._metric_copy is not None else self._open_metric_copy()
+        copy.write_row(
+            (
+                self.user_id,
+                record.metric,
+                record.start,
+                record.end,
+                record.value,
+                record.unit,
+                record.stream,
+                self.entry_id,
+            )
+        )
+        self._metrics_streamed += 1
+
+    def _open_metric_copy(self) -> Copy:
+        _, cursor = self._begin()
+        # Held by the writer before anything can fail: abort() then closes the savepoint.
+        self._metric_copy_scope = scope = ExitStack()
+        scope.enter_context(transaction.atomic())  # a savepoint: a duplicate undoes the COPY
+        scope.enter_context(bulk_role(cursor, user_id=self.user_id))
+        raw = cursor.cursor
+        copy = scope.enter_context(
+            raw.copy(
+                f"COPY lake_healthmetric ({METRIC_COLUMNS}) FROM STDIN (FORMAT BINARY)",
+                writer=QueuedLibpqWriter(raw),
+            )
+        )
+        copy.set_types(METRIC_TYPES)
+        self._metric_copy = copy
+        return copy
+
+    def _close_metric_copy(self) -> None:
+        """End the measurements' COPY; when a stored one undid it, nothing of it stays
+        and the flush writes every measurement of the batch through staging."""
+        scope, self._metric_copy_scope, self._metric_copy = self._metric_copy_scope, None, None
+        if scope is None:
+            return
+        try:
+            scope.close()
+        except UniqueViolation:
+            self._metrics_streamed = 0
+            self._metric_duplicates_seen = True
+
     def _add_point(self, row: tuple) -> None:
         self._points.append(row)
+        if self._metric_copy is not None:
+            self._close_metric_copy()
         if self._duplicates_seen:
             return
         try:
@@ -422,18 +499,19 @@ class BatchWriter:
     def abort(self, exc_type=None, exc=None, tb=None) -> None:
         """Roll back the batch in flight; what earlier flushes committed stays."""
         error = exc or RuntimeError("batch aborted")
-        for scope in (self._copy_scope, self._transaction):
+        for scope in (self._copy_scope, self._metric_copy_scope, self._transaction):
             if scope is not None:
                 try:
                     scope.__exit__(type(error), error, tb)
                 except Exception:
                     logger.debug("error while rolling back a batch", exc_info=True)
         self._copy_scope = self._transaction = self._copy = self._cursor = None
+        self._metric_copy_scope = self._metric_copy = None
         self._reset()
 
     def _reset(self) -> None:
         self._points, self._events, self._visits, self._places, self._bad = [], [], [], [], []
-        self._metrics = []
+        self._metrics, self._metrics_streamed = [], 0
         self._upserted, self._merged = {}, 0
         self._duplicates_seen = False
 
@@ -446,6 +524,7 @@ class BatchWriter:
         result = FlushResult()
         try:
             scope, cursor = self._begin()
+            self._close_metric_copy()  # before any other statement on the connection
             if self._points:
                 if self._close_copy():
                     written = len(self._points)
@@ -460,9 +539,7 @@ class BatchWriter:
                 result.written += written
                 result.duplicate += len(self._events) + self._merged - written
             if self._metrics:
-                written = metrics_copy(
-                    cursor, user_id=self.user_id, entry_id=self.entry_id, rows=self._metrics
-                )
+                written = self._write_metrics(cursor)
                 result.written += written
                 result.duplicate += len(self._metrics) - written
             if self._places:
@@ -494,6 +571,23 @@ class BatchWriter:
         scope.close()  # commits
         self._reset()
         return result
+
+    def _write_metrics(self, cursor) -> int:
+        """Straight into the hypertable (streamed while collecting, the rest in one COPY)
+        until a batch meets a stored measurement; from then on (a re-import, an
+        overlapping export) through staging, which skips them."""
+        self._close_metric_copy()
+        streamed = self._metrics_streamed
+        rest = self._metrics[streamed:]
+        if not rest:
+            return streamed
+        if not self._metric_duplicates_seen:
+            if metrics_copy_direct(cursor, user_id=self.user_id, entry_id=self.entry_id, rows=rest):
+                return streamed + len(rest)
+            self._metric_duplicates_seen = True
+        return streamed + metrics_copy(
+            cursor, user_id=self.user_id, entry_id=self.entry_id, rows=rest
+        )
 
     def _write_points_with_conflicts(self, cursor) -> int:
         cursor.execute(_STAGING_DDL)
@@ -678,7 +772,13 @@ def rollback_entries(entry_ids: list[int]) -> None:
     if not entry_ids:
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        for table in ("lake_locationpoint", "lake_event", "lake_visit", "lake_quarantine"):
+        for table in (
+            "lake_locationpoint",
+            "lake_event",
+            "lake_healthmetric",
+            "lake_visit",
+            "lake_quarantine",
+        ):
             cursor.execute(f"DELETE FROM {table} WHERE entry_id = ANY(%s)", [entry_ids])
         # After the visits: a place those members created goes unless a visit kept uses it.
         cursor.execute(

@@ -31,7 +31,7 @@ from apps.core.db.context import SYSTEM_SETTING, USER_SETTING
 from apps.core.db.roles import APP_ROLE, BULK_ROLE, table_owner
 
 # The bulk role (apps/core/db/roles.py) may only INSERT into these tables.
-BULK_TABLES = ("lake_locationpoint",)
+BULK_TABLES = ("lake_locationpoint", "lake_healthmetric")
 
 POLICY = "datapunk_owner"
 

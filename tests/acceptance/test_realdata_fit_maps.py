@@ -3,7 +3,8 @@ parsers claim none of the real files of other products, Maps' My Activity includ
 
 from pathlib import Path, PurePosixPath
 
-from apps.lake.takeout import fit, maps
+from apps.lake.takeout import maps
+from apps.lake.takeout.fit import activity as fit
 
 MATCHERS = (
     fit.matches_session,

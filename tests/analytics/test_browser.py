@@ -52,19 +52,30 @@ def test_dashboard_timeline_and_map_show_the_imported_data(reader, browser, live
     # Timeline: events grouped by day, a search, the next page.
     page.click("header nav >> text=Timeline")
     page.wait_for_url(f"{live_server.url}/timeline/")
-    assert page.locator("ol.events li").count() == reader.event_count  # under one page
+    assert page.locator("ol.events li[data-event]").count() == reader.event_count  # one page
     assert page.locator("h2.day").count() >= 5
+    # The sample's walk: its steps are a measurement, shown as the day's summary row.
+    summary = page.locator("li.day-summary")
+    assert summary.count() == 1 and summary.inner_text().strip().endswith("4,200 steps")
     page.screenshot(path=str(SCREENSHOTS / "timeline.png"), full_page=True)
     page.goto(f"{live_server.url}/timeline/?limit=10")
-    first = set(page.locator("ol.events li").evaluate_all("els => els.map(e => e.dataset.event)"))
+    first = set(
+        page.locator("ol.events li[data-event]").evaluate_all(
+            "els => els.map(e => e.dataset.event)"
+        )
+    )
     page.click("#older")
     page.wait_for_url("**cursor=**")
-    second = set(page.locator("ol.events li").evaluate_all("els => els.map(e => e.dataset.event)"))
+    second = set(
+        page.locator("ol.events li[data-event]").evaluate_all(
+            "els => els.map(e => e.dataset.event)"
+        )
+    )
     assert len(first) == len(second) == 10 and not first & second
     page.fill("input[name=q]", "pastel")
     page.click("#timeline-filters button[type=submit]")
     page.wait_for_selector("text=Searched for pastel de nata")
-    assert page.locator("ol.events li").count() == 1
+    assert page.locator("ol.events li[data-event]").count() == 1
     page.screenshot(path=str(SCREENSHOTS / "timeline-search.png"), full_page=True)
 
     # Map: points, heatmap, visits and located events, drawn with every tile failing.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from apps.connectors.google import HEART_RATE_STREAM
 from apps.connectors.tasks import sync_connection
+from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event
 from tests.connectors.conftest import make_connection
 from tests.connectors.test_connect import _connect
@@ -23,7 +25,11 @@ def test_youtube_and_fit_are_synced_once_and_then_only_what_is_new(owner, google
 
     assert _count(owner, "youtube.activity") == 130
     assert _count(owner, "fit.session") == 45
-    assert _count(owner, "fit.heart_rate") == 2500
+    # Heart rate is a series of measurements of Fit's merged stream, not events.
+    assert not _count(owner, "fit.heart_rate")
+    beats = HealthMetric.objects.filter(user=owner, metric="heart_rate")
+    assert beats.count() == 2500
+    assert set(beats.values_list("stream", "unit")) == {(HEART_RATE_STREAM, "bpm")}
     like = Event.objects.get(user=owner, kind="youtube.activity", data__id="act1")
     assert like.text == "like" and like.url == "https://www.youtube.com/watch?v=vid1"
     run = Event.objects.get(user=owner, kind="fit.session", data__id="session0")
@@ -33,7 +39,8 @@ def test_youtube_and_fit_are_synced_once_and_then_only_what_is_new(owner, google
 
     calls = len(google.data_calls())
     sync_connection(owner.pk, conn.pk)
-    assert Event.objects.filter(user=owner).count() == 130 + 45 + 2500
+    assert Event.objects.filter(user=owner).count() == 130 + 45
+    assert beats.count() == 2500
     second = google.data_calls()[calls:]
     assert all("publishedAfter" in r.query for r in second if "activities" in r.path)
     assert [r.query.get("pageToken") for r in second if r.path.endswith("/sessions")] == ["45"]

@@ -223,3 +223,25 @@ def test_the_health_page_charts_the_preferred_stream_of_each_metric(owner, clien
 def test_the_health_page_without_measurements_says_how_to_get_them(owner, client):
     client.force_login(owner)
     assert 'id="health-empty"' in client.get("/health/").content.decode()
+
+
+def test_the_writers_bulk_copy_is_refused_for_another_users_rows(owner, outsider):
+    from apps.lake.writer import BatchWriter
+    from apps.privacy.rls import BulkRoleRefused
+
+    t = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
+    with user_context(outsider.pk):
+        with pytest.raises(BulkRoleRefused):
+            with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+                writer.add(steps(ESTIMATED, t, 5))
+                writer.flush()
+    with user_context(owner.pk):
+        assert not HealthMetric.objects.exists()
+        # First batch straight in, the second (the same rows again) through staging.
+        for expected in ((2, 0), (0, 2)):
+            with BatchWriter(user_id=owner.pk, source="takeout") as writer:
+                writer.add(steps(ESTIMATED, t, 5))
+                writer.add(steps(ESTIMATED, t + dt.timedelta(hours=1), 6))
+                result = writer.flush()
+            assert (result.written, result.duplicate) == expected
+        assert HealthMetric.objects.count() == 2

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from apps.core.db.context import user_context
+from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event, Import, LocationPoint
 
 from .conftest import make_zip
@@ -13,7 +15,7 @@ from .takeout.test_fit_tcx import tcx, trackpoint
 pytestmark = pytest.mark.django_db
 
 
-def test_all_data_and_workouts_land_as_events_and_points(owner, tmp_path):
+def test_all_data_and_workouts_land_as_measurements_events_and_points(owner, tmp_path):
     from .test_import_takeout import run_import
 
     members = {
@@ -59,7 +61,10 @@ def test_all_data_and_workouts_land_as_events_and_points(owner, tmp_path):
         ("fit.activities", "done"),
         ("fit.sessions", "done"),
     }
-    assert Event.objects.filter(user=owner, kind="fit.steps").count() == 30
+    with user_context(owner.pk):
+        steps = list(HealthMetric.objects.filter(metric="steps").values_list("value", flat=True))
+        assert not Event.objects.filter(kind__in=["fit.steps", "fit.data_point"]).exists()
+    assert sorted(steps) == [float(i) for i in range(30)]
     assert Event.objects.filter(user=owner, kind="fit.activity").count() == 1
     assert LocationPoint.objects.filter(user=owner, source="fit").count() == 10
     assert LocationPoint.objects.filter(user=owner, source="fit.tcx").count() == 5

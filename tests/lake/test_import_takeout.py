@@ -6,7 +6,9 @@ import shutil
 import zipfile
 
 import pytest
+from django.db.models import Count
 
+from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event, Import, ImportEntry, LocationPoint, Place, Quarantine, Visit
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 
@@ -56,7 +58,11 @@ def test_sample_takeout_lands_every_product(owner, sample_zip):
     }
     assert not run.entries.exclude(status__in=["done", "skipped"]).exists()
     total = LocationPoint.objects.count() + Event.objects.count() + Visit.objects.count()
-    assert run.records_written == total
+    # The walk's steps (its session's aggregate) are a measurement.
+    assert list(HealthMetric.objects.values_list("metric", "value", "stream")) == [
+        ("steps", 4200.0, "fit.sessions")
+    ]
+    assert run.records_written == total + 1
     assert run.records_quarantined == 1
     assert run.bytes_done == run.bytes_total > 0
 
@@ -213,17 +219,17 @@ def test_csv_products_are_read_from_every_kind_of_part(owner, tmp_path, containe
             "youtube.subscription",
             "youtube.comment",
             "maps.saved_list_item",
-            "fit.daily_metrics",
-            "fit.interval",
         )
     }
-    assert kinds == {
-        "youtube.subscription": 2,
-        "youtube.comment": 1,
-        "maps.saved_list_item": 2,
-        "fit.daily_metrics": 2,
-        "fit.interval": 2,
-    }
+    assert kinds == {"youtube.subscription": 2, "youtube.comment": 1, "maps.saved_list_item": 2}
+    # Fit's CSVs are measurements: 2 days x 3 numbers, 4 numbers of the intervals.
+    streams = dict(
+        HealthMetric.objects.filter(user=owner)
+        .values("stream")
+        .annotate(n=Count("id"))
+        .values_list("stream", "n")
+    )
+    assert streams == {"fit.daily_metrics": 6, "fit.intervals": 4}
     assert run.records_quarantined == 0
 
 

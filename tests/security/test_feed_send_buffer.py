@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from apps.core.feed import feed_group
 from asgiref.sync import async_to_sync
 from channels_redis.core import RedisChannelLayer
+
+from apps.core.feed import feed_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

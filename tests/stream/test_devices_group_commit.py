@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 
+from apps.core.db.context import user_context
 from apps.lake.models import LocationPoint, Quarantine
 from apps.lake.takeout.records import LocationRecord
-from apps.core.db.context import user_context
 from apps.stream import group_commit
 from apps.stream.devices.services import device_create, device_items_store, device_records_check
 from apps.stream.models import Device

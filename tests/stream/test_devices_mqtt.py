@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.lake.models import LocationPoint
 from apps.core.db.context import user_context
+from apps.lake.models import LocationPoint
 from apps.stream.devices.broker import TopicDevice, broker_auth_write
 from apps.stream.devices.mqtt import (
     DEVICE_CACHE_SECONDS,

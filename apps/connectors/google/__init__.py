@@ -1,4 +1,5 @@
-"""Google: YouTube activity (what the Data API still lists), Fit sessions and heart rate.
+"""Google: YouTube activity (what the Data API still lists), Fit sessions and heart rate
+(measurements of lake_healthmetric, apps/lake/metrics.py).
 
 The YouTube Data API has not listed watch history since 2016: activities.list
 (mine=true) gives the user's own uploads, likes, playlist additions and
@@ -12,13 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apps.connectors.base import ApiSession, Connector, SyncPage, cursor_time, mapped, parse_time
-from apps.lake.takeout.records import EventRecord
+from apps.lake.takeout.records import EventRecord, MetricRecord
 
 API = "https://www.googleapis.com"
 YOUTUBE_PAGE = 50
 MAX_PAGES = 200
 # The merged heart-rate stream Google Fit derives from every source.
 HEART_RATE_SOURCE = "derived:com.google.heart_rate.bpm:com.google.android.gms:merge_heart_rate_bpm"
+# Its name as a stream of the health-metric hypertable: Takeout's All Data file name.
+HEART_RATE_STREAM = HEART_RATE_SOURCE.replace(":", "_")
 # How far back the first sync reads heart rate (Fit keeps more; it is a lot of points).
 HEART_RATE_BACKFILL = timedelta(days=30)
 HEART_RATE_PAGE = 1000
@@ -74,17 +77,16 @@ def fit_session_record(item: dict[str, Any], *, deleted: bool = False) -> EventR
     )
 
 
-def heart_rate_record(point: dict[str, Any]) -> EventRecord:
-    """One point of a com.google.heart_rate.bpm dataset."""
+def heart_rate_record(point: dict[str, Any]) -> MetricRecord:
+    """One point of a com.google.heart_rate.bpm dataset: a measurement of the merged
+    stream in the health-metric hypertable (the stream Takeout's All Data file of the
+    same name holds, so a sync and an import of the same beats store them once)."""
     bpm = point["value"][0]["fpVal"]
-    return EventRecord(
-        kind="fit.heart_rate",
-        occurred_at=_nanos(point["startTimeNanos"]),
-        ended_at=_nanos(point["endTimeNanos"]) if point.get("endTimeNanos") else None,
-        title=f"{bpm:g} bpm",
-        data=point,
-        copy_fields=("modifiedTimeMillis",),
-    )
+    if not isinstance(bpm, int | float) or isinstance(bpm, bool):
+        raise ValueError(f"heart rate is not a number: {bpm!r}")
+    start = _nanos(point["startTimeNanos"])
+    end = _nanos(point["endTimeNanos"]) if point.get("endTimeNanos") else start
+    return MetricRecord("heart_rate", start, end, float(bpm), "bpm", HEART_RATE_STREAM)
 
 
 class GoogleConnector(Connector):

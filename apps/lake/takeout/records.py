@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
@@ -127,6 +127,10 @@ class MetricRecord:
     value: float
     unit: str  # "count", "m", "bpm", "kg", "kcal", "min"
     stream: str  # the data stream it was written in (Fit: the All Data file's name)
+    # A whole day of the person's own calendar ("Daily activity metrics.csv" says only
+    # the date): the writer puts it at [midnight, next midnight) of the user's zone,
+    # and ``start``/``end`` are ignored until then.
+    local_day: date | None = None
 
 
 Record = EventRecord | LocationRecord | VisitRecord | PlaceRecord | MetricRecord | BadRecord

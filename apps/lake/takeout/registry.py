@@ -15,9 +15,6 @@ from . import (
     chrome,
     contacts,
     discord,
-    fit,
-    fit_all_data,
-    fit_tcx,
     gmail,
     keep,
     maps,
@@ -31,6 +28,9 @@ from . import (
     tracks_kml,
     youtube,
 )
+from .fit import activity as fit_activity
+from .fit import all_data as fit_all_data
+from .fit import tcx as fit_tcx
 from .location import device as location_device
 from .location import meta as location_meta
 from .location import records as location_records
@@ -48,7 +48,7 @@ _MODULES = (
     play,
     fit_all_data,
     fit_tcx,
-    fit,
+    fit_activity,
     photos,
     keep,
     calendar,

@@ -27,10 +27,10 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from apps.core.db.context import system_context
+from apps.core.feed import feed_messages_held, publish_held
 from apps.stream.devices.broker import TOPIC_ROOT, TopicDevice, topic_device
 from apps.stream.devices.protocols import ProtocolError, owntracks_http_records
 from apps.stream.devices.services import DeviceItem, device_items_store, device_records_check
-from apps.core.feed import feed_messages_held, publish_held
 from apps.stream.models import Device
 
 logger = logging.getLogger(__name__)

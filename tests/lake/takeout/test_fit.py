@@ -1,12 +1,12 @@
 import io
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import fit
+from apps.lake.takeout.fit import activity as fit
 from apps.lake.takeout.records import BadRecord, EventRecord, MemberError
 
 SESSION = {
@@ -45,8 +45,8 @@ def run(parse_function, data: bytes, path: str) -> list:
     return list(parse_function(io.BytesIO(data), PurePosixPath(path)))
 
 
-def test_session():
-    (record,) = run(
+def test_session_is_an_event_and_its_aggregates_measurements():
+    record, heart, steps = run(
         fit.parse_session,
         json.dumps(SESSION).encode(),
         "Takeout/Fit/All Sessions/2021-04-19T22_57_39+02_00_RUNNING.json",
@@ -60,6 +60,9 @@ def test_session():
         record.text == "com.google.heart_minutes.summary: 19.0\ncom.google.step_count.delta: 1550"
     )
     assert record.data == SESSION
+    assert (heart.metric, heart.value, heart.unit) == ("heart_points", 19.0, "count")
+    assert (steps.metric, steps.value, steps.stream) == ("steps", 1550.0, "fit.sessions")
+    assert (steps.start, steps.end) == (record.occurred_at, record.ended_at)
 
 
 def test_sleep_session_without_aggregates_or_end():
@@ -85,58 +88,71 @@ def test_bad_sessions():
         run(fit.parse_session, b'{"startTime": ', "Fit/All Sessions/a.json")
 
 
-def test_daily_metrics_rows_by_position_with_header_names():
+def test_daily_metrics_rows_are_measurements_of_the_persons_days():
     records = run(
         fit.parse_daily_metrics,
         DAILY.encode(),
         "Takeout/Fit/Daily activity metrics/Daily activity metrics.csv",
     )
-    assert [type(r) for r in records] == [EventRecord, EventRecord, BadRecord]
-    first, second, bad = records
-    assert first.kind == "fit.daily_metrics"
-    assert first.occurred_at == datetime(2021, 6, 9, tzinfo=UTC)
-    assert first.title == "2021-06-09"
-    assert first.data["Step count"] == "5321"
-    assert first.data["Average weight (kg)"] == ""
-    assert second.data["Average weight (kg)"] == "77.7"
-    assert "line 5: first column is not a date" in bad.reason
+    assert [(r.local_day, r.metric, r.value, r.unit) for r in records[:-1]] == [
+        (date(2021, 6, 9), "active_minutes", 30.0, "min"),
+        (date(2021, 6, 9), "calories", 1800.5, "kcal"),
+        (date(2021, 6, 9), "distance", 4000.2, "m"),
+        (date(2021, 6, 9), "heart_points", 12.0, "count"),
+        (date(2021, 6, 9), "steps", 5321.0, "count"),
+        (date(2021, 6, 10), "active_minutes", 10.0, "min"),
+        (date(2021, 6, 10), "calories", 1700.0, "kcal"),
+        (date(2021, 6, 10), "distance", 1000.0, "m"),
+        (date(2021, 6, 10), "steps", 1200.0, "count"),
+        (date(2021, 6, 10), "weight", 77.7, "kg"),
+    ]
+    assert {r.stream for r in records[:-1]} == {"fit.daily_metrics"}
+    bad = records[-1]
+    assert isinstance(bad, BadRecord) and "line 5: first column is not a date" in bad.reason
 
 
-def test_localised_header_is_read_by_position():
-    data = "Datum,Anzahl der Aktivitätsminuten,Schrittzahl\n2021-06-10,12,3456\n".encode()
-    (record,) = run(
+def test_a_localised_column_keeps_its_header_as_metric():
+    data = "Datum,Anzahl der Aktivitätsminuten,Schrittzahl,Distanz (m)\n2021-06-10,12,3456,7\n"
+    records = run(
         fit.parse_daily_metrics,
-        data,
+        data.encode(),
         "Takeout/Google Fit/Tägliche Aktivitätswerte/Tägliche Aktivitätswerte.csv",
     )
-    assert record.occurred_at == datetime(2021, 6, 10, tzinfo=UTC)
-    assert record.data == {
-        "Datum": "2021-06-10",
-        "Anzahl der Aktivitätsminuten": "12",
-        "Schrittzahl": "3456",
-    }
+    assert [(r.local_day, r.metric, r.value, r.unit) for r in records] == [
+        (date(2021, 6, 10), "anzahl der aktivitätsminuten", 12.0, ""),
+        (date(2021, 6, 10), "schrittzahl", 3456.0, ""),
+        (date(2021, 6, 10), "distanz", 7.0, "m"),
+    ]
 
 
 def test_intervals_take_the_day_from_the_file_name():
     records = run(
         fit.parse_intervals, INTERVALS.encode(), "Takeout/Fit/Daily activity metrics/2021-06-10.csv"
     )
-    first, last, bad = records
-    assert first.kind == "fit.interval"
-    assert first.occurred_at == datetime(2021, 6, 9, 22, 0, tzinfo=UTC)
-    assert first.ended_at - first.occurred_at == timedelta(minutes=15)
-    assert first.data["Calories (kcal)"] == "22.5"
-    assert first.data["date"] == "2021-06-10"
-    assert last.ended_at == datetime(2021, 6, 10, 22, 0, tzinfo=UTC)  # next midnight
+    calories, minutes, last_calories, last_steps, bad = records
+    assert (calories.metric, calories.value, calories.stream) == (
+        "calories",
+        22.5,
+        "fit.intervals",
+    )
+    assert calories.start == datetime(2021, 6, 9, 22, 0, tzinfo=UTC)
+    assert calories.end - calories.start == timedelta(minutes=15)
+    assert calories.local_day is None
+    assert (minutes.metric, minutes.value) == ("active_minutes", 3.0)
+    assert (last_steps.metric, last_steps.value) == ("steps", 312.0)
+    assert last_steps.end == datetime(2021, 6, 10, 22, 0, tzinfo=UTC)  # next midnight
     assert isinstance(bad, BadRecord) and "not a time of day: 'noon'" in bad.reason
 
 
-def test_interval_file_needs_a_day_name_and_rows_with_extra_cells_are_kept():
+def test_interval_file_needs_a_day_name_and_odd_cells_are_quarantined():
     with pytest.raises(MemberError, match="named after its day"):
         run(fit.parse_intervals, INTERVALS.encode(), "intervals.csv")
-    data = b"Start time,End time\n00:00:00.000Z,00:15:00.000Z,surprise\n"
-    (record,) = run(fit.parse_intervals, data, "Fit/Daily activity metrics/2020-01-01.csv")
-    assert record.data["_extra"] == ["surprise"]
+    data = b"Start time,End time,Step count\n00:00:00.000Z,00:15:00.000Z,many,surprise\n"
+    not_a_number, extra = run(
+        fit.parse_intervals, data, "Fit/Daily activity metrics/2020-01-01.csv"
+    )
+    assert "'Step count' is not a number: 'many'" in not_a_number.reason
+    assert "more cells than the header" in extra.reason and "surprise" in extra.excerpt
 
 
 def test_broken_csv_files_are_member_errors():
@@ -164,8 +180,8 @@ def test_reads_zip_members(tmp_path: Path):
             daily = list(fit.parse_daily_metrics(member, PurePosixPath("x.csv")))
         with zf.open("Takeout/Fit/Daily activity metrics/2021-06-10.csv") as member:
             intervals = list(fit.parse_intervals(member, PurePosixPath("Fit/d/2021-06-10.csv")))
-    assert len(daily) == 3 and "Date" in daily[0].data
-    assert len(intervals) == 3
+    assert len(daily) == 11 and daily[0].metric == "active_minutes"  # the BOM is not a header
+    assert len(intervals) == 5
 
 
 @pytest.mark.parametrize(

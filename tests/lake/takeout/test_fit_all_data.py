@@ -7,8 +7,15 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import fit_all_data, registry
-from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
+from apps.lake.takeout import registry
+from apps.lake.takeout.fit import all_data as fit_all_data
+from apps.lake.takeout.records import (
+    BadRecord,
+    EventRecord,
+    LocationRecord,
+    MemberError,
+    MetricRecord,
+)
 from tests.lake.takeout.streams import CountingStream
 
 FOLDER = "Takeout/Fit/All Data"
@@ -51,7 +58,7 @@ def test_the_registry_gives_all_data_files_to_this_parser():
     assert registry.parser_for(PurePosixPath("x.json"), derived([])).product == "fit.all_data"
 
 
-def test_steps_heart_rate_weight_and_distance_become_events():
+def test_points_become_measurements_of_their_stream():
     records = parse(
         derived(
             [
@@ -60,25 +67,43 @@ def test_steps_heart_rate_weight_and_distance_become_events():
                 point("com.google.weight", [{"fpVal": 77.7}], end=START),
                 point("com.google.distance.delta", [{"fpVal": 31.25}]),
                 point("com.google.calories.expended", [{"fpVal": 1.5}]),
+                point(
+                    "com.google.heart_rate.summary", [{"fpVal": 80}, {"fpVal": 120}, {"fpVal": 55}]
+                ),
+                point("com.google.hydration", [{"fpVal": 0.25}]),
+                point("com.google.sleep.segment", [{"intVal": 5}], end=START + 30 * MINUTE),
             ]
         )
     )
-    assert all(isinstance(record, EventRecord) for record in records)
-    assert [(r.kind, r.data["value"]) for r in records] == [
-        ("fit.steps", 42),
-        ("fit.heart_rate", 71.5),
-        ("fit.weight", 77.7),
-        ("fit.distance", 31.25),
-        ("fit.data_point", 1.5),
+    assert all(isinstance(record, MetricRecord) for record in records)
+    assert [(r.metric, r.value, r.unit) for r in records] == [
+        ("steps", 42.0, "count"),
+        ("heart_rate", 71.5, "bpm"),
+        ("weight", 77.7, "kg"),
+        ("distance", 31.25, "m"),
+        ("calories", 1.5, "kcal"),
+        ("heart_rate", 80.0, "bpm"),
+        ("heart_rate_max", 120.0, "bpm"),
+        ("heart_rate_min", 55.0, "bpm"),
+        ("com.google.hydration", 0.25, ""),
+        ("sleep_stage", 5.0, "stage"),
+        ("sleep_minutes", 30.0, "min"),  # deep sleep
     ]
     steps = records[0]
-    assert steps.occurred_at == datetime(2021, 4, 19, 21, 0, tzinfo=UTC)
-    assert steps.ended_at == datetime(2021, 4, 19, 21, 1, tzinfo=UTC)
-    assert steps.title == "com.google.step_count.delta"
-    assert steps.data["dataSource"] == "derived_com.google.step_count.delta_gms"
-    assert steps.data["originDataSourceId"].startswith("raw:")
-    assert records[1].ended_at is None  # an instant, not an interval
-    assert "modifiedTimeMillis" in steps.copy_fields
+    assert steps.start == datetime(2021, 4, 19, 21, 0, tzinfo=UTC)
+    assert steps.end == datetime(2021, 4, 19, 21, 1, tzinfo=UTC)
+    assert steps.stream == "derived_com.google.step_count.delta_gms"
+    assert records[1].end == records[1].start  # an instant, not an interval
+
+
+def test_a_point_of_text_or_map_values_stays_an_event():
+    (record,) = parse(
+        derived([point("com.google.nutrition", [{"mapVal": [{"key": "fat", "value": 1}]}])])
+    )
+    assert isinstance(record, EventRecord)
+    assert (record.kind, record.title) == ("fit.data_point", "com.google.nutrition")
+    assert record.data["dataSource"] == "derived_com.google.step_count.delta_gms"
+    assert "modifiedTimeMillis" in record.copy_fields
 
 
 def test_location_samples_become_location_points():
@@ -116,7 +141,7 @@ def test_the_api_value_shape_is_read_too():
             ]
         )
     )
-    assert record.data["value"] == 7
+    assert (record.metric, record.value) == ("steps", 7.0)
 
 
 def test_bad_points_are_quarantined_with_a_reason():
@@ -159,6 +184,6 @@ def test_points_come_out_while_the_file_is_still_being_read():
         io.BufferedReader(stream), PurePosixPath(f"{FOLDER}/derived_steps.json")
     )
     first = next(records)
-    assert first.data["value"] == 0
+    assert first.value == 0
     assert stream.read_bytes < len(data) // 10  # streamed, not loaded whole
     assert sum(1 for _ in records) == 49_999

@@ -6,7 +6,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import fit_tcx, registry
+from apps.lake.takeout import registry
+from apps.lake.takeout.fit import tcx as fit_tcx
 from apps.lake.takeout.records import BadRecord, EventRecord, LocationRecord, MemberError
 from tests.lake.takeout.streams import CountingStream
 

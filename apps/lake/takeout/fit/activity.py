@@ -8,9 +8,17 @@
   first two columns start and end time of day ("00:15:00.000+01:00").
 
 Folder and column names are localised ("Google Fit/Alle Sitzungen",
-"Tägliche Aktivitätswerte", "Все сеансы", "일일 활동 측정항목"), so CSV columns
-are read by position and every CSV in a Fit folder is taken: a day-named one
-holds intervals, any other the daily summary. Rows keep their header names.
+"Tägliche Aktivitätswerte", "Все сеансы", "일일 활동 측정항목"), so the first
+columns (date, times) are read by position and every CSV in a Fit folder is
+taken: a day-named one holds intervals, any other the daily summary.
+
+A session stays an event (a workout, a walk, a night); its aggregates, and
+every number of both CSVs, are measurements of the health-metric hypertable
+(apps/lake/metrics.py), in the streams ``fit.sessions``, ``fit.daily_metrics``
+and ``fit.intervals``. A CSV column Datapunk knows (``CSV_METRICS``) gives its
+metric; any other keeps its header as the metric name, its "(unit)" as unit.
+The daily CSV says only the date of the person's day: its rows are whole days
+of the user's time zone (``MetricRecord.local_day``).
 """
 
 from __future__ import annotations
@@ -23,12 +31,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import parse_iso
-from .paths import folder_name, head_text, product_folder_index
-from .records import BadRecord, EventRecord, MemberError, Parser, Record, excerpt_of
+from .. import jsonstream
+from ..fields import parse_iso
+from ..paths import folder_name, head_text
+from ..records import (
+    BadRecord,
+    EventRecord,
+    MemberError,
+    MetricRecord,
+    Parser,
+    Record,
+    excerpt_of,
+)
+from . import in_fit
+from .measures import SUMMARY_SUFFIX, is_number, metrics_of
 
-FIT_FOLDERS = frozenset({"fit", "google fit"})
 SESSION_FOLDERS = frozenset({"all sessions", "alle sitzungen", "все сеансы", "모든 세션"})
 # Older archives: "Daily Aggregations/Daily Summaries.csv".
 DAILY_METRICS_NAMES = frozenset(
@@ -43,10 +60,28 @@ DAILY_METRICS_NAMES = frozenset(
 _SESSION_NAME = re.compile(r"\d{4}-\d{2}-\d{2}t\d{2}_\d{2}_\d{2}.*\.json")
 _DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv")
 _METRIC_COLUMNS = ("move minutes count", "calories (kcal)", "step count", "distance (m)")
-
-
-def in_fit(path: PurePosixPath) -> bool:
-    return product_folder_index(path, FIT_FOLDERS) is not None
+_UNIT = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
+SESSION_STREAM = "fit.sessions"
+DAILY_STREAM = "fit.daily_metrics"
+INTERVAL_STREAM = "fit.intervals"
+# English headers of both CSVs (casefolded) -> (metric, unit).
+CSV_METRICS: dict[str, tuple[str, str]] = {
+    "move minutes count": ("active_minutes", "min"),
+    "calories (kcal)": ("calories", "kcal"),
+    "distance (m)": ("distance", "m"),
+    "heart points": ("heart_points", "count"),
+    "heart minutes": ("heart_minutes", "min"),
+    "average heart rate (bpm)": ("heart_rate", "bpm"),
+    "max heart rate (bpm)": ("heart_rate_max", "bpm"),
+    "min heart rate (bpm)": ("heart_rate_min", "bpm"),
+    "average speed (m/s)": ("speed", "m/s"),
+    "max speed (m/s)": ("speed_max", "m/s"),
+    "min speed (m/s)": ("speed_min", "m/s"),
+    "step count": ("steps", "count"),
+    "average weight (kg)": ("weight", "kg"),
+    "max weight (kg)": ("weight_max", "kg"),
+    "min weight (kg)": ("weight_min", "kg"),
+}
 
 
 def matches_session(path: PurePosixPath) -> bool:
@@ -92,7 +127,27 @@ def sniff_intervals(head: bytes) -> bool:
 
 
 def parse_session(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
-    yield session_record(jsonstream.load_small(stream))
+    session = jsonstream.load_small(stream)
+    record = session_record(session)
+    yield record
+    if isinstance(record, EventRecord) and record.occurred_at is not None:
+        yield from session_metrics(session, record.occurred_at, record.ended_at)
+
+
+def session_metrics(
+    session: dict[str, Any], started: datetime, ended: datetime | None
+) -> Iterator[MetricRecord]:
+    """The session's aggregates ("com.google.step_count.delta": 1234) over its span."""
+    aggregates = session.get("aggregate")
+    for aggregate in aggregates if isinstance(aggregates, list) else []:
+        if not isinstance(aggregate, dict) or not isinstance(aggregate.get("metricName"), str):
+            continue
+        value = aggregate.get("intValue", aggregate.get("floatValue"))
+        if not is_number(value):
+            continue
+        name = aggregate["metricName"]
+        name = name[: -len(SUMMARY_SUFFIX)] if name.endswith(SUMMARY_SUFFIX) else name
+        yield from metrics_of(name, [value], started, ended or started, SESSION_STREAM)
 
 
 def session_record(session: Any) -> Record:
@@ -120,7 +175,7 @@ def session_record(session: Any) -> Record:
 def parse_daily_metrics(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     header, rows = _read_csv(stream)
     for line_no, row in rows:
-        yield _daily_record(header, row, line_no)
+        yield from _daily_records(header, row, line_no)
 
 
 def parse_intervals(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
@@ -132,37 +187,79 @@ def parse_intervals(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     day = date.fromisoformat(day_match[1])
     header, rows = _read_csv(stream)
     for line_no, row in rows:
-        yield _interval_record(day, header, row, line_no)
+        yield from _interval_records(day, header, row, line_no)
 
 
-def _daily_record(header: list[str], row: list[str], line_no: int) -> Record:
-    values = _row_dict(header, row)
+def _daily_records(header: list[str], row: list[str], line_no: int) -> Iterator[Record]:
     try:
         day = date.fromisoformat(row[0].strip())
     except ValueError:
-        return BadRecord(
+        yield BadRecord(
             f"line {line_no}: first column is not a date (YYYY-MM-DD): {row[0]!r}",
-            excerpt_of(values),
+            excerpt_of(_row_dict(header, row)),
         )
-    return EventRecord(
-        kind="fit.daily_metrics",
-        occurred_at=datetime.combine(day, time(), UTC),
-        title=day.isoformat(),
-        data=values,
+        return
+    # Placed in the user's zone by the writer; start and end only say which day.
+    midnight = datetime.combine(day, time(), UTC)
+    yield from _row_metrics(
+        header, row, 1, midnight, midnight + timedelta(days=1), DAILY_STREAM, line_no, day
     )
 
 
-def _interval_record(day: date, header: list[str], row: list[str], line_no: int) -> Record:
-    values = _row_dict(header, row)
+def _interval_records(
+    day: date, header: list[str], row: list[str], line_no: int
+) -> Iterator[Record]:
     try:
         start = _time_of_day(day, row[0])
-        end = _time_of_day(day, row[1]) if len(row) > 1 and row[1].strip() else None
+        end = _time_of_day(day, row[1]) if len(row) > 1 and row[1].strip() else start
     except ValueError as exc:
-        return BadRecord(f"line {line_no}: {exc}", excerpt_of(values))
-    if end is not None and end <= start:
+        yield BadRecord(f"line {line_no}: {exc}", excerpt_of(_row_dict(header, row)))
+        return
+    if end <= start and len(row) > 1 and row[1].strip():
         end += timedelta(days=1)  # the last interval ends at the next midnight
-    values["date"] = day.isoformat()
-    return EventRecord(kind="fit.interval", occurred_at=start, ended_at=end, data=values)
+    yield from _row_metrics(header, row, 2, start, end, INTERVAL_STREAM, line_no, None)
+
+
+def column_metric(column: str) -> tuple[str, str]:
+    """(metric, unit) of a CSV column: a known one's, else its header and "(unit)"."""
+    name = column.strip().casefold()
+    if name in CSV_METRICS:
+        return CSV_METRICS[name]
+    match = _UNIT.match(name)
+    return (match[1], match[2][:16]) if match else (name, "")
+
+
+def _row_metrics(
+    header: list[str],
+    row: list[str],
+    first: int,
+    start: datetime,
+    end: datetime,
+    stream: str,
+    line_no: int,
+    local_day: date | None,
+) -> Iterator[Record]:
+    """One measurement per non-empty number of ``row`` from column ``first`` on."""
+    for column, cell in zip(header[first:], row[first:], strict=False):
+        if not cell.strip():
+            continue
+        try:
+            value = float(cell)
+        except ValueError:
+            yield BadRecord(
+                f"line {line_no}: {column!r} is not a number: {cell!r}",
+                excerpt_of(_row_dict(header, row)),
+            )
+            continue
+        metric, unit = column_metric(column)
+        if not metric:
+            continue
+        yield MetricRecord(metric[:64], start, end, value, unit, stream, local_day=local_day)
+    if len(row) > len(header):
+        yield BadRecord(
+            f"line {line_no}: more cells than the header has columns",
+            excerpt_of(_row_dict(header, row)),
+        )
 
 
 def _time_of_day(day: date, value: str) -> datetime:

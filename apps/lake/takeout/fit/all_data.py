@@ -4,8 +4,10 @@
 endTimeNanos, fitValue: [{value: {intVal | fpVal}}], originDataSourceId,
 modifiedTimeMillis}]}``. A file holds up to millions of points: it is walked
 with ijson, one point at a time. Location samples become LocationPoints;
-every other point an event ``fit.<measure>`` (steps, heart rate, weight,
-distance; ``fit.data_point`` for the rest, its type in the title).
+every numeric field of any other point a measurement of the health-metric
+hypertable (apps/lake/takeout/fit/measures.py says which metric), its stream
+the file's name. A point whose values are not numbers (a food's ``mapVal``,
+an app's ``stringVal``) stays an event ``fit.data_point``, its type in the title.
 """
 
 from __future__ import annotations
@@ -16,21 +18,15 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from . import jsonstream
-from .fields import check_coordinates, from_epoch_ns
-from .fit import in_fit
-from .paths import folder_name, head_text
-from .records import BadRecord, EventRecord, LocationRecord, Parser, Record, excerpt_of
+from .. import jsonstream
+from ..fields import check_coordinates, from_epoch_ns
+from ..paths import folder_name, head_text
+from ..records import BadRecord, EventRecord, LocationRecord, Parser, Record, excerpt_of
+from . import in_fit
+from .measures import is_number, metrics_of
 
 ALL_DATA_FOLDERS = frozenset({"all data", "alle daten", "toutes les données", "todos los datos"})
 _DERIVED_NAME = re.compile(r"(?:derived|raw)_.+\.json")
-# Data types with a name of their own; any other lands as "fit.data_point".
-_MEASURES = {
-    "com.google.step_count.delta": "fit.steps",
-    "com.google.heart_rate.bpm": "fit.heart_rate",
-    "com.google.weight": "fit.weight",
-    "com.google.distance.delta": "fit.distance",
-}
 _LOCATION_SAMPLE = "com.google.location.sample"
 
 
@@ -52,32 +48,57 @@ def parse_derived(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     # file's name is its data source (the "Data Source" key says the same).
     source = path.name[: -len(".json")]
     for point in jsonstream.iter_items(stream, "Data Points.item"):
-        yield data_point_record(point, source)
+        yield from data_point_records(point, source)
 
 
-def data_point_record(point: Any, source: str) -> Record:
+def data_point_records(point: Any, source: str) -> Iterator[Record]:
+    """The records of one point of stream ``source``: measurements, a location, or an event."""
     if not isinstance(point, dict):
-        return BadRecord("a Fit data point is a JSON object", excerpt_of(point))
+        yield BadRecord("a Fit data point is a JSON object", excerpt_of(point))
+        return
     data_type = point.get("dataTypeName")
     if not isinstance(data_type, str) or not data_type:
-        return BadRecord("Fit data point without dataTypeName", excerpt_of(point))
+        yield BadRecord("Fit data point without dataTypeName", excerpt_of(point))
+        return
     try:
         started = from_epoch_ns(point["startTimeNanos"])
         ended = from_epoch_ns(point["endTimeNanos"]) if "endTimeNanos" in point else None
         values = _point_values(point)
     except KeyError:
-        return BadRecord("Fit data point without startTimeNanos", excerpt_of(point))
+        yield BadRecord("Fit data point without startTimeNanos", excerpt_of(point))
+        return
     except ValueError as exc:
-        return BadRecord(f"Fit data point: {exc}", excerpt_of(point))
+        yield BadRecord(f"Fit data point: {exc}", excerpt_of(point))
+        return
     if data_type == _LOCATION_SAMPLE:
-        return _location_sample(point, started, values)
-    kind = _MEASURES.get(data_type, "fit.data_point")
+        yield _location_sample(point, started, values)
+        return
+    if ended is not None and ended < started:
+        yield BadRecord("Fit data point ends before it starts", excerpt_of(point))
+        return
+    if all(v is None or is_number(v) for v in values):
+        measurements = list(metrics_of(data_type, values, started, ended or started, source))
+        if not measurements:
+            yield BadRecord("Fit data point without a value", excerpt_of(point))
+        yield from measurements
+        return
+    yield _data_point_event(point, data_type, started, ended, values, source)
+
+
+def _data_point_event(
+    point: dict[str, Any],
+    data_type: str,
+    started: datetime,
+    ended: datetime | None,
+    values: list[Any],
+    source: str,
+) -> EventRecord:
     value = values[0] if len(values) == 1 else values
     data = dict(point)
     data["value"] = value
     data["dataSource"] = source
     return EventRecord(
-        kind=kind,
+        kind="fit.data_point",
         occurred_at=started,
         ended_at=ended if ended != started else None,
         title=data_type,

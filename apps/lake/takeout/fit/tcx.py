@@ -15,10 +15,9 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 
-from .fields import check_coordinates, parse_iso
-from .fit import in_fit
-from .paths import folder_name, head_text
-from .records import (
+from ..fields import check_coordinates, parse_iso
+from ..paths import folder_name, head_text
+from ..records import (
     BadRecord,
     EventRecord,
     LocationRecord,
@@ -27,6 +26,7 @@ from .records import (
     Record,
     excerpt_of,
 )
+from . import in_fit
 
 ACTIVITY_FOLDERS = frozenset({"activities", "aktivitäten", "activités", "actividades"})
 
