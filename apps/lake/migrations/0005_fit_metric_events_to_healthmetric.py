@@ -252,7 +252,6 @@ def move_fit_events(connection) -> MoveReport:
         events = cursor.fetchall()
         staged: list[tuple] = []
         moved: list[tuple[int, dt.datetime]] = []
-        affected_users: set[int] = set()
         for event_id, user_id, source, kind, occurred_at, ended_at, title, data, entry in events:
             data = json.loads(data) if isinstance(data, str) else (data or {})
             if kind == "fit.session":
@@ -275,7 +274,6 @@ def move_fit_events(connection) -> MoveReport:
                     continue
                 report.moved += 1
                 moved.append((event_id, occurred_at))
-                affected_users.add(user_id)
             report.measurements += len(rows)
             staged.extend((user_id, *row, entry) for row in rows)
         if not staged:
@@ -296,20 +294,9 @@ def move_fit_events(connection) -> MoveReport:
                 "DELETE FROM lake_event WHERE id = ANY(%s)", [[event_id for event_id, _ in chunk]]
             )
         cursor.execute("DROP TABLE fit_move_metric")
-    _refresh_rollups(connection, affected_users)
+    # The events-per-day rollup counted the moved events: analytics 0008 recomputes it
+    # (the lake does not import analytics).
     return report
-
-
-def _refresh_rollups(connection, user_ids: set[int]) -> None:
-    """The events-per-day rollup counted the moved events. A continuous aggregate sees the
-    deletions itself (its refresh policy recomputes invalidated buckets); a rollup table
-    is recomputed for each user whose events moved."""
-    from apps.analytics.aggregates import EVENTS_DAILY, aggregates_refresh, series_is_continuous
-
-    if not user_ids or series_is_continuous(EVENTS_DAILY):
-        return
-    for user_id in sorted(user_ids):
-        aggregates_refresh(user_id=user_id)
 
 
 def forwards(apps, schema_editor) -> None:
@@ -320,7 +307,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("lake", "0004_health_metric_hypertable"),
         ("core", "0002_user_settings_time_zone"),
-        ("analytics", "0002_daily_series"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
