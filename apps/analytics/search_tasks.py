@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
-
 from apps.analytics.search_services import embeddings_backfill, embeddings_for_events
 from apps.core.db.context import user_context
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)  # the services look only for what is missing
+@datapunk_task()  # the services look only for what is missing
 def embeddings_backfill_task(user_id: int, after: list | None = None) -> int:
     """Embed a bounded share of the user's events that lack an embedding, then queue the
     rest as a new task (so one big import never holds a worker for hours). Idempotent."""
@@ -24,7 +22,7 @@ def embeddings_backfill_task(user_id: int, after: list | None = None) -> int:
     return result.embedded
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)  # the services look only for what is missing
+@datapunk_task()  # the services look only for what is missing
 def embeddings_for_events_task(user_id: int, event_ids: list[int]) -> int:
     """Embed new stream events of the user (those with text and no embedding yet)."""
     with user_context(user_id):

@@ -1,7 +1,5 @@
-from celery import shared_task
-
 from apps.core.db.context import system_context, user_context
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 from apps.lake.models import Import
 from apps.lake.services import takeout_import_run
 
@@ -9,7 +7,7 @@ from apps.lake.services import takeout_import_run
 # A lost database connection pauses an import with everything committed kept;
 # retrying later resumes it from its checkpoints. Other errors are recorded on
 # the import's rows by the service and need no retry.
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def run_takeout_import(import_id: int) -> None:
     """Run or resume one import; a no-op if it is gone, finished, or running elsewhere."""
     # Whose import it is may be read across users; the work itself runs as that user.
