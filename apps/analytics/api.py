@@ -23,6 +23,7 @@ from apps.analytics.geofences import GeofenceError, geofence_create
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import geofence_payload
 from apps.analytics.timeline import Cursor, page_size_from, timeline_page
+from apps.core.api_errors import api_error
 from apps.core.queueing import queue_after_commit
 from apps.core.timezones import day_bounds, zone_of
 
@@ -35,10 +36,6 @@ def _user(request: Request) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _bad(message: str) -> Response:
-    return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)
 
 
 def _date(value: str | None, name: str) -> dt.date | None:
@@ -78,7 +75,7 @@ def events_list(request: Request) -> Response:
         cursor = Cursor.decode(cursor_token) if cursor_token else None
         limit = page_size_from(request.query_params.get("limit"))
     except FilterError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     page = timeline_page(user=_user(request), filters=filters, cursor=cursor, limit=limit)
     next_url = None
     if page.next_cursor:
@@ -117,18 +114,18 @@ def timeseries(request: Request) -> Response:
     params = request.query_params
     metric = params.get("metric", "")
     if metric not in SERIES_READERS:
-        return _bad(f"metric: one of {', '.join(SERIES_READERS)}")
+        return api_error(f"metric: one of {', '.join(SERIES_READERS)}")
     try:
         start, end = _date(params.get("start"), "start"), _date(params.get("end"), "end")
     except FilterError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     if start and end and end < start:
-        return _bad("end must not be before start")
+        return api_error("end must not be before start")
     kwargs: dict[str, Any] = {"user_id": _user(request).pk, "start": start, "end": end}
     if metric == "events":
         group_by = params.get("group_by", "kind")
         if group_by not in ("kind", "source"):
-            return _bad("group_by: kind or source")
+            return api_error("group_by: kind or source")
         kwargs["group_by"] = group_by
     rows = SERIES_READERS[metric](**kwargs)
     for row in rows:
@@ -161,7 +158,7 @@ def map_data(request: Request) -> Response:
     try:
         lower, upper = _datetime_range(request)
     except FilterError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     points, total = spatial.map_points(
         user_id=_user(request).pk, start=lower, end=upper, limit=MAX_MAP_POINTS
     )
@@ -188,15 +185,15 @@ def stays(request: Request) -> Response:
     try:
         lower, upper = _datetime_range(request)
     except FilterError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     if lower is None or upper is None:
-        return _bad("give start and end (YYYY-MM-DD)")
+        return api_error("give start and end (YYYY-MM-DD)")
     if upper - lower > MAX_STAY_RANGE:
-        return _bad(f"a range of at most {MAX_STAY_RANGE.days} days")
+        return api_error(f"a range of at most {MAX_STAY_RANGE.days} days")
     try:
         found = spatial.stays_of(user_id=_user(request).pk, start=lower, end=upper)
     except spatial.RangeTooLarge as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     return Response({"results": [stay.payload() for stay in found]})
 
 
@@ -212,18 +209,18 @@ def where(request: Request) -> Response:
     """Where was I on a date (stays, path, distance, located events), or at a moment."""
     at_raw, date_raw = request.query_params.get("at"), request.query_params.get("date")
     if bool(at_raw) == bool(date_raw):
-        return _bad("give date=YYYY-MM-DD or at=ISO date-time")
+        return api_error("give date=YYYY-MM-DD or at=ISO date-time")
     if at_raw:
         try:
             moment = parse_datetime(at_raw)
         except ValueError:
             moment = None
         if moment is None:
-            return _bad(f"at: {at_raw[:40]!r} is not an ISO 8601 date-time")
+            return api_error(f"at: {at_raw[:40]!r} is not an ISO 8601 date-time")
         try:
             day_in_range(moment.date(), at_raw, "at")
         except FilterError as exc:
-            return _bad(str(exc))
+            return api_error(str(exc))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone_of(_user(request).pk))
         return Response(
@@ -235,12 +232,12 @@ def where(request: Request) -> Response:
     try:
         day = _date(date_raw, "date")
     except FilterError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     assert day is not None
     try:
         return Response(spatial.whereabouts_on(user_id=_user(request).pk, day=day))
     except spatial.RangeTooLarge as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
 
 
 def _number(data: Any, name: str) -> float | None:
@@ -268,10 +265,10 @@ def geofences(request: Request) -> Response:
         )
     data = request.data if isinstance(request.data, dict) else None
     if data is None:
-        return _bad("send a JSON object")
+        return api_error("send a JSON object")
     name = data.get("name")
     if not isinstance(name, str):
-        return _bad("name: text")
+        return api_error("name: text")
     try:
         geofence = geofence_create(
             user=_user(request),
@@ -282,7 +279,7 @@ def geofences(request: Request) -> Response:
             radius_m=_number(data, "radius_m"),
         )
     except GeofenceError as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     from apps.analytics.tasks import emit_geofence_events
 
     queue_after_commit(emit_geofence_events, _user(request).pk, geofence.pk)

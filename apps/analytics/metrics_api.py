@@ -9,8 +9,9 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.analytics.api import _bad, _date, _user
+from apps.analytics.api import _date, _user
 from apps.analytics.filters import FilterError
+from apps.core.api_errors import api_error
 from apps.lake.metrics import BUCKETS, MetricError, metric_series, preferred_stream
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -36,10 +37,10 @@ def metrics(request: Request) -> Response:
     params = request.query_params
     metric = params.get("metric", "")
     if not _NAME.fullmatch(metric):
-        return _bad("metric: a metric name such as steps, distance or heart_rate")
+        return api_error("metric: a metric name such as steps, distance or heart_rate")
     stream = params.get("stream") or None
     if stream is not None and (len(stream) > 255 or "\x00" in stream):
-        return _bad("stream: not a stream name")
+        return api_error("stream: not a stream name")
     try:
         start, end = _date(params.get("start"), "start"), _date(params.get("end"), "end")
         if start and end and end < start:
@@ -54,7 +55,7 @@ def metrics(request: Request) -> Response:
             stream=stream,
         )
     except (FilterError, MetricError) as exc:
-        return _bad(str(exc))
+        return api_error(str(exc))
     for row in rows:
         row["bucket"] = row["bucket"].isoformat()
     return Response(

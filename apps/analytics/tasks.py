@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
 from django.utils import timezone
 
 from apps.analytics.aggregates import aggregates_refresh
 from apps.analytics.geofences import geofence_events_emit
 from apps.analytics.models import Geofence
 from apps.core.db.context import system_context, user_context
+from apps.core.retry import datapunk_task
 
 # What the hourly refresh recomputes on a rollup table: a stream's late
 # arrivals land within this window; older imports queue their own refresh.
 CATCH_UP_WINDOW = dt.timedelta(days=2)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def refresh_aggregates(
     user_id: int | None = None, start: str | None = None, end: str | None = None
 ) -> None:
@@ -32,7 +32,7 @@ def refresh_aggregates(
         aggregates_refresh(user_id=user_id, start=lower, end=upper)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def refresh_recent_aggregates() -> None:
     """The refresh policy of the rollup tables (beat, hourly): the last two days, all users."""
     now = timezone.now()
@@ -40,7 +40,7 @@ def refresh_recent_aggregates() -> None:
         aggregates_refresh(start=now - CATCH_UP_WINDOW, end=now)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def emit_geofence_events(user_id: int, geofence_id: int | None = None) -> None:
     """Store enter/exit events of one geofence, or of all the user's. Idempotent."""
     with user_context(user_id):
@@ -53,7 +53,7 @@ def emit_geofence_events(user_id: int, geofence_id: int | None = None) -> None:
             geofence_events_emit(geofence_id=pk)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def apply_chunk_policies() -> None:
     """Daily: compression and retention of old lake chunks per the settings."""
     from apps.analytics.policies import chunk_policies_apply

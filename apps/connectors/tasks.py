@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
-
 from apps.connectors.base import TokenRevoked
 from apps.connectors.services import (
     REFRESH_AHEAD,
@@ -15,19 +13,20 @@ from apps.connectors.services import (
     connections_expiring,
 )
 from apps.core.db.context import system_context, user_context
+from apps.core.retry import datapunk_task
 from apps.stream.outbound import TRANSIENT_ERRORS, OutboundError
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def sync_connection(user_id: int, connection_id: int) -> None:
     """Sync one connection; failures worth a retry land in the dead-letter table."""
     with user_context(user_id):
         connection_sync_or_dead_letter(connection_id=connection_id)
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def refresh_connection_token(user_id: int, connection_id: int) -> None:
     """Refresh one token ahead of its expiry. A revoked grant is noted on the row."""
     with user_context(user_id):
@@ -39,7 +38,7 @@ def refresh_connection_token(user_id: int, connection_id: int) -> None:
             logger.info("token refresh of connection %s failed: %s", connection_id, exc)
 
 
-@shared_task
+@datapunk_task()
 def refresh_expiring_tokens() -> int:
     """Beat, every 30 minutes: queue a refresh per token expiring within 35 minutes."""
     with system_context():
@@ -49,7 +48,7 @@ def refresh_expiring_tokens() -> int:
     return len(pairs)
 
 
-@shared_task
+@datapunk_task()
 def sync_all_connections() -> int:
     """Beat: queue a sync per active connection."""
     with system_context():

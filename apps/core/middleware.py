@@ -9,7 +9,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+
+from apps.core.api_errors import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -56,20 +58,15 @@ class JsonGuardMiddleware:
             try:
                 body = request.body
             except RequestDataTooBig:
-                return JsonResponse(
-                    {
-                        "detail": "request body too large: JSON requests take at most "
-                        f"{settings.DATAPUNK_MAX_REQUEST_BYTES} bytes"
-                    },
+                return json_error(
+                    "request body too large: JSON requests take at most "
+                    f"{settings.DATAPUNK_MAX_REQUEST_BYTES} bytes",
                     status=413,
                 )
             if json_depth_exceeds(body, settings.DATAPUNK_MAX_JSON_DEPTH):
-                return JsonResponse(
-                    {
-                        "detail": "JSON nested too deeply: at most "
-                        f"{settings.DATAPUNK_MAX_JSON_DEPTH} levels of arrays and objects"
-                    },
-                    status=400,
+                return json_error(
+                    "JSON nested too deeply: at most "
+                    f"{settings.DATAPUNK_MAX_JSON_DEPTH} levels of arrays and objects"
                 )
         return self.get_response(request)
 
@@ -77,7 +74,7 @@ class JsonGuardMiddleware:
         # A safety net for input parsed by other means (forms, XML, query strings).
         if isinstance(exception, RecursionError):
             logger.warning("input nested too deeply on %s", request.path)
-            return JsonResponse({"detail": "input nested too deeply"}, status=400)
+            return json_error("input nested too deeply")
         return None
 
 

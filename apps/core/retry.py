@@ -1,10 +1,17 @@
-"""Celery's retry options for work that a lost database connection interrupts."""
+"""The one set of Celery task options of the project, and the decorator that applies it.
+
+Every task is acknowledged after its run and retried when the database
+connection is lost under it; a task needing more (``bind=True``, its own
+retries) adds to the preset, never restates it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from celery import shared_task
 from django import db as django_db
 
 # Errors of the connection, not of the work: what was committed is kept and the
@@ -16,7 +23,7 @@ CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     psycopg.InterfaceError,
 )
 
-# For @shared_task(**RETRY_ON_LOST_CONNECTION): acknowledged after the run (a
+# The preset (applied by @datapunk_task): acknowledged after the run (a
 # worker that dies mid-run leaves the task queued), retried on connection
 # errors with backoff and jitter, from 30 s up to 10 min, 8 times.
 RETRY_ON_LOST_CONNECTION: dict[str, Any] = {
@@ -27,3 +34,12 @@ RETRY_ON_LOST_CONNECTION: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 8,
 }
+
+
+def datapunk_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``@shared_task`` with RETRY_ON_LOST_CONNECTION; ``options`` add to it.
+
+    Only for work that is safe to run again: the tasks are idempotent (their
+    docstrings say how), so a retry or a redelivery changes nothing twice.
+    """
+    return shared_task(**{**RETRY_ON_LOST_CONNECTION, **options})

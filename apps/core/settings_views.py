@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.core.api_errors import json_error
 from apps.core.timezones import TimeZoneError, set_zone, zone_of
 from apps.core.user_settings import mask_on_screen, mask_on_screen_set
 
@@ -66,5 +67,5 @@ def time_zone_detected(request: HttpRequest) -> JsonResponse:
             user_id=_user_id(request), name=request.POST.get("time_zone", ""), chosen=False
         )
     except TimeZoneError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
+        return json_error(str(exc))
     return JsonResponse({"time_zone": zone_of(_user_id(request)).key, "stored": stored})

@@ -1,7 +1,5 @@
-from celery import shared_task
-
 from apps.core.db.context import system_context, user_context
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 from apps.lake.models import Import, Upload
 from apps.lake.services import takeout_import_run
 from apps.lake.uploads import upload_verify
@@ -10,7 +8,7 @@ from apps.lake.uploads import upload_verify
 # A lost database connection pauses an import with everything committed kept;
 # retrying later resumes it from its checkpoints. Other errors are recorded on
 # the import's rows by the service and need no retry.
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def run_takeout_import(import_id: int) -> None:
     """Run or resume one import; a no-op if it is gone, finished, or running elsewhere."""
     # Whose import it is may be read across users; the work itself runs as that user.
@@ -22,7 +20,7 @@ def run_takeout_import(import_id: int) -> None:
         takeout_import_run(import_id=import_id)
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def run_upload_verify(upload_id: int) -> None:
     """Hash a completed upload whose running digest was lost; a no-op unless it is verifying."""
     with system_context():

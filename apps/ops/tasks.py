@@ -1,11 +1,10 @@
-from celery import shared_task
-
+from apps.core.retry import datapunk_task
 from apps.ops.services import BackupError, archive_policies_run, backup_run
 
 
 # A failed backup is recorded on its BackupRun row and shows on /health/ready;
 # retrying blindly would only repeat it against the same repository.
-@shared_task(acks_late=True)
+@datapunk_task()
 def backup_full() -> str:
     try:
         return backup_run(kind="full").label
@@ -13,7 +12,7 @@ def backup_full() -> str:
         return f"failed: {exc}"
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def backup_incremental() -> str:
     try:
         return backup_run(kind="incr").label
@@ -21,7 +20,7 @@ def backup_incremental() -> str:
         return f"failed: {exc}"
 
 
-@shared_task(acks_late=True)
+@datapunk_task()
 def archive_policies() -> int:
     """Run the archive policies once; returns the ArchiveRun id."""
     return archive_policies_run().pk

@@ -1,7 +1,7 @@
 """Signal receivers of the privacy app: audit entries for sign-ins (Django's auth
 signals; allauth signs in through them), and the PII scan queued after a Takeout
 import (quick, and never failing the sender). Streams are scanned at write time
-(apps/lake/pipeline.py)."""
+(apps/lake/pipeline.py, through the PiiGuard installed in apps.py)."""
 
 from __future__ import annotations
 

@@ -3,18 +3,17 @@ works inside that user's context."""
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from apps.core.db.context import user_context
 from apps.core.feed import publish
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 from apps.privacy.deletion import DeletionBlocked, user_data_delete
 from apps.privacy.exports import export_run
 from apps.privacy.services import pii_scan_backfill
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def run_export(user_id: int, export_id: int) -> None:
     """Write one export, as its user (row-level security: nothing of anyone else).
     A no-op if the export is gone, finished, or being written elsewhere."""
@@ -22,7 +21,7 @@ def run_export(user_id: int, export_id: int) -> None:
         export_run(export_id=export_id)
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def run_user_data_delete(
     user_id: int, actor_id: int | None = None, ip: str | None = None, delete_account: bool = False
 ) -> None:
@@ -52,7 +51,7 @@ BACKFILL_EVENTS_PER_RUN = 50_000
 
 # A lost database connection loses at most the batch in flight: retrying
 # resumes from the cursor (scans are idempotent).
-@shared_task(**RETRY_ON_LOST_CONNECTION)
+@datapunk_task()
 def pii_scan_user(user_id: int) -> None:
     """Scan the user's events above the scan cursor; re-queue itself while more remain.
 

@@ -1,5 +1,5 @@
 """Writes of the inbound side: ingest keys, ingested events, webhook subscriptions,
-claimed deliveries. Events themselves are stored by pipeline.records_store."""
+claimed deliveries. Events themselves are stored by apps/lake/pipeline.records_store."""
 
 from __future__ import annotations
 

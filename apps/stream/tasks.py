@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 from apps.stream.services import inbound_deliveries_prune
 
 
-@shared_task(**RETRY_ON_LOST_CONNECTION)  # a delete by age: safe to run twice
+@datapunk_task()  # a delete by age: safe to run twice
 def prune_inbound_deliveries() -> int:
     """Forget replay-guard ids past the signature window; returns how many."""
     return inbound_deliveries_prune()

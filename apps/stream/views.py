@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.api_errors import json_error
 from apps.core.db.context import user_context
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.selectors import feed_recent_events, ingest_key_of
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 def _refused(exc: DeliveryRefused, provider: str) -> JsonResponse:
     logger.info("%s webhook refused (%s): %s", provider, exc.status, exc.message)
-    return JsonResponse({"detail": exc.message}, status=exc.status)
+    return json_error(exc.message, status=exc.status)
 
 
 @csrf_exempt  # signed by the provider; there is no session
@@ -36,7 +37,7 @@ def twitch_eventsub(request: HttpRequest) -> HttpResponse:
             headers=dict(request.META), body=body, now=timezone.now()
         )
     except BodyTooLarge as exc:
-        return JsonResponse({"detail": exc.message}, status=413)
+        return json_error(exc.message, status=413)
     except DeliveryRefused as exc:
         return _refused(exc, "twitch")
     if outcome.text:  # the challenge, raw, as Twitch requires
@@ -50,14 +51,14 @@ def microsoft_graph(request: HttpRequest) -> HttpResponse:
     token = request.GET.get("validationToken")
     if token is not None:
         if len(token) > microsoft.MAX_VALIDATION_TOKEN:
-            return JsonResponse({"detail": "validationToken is too long."}, status=400)
+            return json_error("validationToken is too long.")
         # Graph waits for its token back as text/plain before it creates the subscription.
         return HttpResponse(token, content_type="text/plain", status=200)
     try:
         body = read_capped_body(request, microsoft.MAX_BODY)
         outcome = microsoft.graph_notifications_receive(body=body, now=timezone.now())
     except BodyTooLarge as exc:
-        return JsonResponse({"detail": exc.message}, status=413)
+        return json_error(exc.message, status=413)
     except DeliveryRefused as exc:
         return _refused(exc, "microsoft")
     return JsonResponse({"written": outcome.written, "duplicate": outcome.duplicate}, status=202)

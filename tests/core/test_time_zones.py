@@ -177,7 +177,7 @@ def test_a_bad_zone_is_refused_with_a_message_and_nothing_changes(owner, client,
     assert response.status_code == 400
     assert "is not a time zone name" in response.content.decode()
     response = client.post("/settings/time-zone/detected/", {"time_zone": bad})
-    assert response.status_code == 400 and "is not a time zone" in response.json()["error"]
+    assert response.status_code == 400 and "is not a time zone" in response.json()["detail"]
     assert _zone(owner) == KOLKATA
 
 

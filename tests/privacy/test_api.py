@@ -101,6 +101,16 @@ def test_reveal_with_wrong_input_is_a_400(client_for, owner, event, body):
     assert not AuditEntry.objects.filter(action="pii.reveal").exists()
 
 
+def test_a_reveal_the_service_refuses_answers_the_one_error_shape(client_for, owner, event):
+    # The service's message for the user, as {"detail": ...} like every other 400
+    # (apps/core/api_errors.py), not a field-error list of its own.
+    response = client_for(owner).post(
+        f"/api/privacy/events/{event.id}/reveal/", {"field": "data/missing"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": f"Event {event.id} has no text field 'data/missing'."}
+
+
 @pytest.mark.parametrize("event_id", ["0", "99999999999999999999999", "abc"])
 def test_odd_event_ids_are_not_found(client_for, owner, event_id):
     client = client_for(owner)

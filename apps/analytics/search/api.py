@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +15,7 @@ from apps.analytics.search.selectors import (
     index_status,
     search_request_from_params,
 )
+from apps.core.api_errors import bad_request
 
 # The timeline's filters that search takes too (both read them with apps/analytics/filters.py).
 _TIMELINE = {parameter.name: parameter for parameter in FILTER_PARAMETERS}
@@ -53,7 +53,7 @@ class SearchView(APIView):
                 request.query_params, user=request.user, require_query=True
             )
         except SearchParamError as error:
-            raise ValidationError({"detail": str(error)}) from None
+            raise bad_request(error) from None
         user_id = request.user.pk
         assert user_id is not None  # IsAuthenticated, the default permission
         found = hybrid_search(user_id=user_id, request=search)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
-
 from apps.analytics.search.services import (
     embeddings_backfill,
     embeddings_for_events,
     users_to_reembed,
 )
 from apps.core.db.context import system_context, user_context
-from apps.core.retry import RETRY_ON_LOST_CONNECTION
+from apps.core.retry import datapunk_task
 
 
 # The names are those the tasks had before the search modules became a package, so
 # messages already queued under them still find their task after an upgrade.
-@shared_task(
-    name="apps.analytics.search_tasks.embeddings_backfill_task", **RETRY_ON_LOST_CONNECTION
+@datapunk_task(
+    name="apps.analytics.search_tasks.embeddings_backfill_task"
 )  # the services look only for what is missing
 def embeddings_backfill_task(user_id: int, after: list | None = None) -> int:
     """Embed a bounded share of the user's events that lack an embedding, then queue the
@@ -32,8 +30,8 @@ def embeddings_backfill_task(user_id: int, after: list | None = None) -> int:
     return result.embedded
 
 
-@shared_task(
-    name="apps.analytics.search_tasks.embeddings_for_events_task", **RETRY_ON_LOST_CONNECTION
+@datapunk_task(
+    name="apps.analytics.search_tasks.embeddings_for_events_task"
 )  # the services look only for what is missing
 def embeddings_for_events_task(user_id: int, event_ids: list[int]) -> int:
     """Embed new stream events of the user (those with text and no embedding yet)."""
@@ -41,7 +39,7 @@ def embeddings_for_events_task(user_id: int, event_ids: list[int]) -> int:
         return embeddings_for_events(user_id=user_id, event_ids=event_ids)
 
 
-@shared_task
+@datapunk_task()
 def reembed_with_new_model_task() -> int:
     """Scheduled (settings.CELERY_BEAT_SCHEDULE): queue a backfill for every user who
     still has vectors of the previous model. The backfill embeds with the new model

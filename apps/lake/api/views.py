@@ -10,11 +10,11 @@ from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api_errors import api_error, bad_request
 from apps.core.queueing import QueueUnavailable, queue_now
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
@@ -62,7 +62,7 @@ def _refused(exc: UploadError) -> Response:
         if isinstance(exc, InsufficientStorage)
         else status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     )
-    return Response({"detail": str(exc)}, status=code)
+    return api_error(str(exc), status=code)
 
 
 class RawChunkParser(BaseParser):
@@ -101,9 +101,9 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             upload_delete(upload_id=upload.pk)
         except UploadGone as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
+            return api_error(str(exc), status=status.HTTP_404_NOT_FOUND)
         except UploadError as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            return api_error(str(exc), status=status.HTTP_409_CONFLICT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=UploadCreateSerializer, responses={201: UploadSerializer})
@@ -115,7 +115,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         except (UploadTooLarge, InsufficientStorage) as exc:
             return _refused(exc)
         except UploadError as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            raise bad_request(exc) from None
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -129,9 +129,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         offset_header = request.headers.get("Upload-Offset", "")
         # Digits only: int() would also take "+0_0" or " 1 ".
         if not re.fullmatch(r"[0-9]{1,18}", offset_header):
-            raise ValidationError(
-                {"detail": "the Upload-Offset header must be a byte offset (digits only)"}
-            )
+            raise bad_request("the Upload-Offset header must be a byte offset (digits only)")
         length_header = request.headers.get("Content-Length", "")
         try:
             # DRF gives no stream for an empty body: an empty chunk adds nothing.
@@ -153,7 +151,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 status=status.HTTP_409_CONFLICT,
             )
         except UploadError as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            raise bad_request(exc) from None
         return Response(UploadSerializer(upload).data)
 
     @extend_schema(
@@ -167,7 +165,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             upload = upload_complete(upload_id=upload.pk)
         except UploadError as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            raise bad_request(exc) from None
         if upload.status != Upload.Status.VERIFYING:
             return Response(UploadSerializer(upload).data)
         try:
@@ -207,9 +205,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 user=_signed_in_user(request), upload_ids=data.validated_data["uploads"]
             )
         except UploadsNotReady as exc:
-            raise ValidationError({"uploads": str(exc)}) from None
+            raise bad_request(exc) from None
         except (ArchiveRejected, TakeoutImportError) as exc:
-            raise ValidationError({"detail": f"rejected: {exc}"}) from None
+            raise bad_request(f"rejected: {exc}") from None
         try:
             queue_now(run_takeout_import, run.pk)
         except QueueUnavailable as exc:

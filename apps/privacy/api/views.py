@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api_errors import api_error
 from apps.core.signin_limit import PasswordCheckLimited, password_check
 from apps.privacy.audit import audit_record, request_ip
 from apps.privacy.deletion import running_import
@@ -129,7 +130,7 @@ class DeleteMyDataView(APIView):
         delete_account = data.validated_data["delete_account"]
         blocked = running_import(user.pk)
         if blocked:
-            return Response({"detail": blocked}, status=status.HTTP_409_CONFLICT)
+            return api_error(blocked, status=status.HTTP_409_CONFLICT)
         ip = request_ip(request._request)
         audit_record(
             action="delete.requested",
@@ -145,5 +146,5 @@ class DeleteMyDataView(APIView):
 
         transaction.on_commit(queue)  # at once outside a transaction, as in a request
         if not queued[0]:
-            return Response({"detail": QUEUE_DOWN}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return api_error(QUEUE_DOWN, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response({"status": "queued", "delete_account": delete_account}, status=202)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.api_errors import json_error
 from apps.core.db.context import user_context
 from apps.stream.api.ingest import ingest_pool
 from apps.stream.bodies import BodyTooLarge, read_capped_body
@@ -54,7 +55,7 @@ def _device_of(request: HttpRequest) -> Device | None:
 
 
 def _refused(status: int, detail: str) -> JsonResponse:
-    response = JsonResponse({"detail": detail}, status=status)
+    response = json_error(detail, status=status)
     if status == 401:
         response["WWW-Authenticate"] = REALM
     return response

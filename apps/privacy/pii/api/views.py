@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api_errors import api_error
 from apps.lake.models import Event
 from apps.privacy.redaction import redact_event_payloads
 from apps.privacy.selectors import event_payload_of, findings_of
@@ -127,5 +128,5 @@ class RevealView(APIView):
         except Event.DoesNotExist:
             raise NotFound("No such event.") from None
         except RevealError as exc:
-            return Response({"field": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+            return api_error(str(exc))
         return Response(RevealSerializer({"id": event_id, "field": field, "value": value}).data)
