@@ -226,7 +226,9 @@ CHANNEL_LAYERS = {
 # MQTT_AUTH_DIR, and the broker whose pid is in MQTT_BROKER_PIDFILE is told to
 # reload them. The subscriber (manage.py mqtt_subscribe) logs in with its own
 # account and keeps one persistent session under a fixed client id.
-MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Its own port, as PostgreSQL has 5417: a machine may run a broker of its own on 1883
+# (Debian's package starts one) that does not read Datapunk's per-device logins.
+MQTT_URL = env_str("MQTT_URL", "mqtt://127.0.0.1:1884")
 MQTT_AUTH_DIR = Path(env_str("MQTT_AUTH_DIR", str(BASE_DIR / "var" / "mosquitto")))
 MQTT_BROKER_PIDFILE = Path(env_str("MQTT_BROKER_PIDFILE", str(MQTT_AUTH_DIR / "mosquitto.pid")))
 MQTT_SUBSCRIBER_USERNAME = env_str("MQTT_SUBSCRIBER_USERNAME", "datapunk-subscriber")

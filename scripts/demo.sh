@@ -55,7 +55,7 @@ cat <<MSG
   admin                 http://localhost:$PORT/admin/
   API                   http://localhost:$PORT/api/   (docs: /api/docs/)
   health                http://localhost:$PORT/health/ready
-  MQTT (OwnTracks)      ${MQTT_URL:-mqtt://127.0.0.1:1883}   (devices: /devices/)
+  MQTT (OwnTracks)      ${MQTT_URL:-mqtt://127.0.0.1:1884}   (devices: /devices/)
 
 MSG
 echo "  ($WEB_PROCESSES daphne processes, log: var/log/web.log; Ctrl-C stops everything)"

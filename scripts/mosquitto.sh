@@ -6,7 +6,7 @@
 # reloading the logins whenever they change, since the app cannot signal another container)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-URL="${MQTT_URL:-mqtt://127.0.0.1:1883}"
+URL="${MQTT_URL:-mqtt://127.0.0.1:1884}"
 HOSTPORT="${URL#*://}"; HOSTPORT="${HOSTPORT#*@}"; HOSTPORT="${HOSTPORT%%/*}"
 HOST="${HOSTPORT%%:*}"; PORT="${HOSTPORT##*:}"; [ "$PORT" = "$HOSTPORT" ] && PORT=1883
 DIR="${MQTT_AUTH_DIR:-$PWD/var/mosquitto}"

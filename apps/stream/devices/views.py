@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,6 +22,7 @@ from apps.core.db.context import user_context
 from apps.stream.api.ingest import ingest_pool
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.devices import protocols
+from apps.stream.devices.mqtt import broker_address
 from apps.stream.devices.protocols import ProtocolError
 from apps.stream.devices.selectors import devices_of
 from apps.stream.devices.services import (
@@ -169,6 +171,7 @@ def devices_page(request: HttpRequest) -> HttpResponse:
                 "error": error,
                 "kinds": Device.Kind.choices,
                 "base_url": request.build_absolute_uri("/")[:-1],
+                "mqtt_port": broker_address(settings.MQTT_URL).port,
             },
             status=400 if error else 200,
         )
