@@ -226,8 +226,8 @@ def test_the_health_page_without_measurements_says_how_to_get_them(owner, client
 
 
 def test_the_writers_bulk_copy_is_refused_for_another_users_rows(owner, outsider):
+    from apps.core.db.roles import BulkRoleRefused
     from apps.lake.writer import BatchWriter
-    from apps.privacy.rls import BulkRoleRefused
 
     t = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
     with user_context(outsider.pk):

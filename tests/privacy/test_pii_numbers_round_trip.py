@@ -12,6 +12,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.core.db.context import system_context, user_context
+from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event
 from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.privacy.exports import export_create, export_path
@@ -88,12 +89,22 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
             PiiFinding.objects.values_list("field", "entity_type", "span_start", "span_end")
         )
         export = export_create(user_id=owner.pk)
-    assert len(stored) >= 7, stored  # 6 days and the session
+    # The session is an event; the daily CSV's rows are measurements (issue #16).
+    assert len(stored) >= 1, stored
     expected = {event_id: _numbers_in(data, []) for event_id, data in stored.items()}
     # The import kept the decimals as written (the test would prove nothing otherwise).
     assert any("14.16169065485398" in numbers for numbers in expected.values())
     assert any("4111111111111111.0" in numbers for numbers in expected.values())
     assert findings == [], findings
+    with user_context(owner.pk):
+        calories = list(
+            HealthMetric.objects.filter(metric="calories", stream="fit.daily_metrics")
+            .order_by("start")
+            .values_list("value", flat=True)
+        )
+    # A measurement is a float8: the same double as the CSV's text (no digit lost), written
+    # back in its shortest form ("0.40129898838885744" is the double 0.4012989883888574).
+    assert calories == [float(text) for text in DECIMALS]
 
     client = APIClient()
     client.force_login(owner)  # a session: the middleware sets the user context for RLS
@@ -101,12 +112,31 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
         response = client.get(f"/api/privacy/events/{event_id}/")
         assert response.status_code == 200
         assert _numbers_in(json.loads(response.content)["data"], []) == numbers
+    response = client.get(
+        "/api/metrics/",
+        {
+            "metric": "calories",
+            "stream": "fit.daily_metrics",
+            "start": "2021-04-10",
+            "end": "2021-04-15",
+        },
+    )
+    assert response.status_code == 200
+    days = json.loads(response.content)["results"]
+    assert [day["value"] for day in days] == calories  # one row a day: its value
 
     run_export(owner.pk, export.pk)
     with system_context():
         export.refresh_from_db()
     with zipfile.ZipFile(export_path(export)) as zipped:
         rows = json.loads(zipped.read("lake_event.json"))
+        measurements = json.loads(zipped.read("lake_healthmetric.json"))
+    exported_calories = [
+        row["value"]
+        for row in sorted(measurements, key=lambda row: row["start"])
+        if row["metric"] == "calories" and row["stream"] == "fit.daily_metrics"
+    ]
+    assert exported_calories == calories
     exported = {row["id"]: row["data"] for row in rows}
     for event_id, numbers in expected.items():
         assert _numbers_in(exported[event_id], []) == numbers
