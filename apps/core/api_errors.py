@@ -24,6 +24,16 @@ def api_error(message: str, *, status: int = http.HTTP_400_BAD_REQUEST) -> Respo
     return Response(error_body(message), status=status)
 
 
+def queue_unavailable(message: str, **stored: object) -> Response:
+    """503 for a request whose row is stored but whose task the broker refused
+    (apps/core/queueing.py): the message says what to do, ``stored`` shows what was kept."""
+    return Response(
+        {**error_body(message), **stored},
+        status=http.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "60"},
+    )
+
+
 def json_error(message: str, *, status: int = http.HTTP_400_BAD_REQUEST) -> JsonResponse:
     """The same for plain Django views (webhooks, forms posted by the pages' scripts)."""
     return JsonResponse(error_body(message), status=status)

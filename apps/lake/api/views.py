@@ -14,7 +14,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api_errors import api_error, bad_request
+from apps.core.api_errors import api_error, bad_request, queue_unavailable
 from apps.core.queueing import QueueUnavailable, queue_now
 from apps.lake.archive import ArchiveRejected
 from apps.lake.models import Import, Upload
@@ -171,14 +171,9 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             queue_now(run_upload_verify, upload.pk)
         except QueueUnavailable as exc:
-            return Response(
-                {
-                    "detail": f"the checksum check is not started: {exc}; "
-                    "ask to complete again in a few minutes",
-                    "upload": UploadSerializer(upload).data,
-                },
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": "60"},
+            return queue_unavailable(
+                f"the checksum check is not started: {exc}; ask to complete again in a few minutes",
+                upload=UploadSerializer(upload).data,
             )
         return Response(UploadSerializer(upload).data, status=status.HTTP_202_ACCEPTED)
 
@@ -211,14 +206,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             queue_now(run_takeout_import, run.pk)
         except QueueUnavailable as exc:
-            return Response(
-                {
-                    "detail": f"import {run.pk} is saved but not started: {exc}; "
-                    "try again in a few minutes",
-                    "import": ImportSerializer(run).data,
-                },
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": "60"},
+            return queue_unavailable(
+                f"import {run.pk} is saved but not started: {exc}; try again in a few minutes",
+                **{"import": ImportSerializer(run).data},
             )
         return Response(ImportSerializer(run).data, status=status.HTTP_201_CREATED)
 
