@@ -20,7 +20,7 @@ hands the raw relation to a caller.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -146,16 +146,8 @@ METRICS_DAILY = Series(
     columns_sql=_METRICS_COLUMNS,
     key=("user_id", "day", "metric", "stream"),
 )
-METRICS_HOURLY = Series(
-    name="analytics_metrics_hourly",
-    hypertable="lake_healthmetric",
-    time_column="start",
-    select_sql=_METRICS_SELECT,
-    base_where="true",
-    columns_sql=_METRICS_COLUMNS,
-    key=("user_id", "day", "metric", "stream"),
-    width="1 hour",
-)
+# The same measurements in the user's hours.
+METRICS_HOURLY = replace(METRICS_DAILY, name="analytics_metrics_hourly", width="1 hour")
 METRIC_SERIES = (METRICS_DAILY, METRICS_HOURLY)
 
 SERIES = (EVENTS_DAILY, DISTANCE_DAILY, *METRIC_SERIES)
