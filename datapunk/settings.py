@@ -493,6 +493,11 @@ for _name in CONNECTOR_PROVIDERS:
 CONNECTOR_BASE_URLS = {
     _name: env_str(f"DATAPUNK_{_name.upper()}_BASE_URL", "") for _name in CONNECTOR_PROVIDERS
 }
+# The https:// address at which the providers reach this server (a reverse proxy,
+# a tunnel): Graph change notifications and Twitch EventSub deliver there, at
+# /api/webhooks/<provider>/. Empty or not https: no push subscription is made
+# and the connectors only poll (every 15 minutes).
+DATAPUNK_PUBLIC_URL = env_str("DATAPUNK_PUBLIC_URL", "")
 # Retries, backoff, circuit breaker (apps/stream/outbound.py).
 DATAPUNK_OUTBOUND = {
     "attempts": env_int("DATAPUNK_OUTBOUND_ATTEMPTS", 5),

@@ -65,6 +65,27 @@ class SyncPage:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class PushSubscription:
+    """What a provider answered to a subscription's creation."""
+
+    external_id: str
+    topic: str
+    status: str  # WebhookSubscription.Status: "enabled" or "pending" (verification to come)
+    expires_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class PushContext:
+    """What a connector needs to make, renew or end one connection's subscriptions."""
+
+    api: ApiSession  # the user's token (Graph subscribes as the user)
+    app: OAuthApp
+    connection_id: int
+    external_id: str  # the account's id at the provider
+    cache: dict[str, Any] = field(default_factory=dict)  # e.g. Twitch's app access token
+
+
 def provider_app(provider: str) -> OAuthApp:
     """The OAuth app of ``provider``: settings (env) or an allauth SocialApp in admin."""
     from allauth.socialaccount.adapter import get_adapter
@@ -167,18 +188,32 @@ class ApiSession:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        return self.call("GET", url, params=params, headers=headers)
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One call with the user's token (401: refreshed once); its JSON, or None
+        for a write the provider answers without a body (204)."""
         for attempt in (1, 2):
             try:
                 response = outbound_call(
                     provider=self.connector.provider,
                     connection_key=str(self.connection_id),
-                    method="GET",
+                    method=method,
                     url=rebase(self.connector.provider, url),
                     headers={
                         **self.connector.api_headers(self.access_token, self.app),
                         **(headers or {}),
                     },
                     params=params,
+                    json=json,
                 )
             except Unauthorized:
                 if attempt == 2:
@@ -187,6 +222,8 @@ class ApiSession:
                     ) from None
                 self.access_token = self._refresh()
                 continue
+            if method != "GET" and (response.status_code == 204 or not response.content):
+                return None
             try:
                 return response.json()
             except ValueError:
@@ -218,8 +255,27 @@ class Connector:
     # accept either; Twitch's takes the access token only.
     revoke_token: ClassVar[str] = "refresh"  # "refresh" | "access"
 
+    # Push (webhooks): what the connector subscribes to at its provider, one
+    # subscription per topic; empty: the provider offers none, the connector polls.
+    push_label: ClassVar[str] = ""
+    push_topics: ClassVar[tuple[str, ...]] = ()
+    # Renewed by the beat task once this close to expiry (None: they never expire).
+    push_renew_ahead: ClassVar[timedelta | None] = None
+
     def api_headers(self, access_token: str, app: OAuthApp) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}
+
+    def push_subscribe(
+        self, push: PushContext, *, topic: str, callback: str, secret: str
+    ) -> PushSubscription:
+        raise NotImplementedError
+
+    def push_renew(self, push: PushContext, *, external_id: str) -> datetime | None:
+        """A new expiry for a subscription; ClientError 404 when the provider lost it."""
+        raise NotImplementedError
+
+    def push_unsubscribe(self, push: PushContext, *, external_id: str) -> None:
+        raise NotImplementedError
 
     def pages(self, api: ApiSession, cursor: dict[str, Any]) -> Iterator[SyncPage]:
         raise NotImplementedError

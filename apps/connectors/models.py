@@ -36,6 +36,8 @@ class Connection(models.Model):
     last_error = models.TextField(blank=True)
     # What the last sync skipped and why (one resource refused, the rest stored).
     sync_notes = models.JSONField(default=list, blank=True)
+    # Why push subscriptions (webhooks) could not be made or renewed; empty when they were.
+    push_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from apps.connectors.models import Connection
 from apps.connectors.services import connection_disconnect
+from apps.core.queueing import queue_after_commit
 from apps.privacy.audit import audit_connector_consent
 
 logger = logging.getLogger(__name__)
@@ -29,3 +30,21 @@ def connections_revoke_for_deletion(sender: Any, *, user_id: int, **kwargs: Any)
         audit_connector_consent(user_id=user_id, provider=conn.provider, granted=False)
         if disconnected.last_error:
             logger.warning("delete-my-data: %s", disconnected.last_error)
+
+
+def push_subscription_event_queue(
+    sender: Any,
+    *,
+    user_id: int,
+    connection_id: int | None,
+    subscription_id: int,
+    event: str,
+    **kwargs: Any,
+) -> None:
+    """A provider's word on a subscription a connector made: handled by a task
+    (it calls the provider), never in the webhook's request."""
+    if connection_id is None:
+        return
+    from apps.connectors.tasks import push_subscription_event
+
+    queue_after_commit(push_subscription_event, user_id, connection_id, subscription_id, event)

@@ -14,6 +14,11 @@ SCHEDULES = {
     # Tokens expiring within 35 minutes are refreshed by this run.
     "connectors: refresh expiring tokens": ("apps.connectors.tasks.refresh_expiring_tokens", 30),
     "connectors: sync every connection": ("apps.connectors.tasks.sync_all_connections", 15),
+    # Graph subscriptions live under 7 days and are renewed two days ahead.
+    "connectors: keep webhook subscriptions": (
+        "apps.connectors.tasks.webhook_subscriptions_maintain",
+        60,
+    ),
 }
 
 

@@ -27,6 +27,7 @@ from apps.connectors.models import Connection
 from apps.connectors.registry import connector_for
 from apps.core import advisory_locks
 from apps.core.feed import publish
+from apps.core.queueing import queue_after_commit
 from apps.core.sealing import SealBroken
 from apps.lake.pipeline import records_store
 from apps.privacy.audit import audit_record
@@ -115,6 +116,10 @@ def connection_connect(
             ip=ip,
         )
     transaction.on_commit(lambda: _status_publish(conn, f"{connector.label} connected"))
+    if connector.push_topics:
+        from apps.connectors.tasks import ensure_push_subscriptions  # tasks import this module
+
+        queue_after_commit(ensure_push_subscriptions, user_id, conn.pk)
     return conn
 
 
@@ -186,6 +191,27 @@ def connection_token_refresh(
     return True
 
 
+def connection_api(conn: Connection) -> ApiSession:
+    """Calls as ``conn``'s user: the token refreshed first if it is about to
+    expire, and again (once) when the provider answers 401."""
+    connection_token_refresh(connection_id=conn.pk)
+    conn.refresh_from_db()
+
+    def refresh_now() -> str:
+        connection_token_refresh(connection_id=conn.pk, force=True)
+        conn.refresh_from_db()
+        return conn.access_token
+
+    return ApiSession(
+        connector_for(conn.provider),
+        connection_id=conn.pk,
+        access_token=conn.access_token,
+        app=provider_app(conn.provider),
+        refresh=refresh_now,
+        external_id=conn.external_id,
+    )
+
+
 def _advisory_key(connection_id: int) -> int:
     return advisory_locks.connection_sync_key(connection_id)
 
@@ -222,22 +248,7 @@ def _sync_locked(conn: Connection, connector: Any) -> SyncResult:
     result = SyncResult()
     notes: list[str] = []
     try:
-        connection_token_refresh(connection_id=conn.pk)
-        conn.refresh_from_db()
-
-        def refresh_now() -> str:
-            connection_token_refresh(connection_id=conn.pk, force=True)
-            conn.refresh_from_db()
-            return conn.access_token
-
-        api = ApiSession(
-            connector,
-            connection_id=conn.pk,
-            access_token=conn.access_token,
-            app=provider_app(conn.provider),
-            refresh=refresh_now,
-            external_id=conn.external_id,
-        )
+        api = connection_api(conn)
         for page in connector.pages(api, dict(conn.cursor)):
             with transaction.atomic():
                 stored = records_store(
@@ -304,7 +315,8 @@ def connection_sync_or_dead_letter(*, connection_id: int) -> SyncResult | None:
 
 
 def connection_disconnect(*, connection_id: int, actor_id: int | None = None) -> Connection:
-    """Revoke the grant at the provider (best effort), forget the tokens, keep the cursor.
+    """End the push subscriptions and revoke the grant at the provider (best
+    effort), forget the tokens, keep the cursor.
 
     Idempotent. The allauth social account goes too, so connecting again asks
     the provider for consent afresh; the cursor stays, so that reconnecting
@@ -312,9 +324,12 @@ def connection_disconnect(*, connection_id: int, actor_id: int | None = None) ->
     """
     from allauth.socialaccount.models import SocialAccount
 
+    from apps.connectors.push import connection_push_remove  # push builds on this module
+
     conn = Connection.objects.get(pk=connection_id)
     connector = connector_for(conn.provider)
-    note = ""
+    # Before the tokens go: Graph deletes a subscription only for its user.
+    note = connection_push_remove(connection_id=conn.pk)
     try:
         access, refresh = conn.access_token, conn.refresh_token
     except SealBroken:
@@ -330,7 +345,11 @@ def connection_disconnect(*, connection_id: int, actor_id: int | None = None) ->
         except (OutboundError, *TRANSIENT_ERRORS, NotConfigured) as exc:
             # The tokens are deleted here whatever the provider says; the user
             # can still remove the app in the provider's own settings.
-            note = f"{connector.label} could not be told to revoke the access: {exc}"
+            note = " ".join(
+                filter(
+                    None, [note, f"{connector.label} could not be told to revoke the access: {exc}"]
+                )
+            )
     with transaction.atomic():
         Connection.objects.filter(pk=conn.pk).update(
             status=Connection.Status.REVOKED,

@@ -5,6 +5,11 @@ from __future__ import annotations
 import logging
 
 from apps.connectors.base import TokenRevoked
+from apps.connectors.push import (
+    connection_push_ensure,
+    connections_with_push,
+    push_event_handle,
+)
 from apps.connectors.services import (
     REFRESH_AHEAD,
     connection_sync_or_dead_letter,
@@ -56,3 +61,36 @@ def sync_all_connections() -> int:
     for user_id, connection_id in pairs:
         sync_connection.delay(user_id, connection_id)
     return len(pairs)
+
+
+@datapunk_task()
+def webhook_subscriptions_maintain() -> int:
+    """Beat, hourly: each connection that offers push gets its missing
+    subscriptions made and those expiring within two days renewed (Graph's
+    last 7 days at most). Without an https:// DATAPUNK_PUBLIC_URL it makes
+    none. Runs in line: a person's server has a handful of connections.
+    Returns how many were made or renewed."""
+    with system_context():
+        pairs = connections_with_push()
+    done = 0
+    for user_id, connection_id in pairs:
+        with user_context(user_id):
+            result = connection_push_ensure(connection_id=connection_id)
+        done += result.created + result.renewed
+    return done
+
+
+@datapunk_task()
+def ensure_push_subscriptions(user_id: int, connection_id: int) -> None:
+    """Right after a consent: subscribe at once rather than at the next beat run."""
+    with user_context(user_id):
+        connection_push_ensure(connection_id=connection_id)
+
+
+@datapunk_task()
+def push_subscription_event(
+    user_id: int, connection_id: int, subscription_id: int, event: str
+) -> None:
+    """A provider's word on a push subscription: renew, subscribe again, sync."""
+    with user_context(user_id):
+        push_event_handle(connection_id=connection_id, subscription_id=subscription_id, event=event)

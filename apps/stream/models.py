@@ -50,6 +50,9 @@ class WebhookSubscription(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_subscriptions"
     )
+    # The connector's Connection that made it, by id: the stream app does not
+    # depend on connectors (None: made by hand, as in the webhook tests).
+    connection_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     provider = models.CharField(max_length=16, choices=Provider.choices)
     external_id = models.CharField(max_length=255, help_text="the provider's subscription id")
     topic = models.CharField(max_length=255, blank=True, help_text="channel.follow, me/events, ...")

@@ -19,6 +19,7 @@ from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import FlushResult
 from apps.privacy.audit import audit_record
 from apps.stream.models import InboundDelivery, IngestKey, WebhookSubscription
+from apps.stream.signals import push_subscription_event
 
 # The source of every event that arrives through the ingest endpoint; the
 # client's own name for itself is kept in the event's provenance.
@@ -213,6 +214,7 @@ def webhook_subscription_create(
     topic: str = "",
     status: str = WebhookSubscription.Status.PENDING,
     expires_at: datetime | None = None,
+    connection_id: int | None = None,
 ) -> WebhookSubscription:
     """Register a provider subscription (called by the connector that subscribes).
 
@@ -230,6 +232,7 @@ def webhook_subscription_create(
             "secret_sealed": seal(secret),
             "status": status,
             "expires_at": expires_at,
+            "connection_id": connection_id,
         },
     )
     return subscription
@@ -240,6 +243,23 @@ def webhook_subscription_mark(*, subscription_id: int, status: str, reason: str 
     WebhookSubscription.objects.filter(pk=subscription_id).update(
         status=status, revoked_reason=reason[:255], updated_at=timezone.now()
     )
+
+
+def push_subscription_event_send(*, subscription: WebhookSubscription, event: str) -> None:
+    """Tell the connector that made ``subscription`` what its provider said,
+    once the current transaction commits (a rolled-back delivery says nothing)."""
+    user_id, connection_id, pk = subscription.user_id, subscription.connection_id, subscription.pk
+
+    def send() -> None:
+        push_subscription_event.send(
+            sender=WebhookSubscription,
+            user_id=user_id,
+            connection_id=connection_id,
+            subscription_id=pk,
+            event=event,
+        )
+
+    transaction.on_commit(send)
 
 
 def inbound_deliveries_prune(*, older_than: timedelta = timedelta(hours=1)) -> int:

@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 
-from apps.connectors.base import ApiSession, Connector, SyncPage, mapped, parse_time
+from apps.connectors.base import (
+    ApiSession,
+    Connector,
+    PushContext,
+    PushSubscription,
+    SyncPage,
+    mapped,
+    parse_time,
+)
 from apps.lake.takeout.records import EventRecord
 from apps.stream.outbound import ClientError
 
@@ -24,6 +32,12 @@ CALENDAR_WINDOW_RENEW = timedelta(days=30)
 # mail: "SyncStateNotFound"), or these codes: the only way on is a full resync.
 RESYNC_CODES = ("syncstatenotfound", "syncstateinvalid", "resyncrequired")
 PAGE_SIZE = 50
+# Change notifications (learn.microsoft.com/graph/api/resources/subscription):
+# an Outlook event or message subscription lives at most 10,080 minutes (under
+# 7 days); asked for a little less, renewed by the beat task two days ahead, so
+# a day of failed renewals still leaves time.
+SUBSCRIPTION_LIFETIME = timedelta(minutes=10080 - 30)
+SUBSCRIPTION_RENEW_AHEAD = timedelta(days=2)
 MAX_PAGES = 200
 MAIL_FIELDS = (
     "subject,from,sender,toRecipients,ccRecipients,receivedDateTime,sentDateTime,"
@@ -150,6 +164,49 @@ class MicrosoftConnector(Connector):
     scopes = ("User.Read", "Calendars.Read", "Mail.ReadBasic", "offline_access")
     token_url = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
     app_console = "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps"
+
+    push_label = "Microsoft Graph change notifications"
+    push_topics = ("me/events", "me/mailFolders('Inbox')/messages")
+    push_renew_ahead = SUBSCRIPTION_RENEW_AHEAD
+
+    def push_subscribe(
+        self, push: PushContext, *, topic: str, callback: str, secret: str
+    ) -> PushSubscription:
+        """POST /subscriptions; Graph validates the callback (validationToken)
+        before it answers 201, so the subscription is enabled once created."""
+        asked = now_utc() + SUBSCRIPTION_LIFETIME
+        body = push.api.call(
+            "POST",
+            f"{GRAPH}/subscriptions",
+            json={
+                "changeType": "created,updated,deleted",
+                "notificationUrl": callback,
+                # The same view answers both: lifecycle notifications carry lifecycleEvent.
+                "lifecycleNotificationUrl": callback,
+                "resource": topic,
+                "expirationDateTime": asked.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "clientState": secret,
+                "latestSupportedTlsVersion": "v1_2",
+            },
+        )
+        return PushSubscription(
+            external_id=body["id"],
+            topic=topic,
+            status="enabled",
+            expires_at=parse_time(body.get("expirationDateTime")) or asked,
+        )
+
+    def push_renew(self, push: PushContext, *, external_id: str) -> datetime | None:
+        asked = now_utc() + SUBSCRIPTION_LIFETIME
+        body = push.api.call(
+            "PATCH",
+            f"{GRAPH}/subscriptions/{external_id}",
+            json={"expirationDateTime": asked.strftime("%Y-%m-%dT%H:%M:%SZ")},
+        )
+        return parse_time((body or {}).get("expirationDateTime")) or asked
+
+    def push_unsubscribe(self, push: PushContext, *, external_id: str) -> None:
+        push.api.call("DELETE", f"{GRAPH}/subscriptions/{external_id}")
 
     def token_endpoint(self) -> str:
         own = getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}).get("microsoft", {})

@@ -9,13 +9,16 @@ from apps.connectors.base import (
     ApiSession,
     Connector,
     OAuthApp,
+    PushContext,
+    PushSubscription,
     SyncPage,
     cursor_time,
     mapped,
     parse_time,
+    rebase,
 )
 from apps.lake.takeout.records import EventRecord
-from apps.stream.outbound import ClientError
+from apps.stream.outbound import ClientError, outbound_call
 
 HELIX = "https://api.twitch.tv/helix"
 PAGE = 100
@@ -45,8 +48,67 @@ class TwitchConnector(Connector):
     revoke_token = "access"
     app_console = "https://dev.twitch.tv/console/apps"
 
+    # EventSub over webhooks (dev.twitch.tv/docs/eventsub/manage-subscriptions):
+    # the user's own channel going live and offline (no scope needed; the
+    # user authorized this client, so they cost nothing). They never expire.
+    push_label = "Twitch EventSub"
+    push_topics = ("stream.online", "stream.offline")
+
     def api_headers(self, access_token: str, app: OAuthApp) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}", "Client-Id": app.client_id}
+
+    def app_access_token(self, push: PushContext) -> str:
+        """An app access token (client credentials grant): webhook subscriptions
+        are made and deleted with it, never with the user's token. One per run."""
+        if "app_token" not in push.cache:
+            response = outbound_call(
+                provider=self.provider,
+                connection_key=None,
+                method="POST",
+                url=rebase(self.provider, self.token_url),
+                data={
+                    "client_id": push.app.client_id,
+                    "client_secret": push.app.secret,
+                    "grant_type": "client_credentials",
+                },
+            )
+            push.cache["app_token"] = response.json()["access_token"]
+        return str(push.cache["app_token"])
+
+    def _eventsub(self, push: PushContext, method: str, **kwargs: Any) -> Any:
+        return outbound_call(
+            provider=self.provider,
+            connection_key=str(push.connection_id),
+            method=method,
+            url=rebase(self.provider, f"{HELIX}/eventsub/subscriptions"),
+            headers=self.api_headers(self.app_access_token(push), push.app),
+            **kwargs,
+        )
+
+    def push_subscribe(
+        self, push: PushContext, *, topic: str, callback: str, secret: str
+    ) -> PushSubscription:
+        """POST /helix/eventsub/subscriptions: 202, pending until our callback
+        answers Twitch's webhook_callback_verification with its challenge."""
+        response = self._eventsub(
+            push,
+            "POST",
+            json={
+                "type": topic,
+                "version": "1",
+                "condition": {"broadcaster_user_id": push.external_id},
+                "transport": {"method": "webhook", "callback": callback, "secret": secret},
+            },
+        )
+        made = response.json()["data"][0]
+        return PushSubscription(
+            external_id=made["id"],
+            topic=topic,
+            status="enabled" if made.get("status") == "enabled" else "pending",
+        )
+
+    def push_unsubscribe(self, push: PushContext, *, external_id: str) -> None:
+        self._eventsub(push, "DELETE", params={"id": external_id})
 
     def is_revocation(self, error: ClientError) -> bool:
         # Twitch answers a dead refresh token with 400 "Invalid refresh token".

@@ -27,13 +27,21 @@ from apps.lake.normalize import canonical_json
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, Provenance
 from apps.stream.models import InboundDelivery, WebhookSubscription
-from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
+from apps.stream.services import (
+    AlreadyDelivered,
+    delivery_claim,
+    push_subscription_event_send,
+    webhook_subscription_mark,
+)
 from apps.stream.webhooks.twitch import DeliveryRefused
 
 SOURCE = "microsoft"
 CONNECTOR = "graph.webhook"
 MAX_BODY = 1024 * 1024
 MAX_VALIDATION_TOKEN = 4096
+# Lifecycle notifications (learn.microsoft.com/graph/change-notifications-lifecycle-events):
+# no change of their own, a word on the subscription that the connector acts on.
+LIFECYCLE_EVENTS = ("reauthorizationRequired", "subscriptionRemoved", "missed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,7 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
                 provider=WebhookSubscription.Provider.MICROSOFT, external_id__in=ids
             )
         }
+    subscriptions_by_pk = {s.pk: s for s in subscriptions.values()}
     by_user: dict[int, list[tuple[WebhookSubscription, dict[str, Any]]]] = defaultdict(list)
     for notification in notifications:
         subscription = subscriptions.get(notification["subscriptionId"])
@@ -79,7 +88,7 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
             raise DeliveryRefused("A notification's clientState does not match.", 403)
         if (
             subscription.status != WebhookSubscription.Status.ENABLED
-            and notification.get("lifecycleEvent") != "subscriptionRemoved"
+            and notification.get("lifecycleEvent") not in LIFECYCLE_EVENTS
         ):
             # Revoked (or never confirmed as created): what it sends is not stored.
             raise DeliveryRefused(
@@ -94,14 +103,9 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
         with user_context(user_id), transaction.atomic():
             records = []
             duplicate = 0
+            told: set[tuple[int, str]] = set()  # (subscription, event) said once per delivery
             for subscription, notification in items:
-                if notification.get("lifecycleEvent") == "subscriptionRemoved":
-                    webhook_subscription_mark(
-                        subscription_id=subscription.pk,
-                        status=WebhookSubscription.Status.REVOKED,
-                        reason="subscriptionRemoved",
-                    )
-                    continue
+                lifecycle = notification.get("lifecycleEvent")
                 # Graph gives no message id: the notification's own content is
                 # one (a redelivery is byte-for-byte the same change).
                 identity = hashlib.sha256(canonical_json(notification).encode()).hexdigest()
@@ -115,7 +119,21 @@ def graph_notifications_receive(*, body: bytes, now: datetime) -> GraphOutcome:
                 except AlreadyDelivered:
                     duplicate += 1
                     continue
+                if lifecycle in LIFECYCLE_EVENTS:
+                    if lifecycle == "subscriptionRemoved":
+                        webhook_subscription_mark(
+                            subscription_id=subscription.pk,
+                            status=WebhookSubscription.Status.REVOKED,
+                            reason="subscriptionRemoved",
+                        )
+                    told.add((subscription.pk, lifecycle))
+                    continue
                 records.append(graph_event_record(notification=notification, received_at=now))
+                told.add((subscription.pk, "changed"))
+            for subscription_pk, event in sorted(told):
+                push_subscription_event_send(
+                    subscription=subscriptions_by_pk[subscription_pk], event=event
+                )
             result = records_store(user_id=user_id, source=SOURCE, records=records)
         outcome = GraphOutcome(
             written=outcome.written + result.written,

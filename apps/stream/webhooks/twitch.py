@@ -23,7 +23,12 @@ from apps.lake.normalize import InvalidValue, parse_timestamp
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, Provenance
 from apps.stream.models import InboundDelivery, WebhookSubscription
-from apps.stream.services import AlreadyDelivered, delivery_claim, webhook_subscription_mark
+from apps.stream.services import (
+    AlreadyDelivered,
+    delivery_claim,
+    push_subscription_event_send,
+    webhook_subscription_mark,
+)
 from apps.stream.signing import SignatureRejected, twitch_verify
 
 logger = logging.getLogger(__name__)
@@ -151,6 +156,9 @@ def twitch_delivery_receive(
                     status=WebhookSubscription.Status.REVOKED,
                     reason=reason,
                 )
+                # The connector decides: make it again (notification_failures_exceeded)
+                # or leave it (the user took the authorization back).
+                push_subscription_event_send(subscription=subscription, event=f"revoked:{reason}")
                 return DeliveryOutcome(status=204)
             record = twitch_event_record(
                 kind=kind,

@@ -33,6 +33,7 @@ class Request:
     headers: dict[str, str]
     form: dict[str, str]
     status: int = 0
+    json: Any = None  # a JSON body, parsed
 
 
 @dataclass
@@ -67,6 +68,9 @@ class FakeProvider:
         self.limit: tuple[int, float] | None = None
         self.codes: set[str] = set()
         self.routes: list[tuple[str, re.Pattern, Route]] = []
+        # Where a public callback URL really leads (the person's reverse proxy
+        # or tunnel): {"https://dp.example": "http://127.0.0.1:PORT"}.
+        self.reach: dict[str, str] = {}
         self.route("GET", self.authorize_path, self._authorize)
         self.route("POST", self.token_path, self._token)
         self.route("POST", self.revoke_path, self._revoke)
@@ -189,6 +193,13 @@ class FakeProvider:
                 return token
         return None
 
+    def reached(self, url: str) -> str:
+        """``url`` as this machine reaches it (see ``reach``)."""
+        for public, local in self.reach.items():
+            if url.startswith(public):
+                return local + url[len(public) :]
+        return url
+
     # -- data helpers -----------------------------------------------------------
     def page_url(self, path: str, **query: Any) -> str:
         return f"{self.url}{path}?{urlencode(query)}"
@@ -233,7 +244,8 @@ class FakeProvider:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
-                form = {k: v[0] for k, v in parse_qs(raw).items()}
+                is_json = "json" in (self.headers.get("Content-Type") or "")
+                form = {} if is_json else {k: v[0] for k, v in parse_qs(raw).items()}
                 request = Request(
                     at=time.monotonic(),
                     method=self.command,
@@ -241,6 +253,7 @@ class FakeProvider:
                     query={k: v[0] for k, v in parse_qs(parts.query).items()},
                     headers={k.lower(): v for k, v in self.headers.items()},
                     form=form,
+                    json=json.loads(raw) if is_json and raw else None,
                 )
                 with fake.lock:
                     fake.log.append(request)
@@ -258,6 +271,6 @@ class FakeProvider:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
 
         return Handler
