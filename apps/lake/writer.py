@@ -228,6 +228,63 @@ WHERE s.history_format = 'html' AND EXISTS (
 """
 
 
+# Spotify's plays (apps/lake/takeout/spotify.py, "One play, three records"):
+# the API's recently-played item, the extended history's stream and the
+# account data's play of one listening are one row, the stream's. They come
+# from separate logs, so their times are compared with a tolerance, under the
+# same per-user lock as history items:
+# - API (``played_at``) and stream (``ts``): the same URI, the two stop times
+#   at most SPOTIFY_API_TOLERANCE apart;
+# - account data (``endTime``, to the minute) and stream: the same track or
+#   episode name and the same milliseconds played, ``ts`` within a minute of
+#   ``endTime`` either way (Spotify does not say whether it truncates or rounds).
+# A stream arriving takes over what was stored (the stored row's fields kept in
+# data.history; delete and insert, so its exact time may cross a chunk); an API
+# or account play arriving after its stream adds nothing.
+SPOTIFY_API_TOLERANCE = "10 seconds"
+_STREAM_URI = "COALESCE({t}.data->>'spotify_track_uri', {t}.data->>'spotify_episode_uri')"
+_SPOTIFY_STREAM_TAKES_OVER = f"""
+WITH m AS (
+    SELECT DISTINCT ON (e.id) e.id, e.occurred_at AS at, e.data AS old, s.ctid AS staged
+    FROM lake_stage_event s JOIN lake_event e
+      ON e.user_id = %(user_id)s AND e.kind = s.kind AND NOT (e.data ? 'ts')
+     AND e.occurred_at >= s.occurred_at - interval '1 minute'
+     AND e.occurred_at <= s.occurred_at + interval '1 minute'
+     AND NOT (e.content_hash = s.content_hash AND e.occurred_at = s.occurred_at)
+     AND (
+        (e.data ? 'played_at' AND e.data->'track'->>'uri' = {_STREAM_URI.format(t="s")}
+         AND e.occurred_at >= s.occurred_at - interval '{SPOTIFY_API_TOLERANCE}'
+         AND e.occurred_at <= s.occurred_at + interval '{SPOTIFY_API_TOLERANCE}')
+        OR (e.data ? 'endTime' AND e.title = s.title
+            AND (e.data->>'msPlayed')::numeric = (s.data->>'ms_played')::numeric))
+    WHERE s.history_format = 'spotify_play' AND s.data ? 'ts'
+    ORDER BY e.id, abs(extract(epoch FROM e.occurred_at - s.occurred_at))
+), gone AS (
+    DELETE FROM lake_event e USING m
+    WHERE e.user_id = %(user_id)s AND e.id = m.id AND e.occurred_at = m.at
+    RETURNING m.staged, m.old
+)
+UPDATE lake_stage_event s SET data = jsonb_set(
+    s.data, '{{history}}', COALESCE(s.data->'history', '[]') || g.olds)
+FROM (SELECT staged, jsonb_agg(old) AS olds FROM gone GROUP BY staged) g
+WHERE s.ctid = g.staged
+"""
+_SPOTIFY_PLAY_KNOWN = f"""
+DELETE FROM lake_stage_event s
+WHERE s.history_format = 'spotify_play' AND NOT (s.data ? 'ts') AND EXISTS (
+    SELECT 1 FROM lake_event e
+    WHERE e.user_id = %(user_id)s AND e.kind = s.kind AND e.data ? 'ts'
+    AND e.occurred_at >= s.occurred_at - interval '1 minute'
+    AND e.occurred_at <= s.occurred_at + interval '1 minute'
+    AND (
+        (s.data ? 'played_at' AND s.data->'track'->>'uri' = {_STREAM_URI.format(t="e")}
+         AND e.occurred_at >= s.occurred_at - interval '{SPOTIFY_API_TOLERANCE}'
+         AND e.occurred_at <= s.occurred_at + interval '{SPOTIFY_API_TOLERANCE}')
+        OR (s.data ? 'endTime' AND e.title = s.title
+            AND (s.data->>'msPlayed')::numeric = (e.data->>'ms_played')::numeric))
+)
+"""
+
 # ON COMMIT DELETE ROWS empties the staging tables when a batch commits; a
 # batch written inside an outer transaction (a test, a caller's atomic block)
 # commits nothing, so each batch empties them before use as well.
@@ -653,6 +710,8 @@ class BatchWriter:
             cursor.execute("ANALYZE lake_stage_event")
             cursor.execute(_HISTORY_JSON_TAKES_OVER, {"user_id": self.user_id})
             cursor.execute(_HISTORY_HTML_KNOWN, {"user_id": self.user_id})
+            cursor.execute(_SPOTIFY_STREAM_TAKES_OVER, {"user_id": self.user_id})
+            cursor.execute(_SPOTIFY_PLAY_KNOWN, {"user_id": self.user_id})
         cursor.execute(_MOVE_EVENTS, [self.user_id, self.source, self.entry_id])
         inserted = list(cursor.fetchall())
         for column, sql in _UPSERTS.items():

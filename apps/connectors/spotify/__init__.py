@@ -45,9 +45,9 @@ def _track_url(track: dict[str, Any]) -> str:
 def play_record(item: dict[str, Any]) -> EventRecord:
     """One item of GET /me/player/recently-played (a play history object).
 
-    Keyed as the extended streaming history keys the same play (the stop time
-    to the second, the track's URI: apps/lake/takeout/spotify.py), so an
-    export imported before or after this sync adds no second row.
+    Matched to the extended streaming history's stream of the same play (the
+    URI, stop times within 10 s: apps/lake/takeout/spotify.py), so an export
+    imported before or after this sync adds no second row.
     """
     track = item["track"]
     played_at = parse_time(item["played_at"])
@@ -63,6 +63,7 @@ def play_record(item: dict[str, Any]) -> EventRecord:
         data=item,
         copy_fields=TRACK_COPY_FIELDS,
         identity=spotify_export.play_identity(uri) if uri else "",
+        history_format=spotify_export.PLAY_MATCH,
     )
 
 

@@ -51,6 +51,8 @@ class EventRecord:
     # writes in either format: the same item read from the other format in
     # another import is matched to the second (HTML shows no fractions) and
     # is one row, with the JSON's exact time and fields (see writer.py).
+    # "spotify_play" for a Spotify play (API, extended history, account data):
+    # matched across the three with a tolerance (writer.py, _SPOTIFY_*).
     history_format: str = ""
     # What makes the item itself, when its title, link and fields may change
     # between exports (a Keep note edited): replaces them in the identity.

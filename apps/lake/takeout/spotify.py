@@ -20,12 +20,28 @@ Two packages, requested separately:
 Every file is one large array: streamed item by item. Files are recognised by
 name and, renamed, by their first keys.
 
-A stream of the extended history and the same play read by the API connector
-(GET /me/player/recently-played) are one event: both are dated when the play
-stopped (``ts`` / ``played_at``), to the second, and known by the item's URI
-(see ``play_identity``). The export's copy carries the real ``ms_played``, so it
-takes over a row the API stored first (``version_key``); the API's fields stay
-in ``data["history"]``.
+One play, three records. What the timestamps mean (Spotify's "Understanding my
+data" page and the Web API reference): the extended history's ``ts`` is "when
+the track stopped playing" (UTC, to the second); the account data's ``endTime``
+is the same moment to the minute ("date and time of when the stream ended");
+the API's ``played_at`` (GET /me/player/recently-played, milliseconds) is
+documented only as "the date and time the track was played"; a play is listed
+there once it has ended, and its ``played_at`` is that end, not its start. Each is stored at that stop time, to the
+second (``play_time``). They come from separate logs, so the writer matches
+them with a tolerance rather than by an equal key (writer.py, _SPOTIFY_*):
+
+- API and stream: the same track or episode URI, stop times at most 10 s
+  apart (a track cannot end twice in 10 s unless skipped at once; two streams
+  are never matched with each other, however close);
+- account data and stream: the same track or episode name and the same
+  milliseconds played (both are that stream's own figure), ``ts`` within a
+  minute of ``endTime`` either way.
+
+The stream wins: arriving first it makes the API's and the account data's copy
+add nothing; arriving later it takes over their row (its time, its real
+``ms_played``, their fields kept in ``data["history"]``). The API's play and
+the account data's play of one listening (no URI, no milliseconds to compare)
+are not matched with each other.
 """
 
 from __future__ import annotations
@@ -42,6 +58,9 @@ from .paths import head_text
 from .records import BadRecord, EventRecord, Parser, Record, excerpt_of
 
 PLAY_KIND = "spotify.play"
+# Every play record says so: the writer matches plays of the three sources with
+# a tolerance (writer.py, _SPOTIFY_STREAM_TAKES_OVER and _SPOTIFY_PLAY_KNOWN).
+PLAY_MATCH = "spotify_play"
 
 _EXTENDED_NAME = re.compile(r"(streaming_history_(audio|video)_.*|endsong_\d+)\.json")
 _ACCOUNT_HISTORY_NAME = re.compile(r"streaminghistory(_(music|podcast))?_?\d+\.json")
@@ -126,6 +145,7 @@ def extended_play_record(item: Any) -> EventRecord:
         identity=play_identity(uri) if isinstance(uri, str) and uri else "",
         # The API's copy of a play has no ms_played (version 0): this one supersedes it.
         version_key="ms_played" if uri else "",
+        history_format=PLAY_MATCH,
     )
 
 
@@ -149,8 +169,9 @@ def account_play_record(item: Any) -> EventRecord:
     """One play of the account data's streaming history (to the minute, no URI).
 
     Known by its fields: the same play in the next year's package is one row.
-    It cannot be matched to the API's or the extended history's copy (no URI,
-    no seconds).
+    The extended history's stream of it is the same row (same name, same
+    msPlayed, ``ts`` within a minute of ``endTime``: see the module's docstring);
+    the API's copy is not matched (no URI here, no milliseconds there).
     """
     if not isinstance(item, dict):
         raise ValueError("a play is a JSON object; this item is something else")
@@ -163,6 +184,7 @@ def account_play_record(item: Any) -> EventRecord:
         text=str(item.get("artistName") or item.get("podcastName") or ""),
         # The dashboard's listening minutes read ms_played: the account data says msPlayed.
         data={**item, "ms_played": item["msPlayed"]},
+        history_format=PLAY_MATCH,
     )
 
 
