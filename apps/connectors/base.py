@@ -251,6 +251,9 @@ class Connector:
     # requests it and what Datapunk reads of it; empty when there is none to read.
     export_url: ClassVar[str] = ""
     export_holds: ClassVar[str] = ""
+    # False: the export is linked so a person can have their own copy, but
+    # Datapunk does not import it (the page says so).
+    export_read: ClassVar[bool] = True
     # Which token the revocation endpoint takes: RFC 7009 lets a provider
     # accept either; Twitch's takes the access token only.
     revoke_token: ClassVar[str] = "refresh"  # "refresh" | "access"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.urls import reverse
@@ -37,6 +37,9 @@ LIVE = (WebhookSubscription.Status.PENDING, WebhookSubscription.Status.ENABLED)
 # Twitch's revocations after which subscribing again is pointless: the user
 # took the authorization back, or the account is gone.
 FINAL_REVOCATIONS = ("authorization_revoked", "user_removed")
+# A subscription still pending after this was never verified (Twitch sends its
+# challenge within seconds of the creation).
+VERIFICATION_WAIT = timedelta(hours=1)
 PUSH_ERRORS = (OutboundError, *TRANSIENT_ERRORS, ConnectorError, SealBroken)
 
 
@@ -128,6 +131,24 @@ def connection_push_ensure(
         for topic in connector.push_topics:
             current = live.get(topic)
             try:
+                if (
+                    current is not None
+                    and current.status == WebhookSubscription.Status.PENDING
+                    and current.created_at <= now - VERIFICATION_WAIT
+                ):
+                    # The challenge never came or was not answered (say it arrived
+                    # before the row was stored): end it there and subscribe again.
+                    try:
+                        connector.push_unsubscribe(push, external_id=current.external_id)
+                    except ClientError as exc:
+                        if exc.status != 404:
+                            raise
+                    webhook_subscription_mark(
+                        subscription_id=current.pk,
+                        status=WebhookSubscription.Status.REVOKED,
+                        reason="never verified",
+                    )
+                    current = None
                 if current is not None and current.expires_at and current.expires_at <= now:
                     webhook_subscription_mark(
                         subscription_id=current.pk,

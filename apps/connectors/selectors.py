@@ -27,6 +27,7 @@ class ConnectorCard:
     app_console: str
     export_url: str = ""
     export_holds: str = ""
+    export_read: bool = True
     # Push: what the provider offers ("" none), and why it is off here ("" it is on).
     push_label: str = ""
     push_off: str = ""
@@ -62,6 +63,7 @@ def connector_cards(user: Any) -> list[ConnectorCard]:
                 app_console=connector.app_console,
                 export_url=connector.export_url,
                 export_holds=connector.export_holds,
+                export_read=connector.export_read,
                 push_label=connector.push_label,
                 push_off=off if connector.push_label else "",
                 connections=mine.get(provider, []),

@@ -224,6 +224,10 @@ def test_the_page_links_each_providers_export_for_the_history_its_api_does_not_g
         "spotify": "https://www.spotify.com/account/privacy/",
         "google": "https://takeout.google.com/",
         "discord": "https://support.discord.com/hc/en-us/articles/360004027692",
+        # Linked for a person's own copy; not imported (the page says so).
+        "microsoft": "https://account.microsoft.com/privacy",
+        "twitch": "https://www.twitch.tv/p/legal/privacy-choices/",
     }
     assert page.count('href="/imports/">Imports</a>') == 3
+    assert page.count("Datapunk does not import it") == 2
     assert "Extended streaming history" in page

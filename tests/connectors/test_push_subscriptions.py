@@ -245,6 +245,29 @@ def test_twitch_subscribes_with_an_app_token_and_answers_the_challenge(owner, tw
     assert {s["status"] for s in twitch.eventsub.values()} == {"enabled"}
 
 
+def test_a_twitch_subscription_never_verified_is_made_again_after_an_hour(owner, twitch, public):
+    twitch.reach[PUBLIC] = public
+    conn = make_connection(owner, "twitch", twitch, external_id=twitch.user_id)
+    webhook_subscriptions_maintain()
+    twitch.unverified.clear()  # the challenge was lost
+    stale = _subs(conn)["stream.online"]
+    WebhookSubscription.objects.filter(pk=stale.pk).update(
+        created_at=datetime.now(UTC) - timedelta(hours=2)
+    )
+
+    assert webhook_subscriptions_maintain() == 1
+
+    stale.refresh_from_db()
+    assert (stale.status, stale.revoked_reason) == ("revoked", "never verified")
+    assert stale.external_id not in twitch.eventsub  # deleted there first (no 409)
+    fresh = WebhookSubscription.objects.get(
+        connection_id=conn.pk, topic="stream.online", status="pending"
+    )
+    twitch.send_verifications()
+    fresh.refresh_from_db()
+    assert fresh.status == "enabled"
+
+
 def test_twitch_notifications_land_once_and_revocation_is_recorded(owner, twitch, public, queued):
     twitch.reach[PUBLIC] = public
     conn = make_connection(owner, "twitch", twitch, external_id=twitch.user_id)

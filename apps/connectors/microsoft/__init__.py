@@ -164,6 +164,12 @@ class MicrosoftConnector(Connector):
     scopes = ("User.Read", "Calendars.Read", "Mail.ReadBasic", "offline_access")
     token_url = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
     app_console = "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps"
+    export_url = "https://account.microsoft.com/privacy"
+    export_holds = (
+        "the privacy dashboard's “Download your data” (Bing searches, Edge browsing, "
+        "location and app activity); calendar and mail the API gives in full"
+    )
+    export_read = False
 
     push_label = "Microsoft Graph change notifications"
     push_topics = ("me/events", "me/mailFolders('Inbox')/messages")

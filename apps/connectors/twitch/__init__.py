@@ -47,6 +47,12 @@ class TwitchConnector(Connector):
     revoke_url = "https://id.twitch.tv/oauth2/revoke"
     revoke_token = "access"
     app_console = "https://dev.twitch.tv/console/apps"
+    export_url = "https://www.twitch.tv/p/legal/privacy-choices/"
+    export_holds = (
+        "a data request under “Privacy choices” (chat messages, watch sessions, "
+        "purchases); the API gives the channels you follow"
+    )
+    export_read = False
 
     # EventSub over webhooks (dev.twitch.tv/docs/eventsub/manage-subscriptions):
     # the user's own channel going live and offline (no scope needed; the
