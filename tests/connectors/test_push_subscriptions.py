@@ -241,6 +241,10 @@ def test_twitch_subscribes_with_an_app_token_and_answers_the_challenge(owner, tw
     twitch.send_verifications()
 
     assert [v["ok"] for v in twitch.verifications] == [True, True]
+    client = Client()
+    client.force_login(owner)
+    page = client.get("/connections/").content.decode()
+    assert page.count("Twitch EventSub for") == 2 and "does not expire" in page
     assert {r.status for r in _subs(conn).values()} == {"enabled"}
     assert {s["status"] for s in twitch.eventsub.values()} == {"enabled"}
 
