@@ -96,7 +96,9 @@ def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, 
     assert row.locator(".kind").inner_text() == "mood.logged"
     # Shown as text, never as markup.
     assert row.locator(".title").inner_text() == "Feeling <b>fine</b> from the phone"
-    assert row.locator("time").inner_text() == stamp
+    # In the user's zone (none chosen: settings.TIME_ZONE, UTC), as the pages show times.
+    assert row.locator("time").inner_text() == stamp[:16].replace("T", " ")
+    assert row.locator("time").get_attribute("datetime") == stamp
 
     _publish_like_an_import(
         child_env,
