@@ -200,3 +200,12 @@ def test_the_ingest_api_keeps_the_phones_offset_and_answers_in_iso_with_offset(
         2024, 7, 1, 14, 0, tzinfo=dt.UTC
     )
     assert item["data"][LOCAL_TIME_KEY] == {"offset": "-04:00"}
+
+
+def test_a_phones_timeline_segment_keeps_its_offset():
+    from ..lake.takeout.location.test_device import android, of_type, parse
+
+    (activity,) = of_type(parse(android()), EventRecord, "location.activity")
+    row = event_row(activity)  # "startTime": "2024-05-01T12:30:00.000+02:00"
+    assert row.occurred_at == dt.datetime(2024, 5, 1, 10, 30, tzinfo=dt.UTC)
+    assert '"_local_time":{"offset":"+02:00"}' in row.data_json
