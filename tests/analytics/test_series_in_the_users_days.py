@@ -241,3 +241,20 @@ def test_continuous_aggregate_buckets_add_up_over_the_users_days_in_any_zone(kol
     with user_context(kolkata_user.pk):
         set_zone(user_id=kolkata_user.pk, name="UTC", chosen=True)
     _assert_same(_read(kolkata_user), _truths(kolkata_user, "UTC"))
+
+
+def test_migration_0009_gives_an_older_distance_rollup_its_first_and_last_fixes(kolkata_user):
+    import importlib
+    from types import SimpleNamespace
+
+    migration = importlib.import_module("apps.analytics.migrations.0009_series_in_the_users_days")
+    from apps.core.db.roles import table_owner
+
+    with table_owner():  # as migrate runs
+        with connection.cursor() as cursor:  # the table as migration 0002 made it before
+            cursor.execute(
+                "ALTER TABLE analytics_distance_daily "
+                "DROP COLUMN first_point, DROP COLUMN last_point"
+            )
+        migration.forwards(None, SimpleNamespace(connection=connection))
+    assert _read(kolkata_user)["distance"] == _truths(kolkata_user, KOLKATA)["distance"]
