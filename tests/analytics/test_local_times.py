@@ -209,3 +209,24 @@ def test_a_phones_timeline_segment_keeps_its_offset():
     row = event_row(activity)  # "startTime": "2024-05-01T12:30:00.000+02:00"
     assert row.occurred_at == dt.datetime(2024, 5, 1, 10, 30, tzinfo=dt.UTC)
     assert '"_local_time":{"offset":"+02:00"}' in row.data_json
+
+
+def test_the_connections_page_shows_the_last_sync_on_the_users_clock(owner, client):
+    from apps.connectors.models import Connection
+
+    _in_zone(owner)
+    with user_context(owner.pk):
+        conn = Connection(
+            user=owner,
+            provider="spotify",
+            external_id="listener",
+            token_expires_at=dt.datetime(2024, 5, 3, 0, 0, tzinfo=dt.UTC),
+            last_sync_at=dt.datetime(2024, 5, 2, 19, 0, tzinfo=dt.UTC),
+        )
+        conn.access_token = "access-for-tests"
+        conn.refresh_token = "refresh-for-tests"
+        conn.save()
+    client.force_login(owner)
+    page = client.get("/connections/").content.decode()
+    assert 'datetime="2024-05-03T00:30:00+05:30">2024-05-03 00:30</time>' in page
+    assert " UTC" not in page.split('id="connection-')[1]
