@@ -310,7 +310,8 @@ def _range_sql(
     return "".join(f" AND {c}" for c in conditions), params
 
 
-# A rollup's day is the instant the user's day began; its date is read in their zone.
+# A stored bucket's date in the user's zone: a rollup's day (the instant their day began)
+# or a continuous aggregate's quarter hour (which lies within one of their days).
 LOCAL_DAY_SQL = "(day AT TIME ZONE %s)::date"
 
 
