@@ -70,6 +70,6 @@ def test_the_map_and_the_timeline_show_the_users_clock(traveller, browser, live_
     row.wait_for()
     # 13:00 UTC: 18:30 in Kolkata, 09:00 in New York.
     assert row.locator(".time a").inner_text() == "18:30"
-    assert row.locator(".there").inner_text() == "09:00 (-04:00) there"
+    assert row.locator(".there").inner_text() == "· local time there 09:00 (-04:00)"
     page.screenshot(path=str(SCREENSHOTS / "timeline-local-time-there.png"), full_page=True)
     assert errors == []
