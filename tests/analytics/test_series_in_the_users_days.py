@@ -96,8 +96,6 @@ def _as_continuous_aggregates(user) -> None:
                 "WHERE q.user_id = %s",
                 [user.pk],
             )
-            cursor.execute(f"SELECT count(*) FROM {series.name} WHERE user_id = %s", [user.pk])
-            assert cursor.fetchone()[0] > 0
 
 
 def _truths(user, zone_name: str) -> dict:
@@ -258,3 +256,46 @@ def test_migration_0009_gives_an_older_distance_rollup_its_first_and_last_fixes(
             )
         migration.forwards(None, SimpleNamespace(connection=connection))
     assert _read(kolkata_user)["distance"] == _truths(kolkata_user, KOLKATA)["distance"]
+
+
+@pytest.mark.parametrize("shape", ["rollup", "continuous"])
+def test_a_day_of_23_hours_adds_up_on_both_shapes(owner, shape):
+    # Berlin skips 02:00-03:00 on 31 March 2024: that day has 23 hours, 22:00 UTC to 22:00.
+    berlin = ZoneInfo("Europe/Berlin")
+    with user_context(owner.pk):
+        UserSettings.objects.create(user=owner, time_zone="Europe/Berlin", time_zone_chosen=True)
+        starts = [
+            dt.datetime(2024, 3, 30, 20, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=20 * n)
+            for n in range(3 * 30)
+        ]
+        records_store(
+            user_id=owner.pk,
+            source="test",
+            records=[EventRecord(kind="chrome.visit", occurred_at=s, title=str(s)) for s in starts],
+        )
+        metrics_write(
+            user_id=owner.pk,
+            rows=[
+                MetricRecord("steps", s, s + dt.timedelta(minutes=5), 1.0, "count", STEPS)
+                for s in starts
+            ],
+        )
+        aggregates_refresh(user_id=owner.pk)
+    if shape == "continuous":
+        _as_continuous_aggregates(owner)
+    days: dict = defaultdict(int)
+    hours: dict = defaultdict(float)
+    for s in starts:
+        local = s.astimezone(berlin)
+        days[local.date()] += 1
+        hours[local.replace(minute=0)] += 1.0
+    assert days[dt.date(2024, 3, 31)] == 23 * 3
+    with user_context(owner.pk):
+        counted = {r["day"]: r["events"] for r in aggregates.events_per_day(user_id=owner.pk)}
+        daily = aggregates.metric_rollup(user_id=owner.pk, metric="steps", stream=STEPS)
+        hourly = aggregates.metric_rollup(
+            user_id=owner.pk, metric="steps", stream=STEPS, bucket="hour"
+        )
+    assert counted == dict(days)
+    assert {r["bucket"]: r["value"] for r in daily} == {d: float(n) for d, n in days.items()}
+    assert [(r["bucket"], r["value"]) for r in hourly] == sorted(hours.items())
