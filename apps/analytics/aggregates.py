@@ -15,6 +15,29 @@ materialized in one of two ways, chosen when migration 0002 runs:
 Either way the readers below query the relation by name and always filter by
 user: row-level security does not apply to materialized views, so nothing here
 hands the raw relation to a caller.
+
+Days are the user's own (apps/core/timezones.py), on both:
+
+- a rollup table holds one row per day (or hour) of the owner's zone: its
+  refresh looks the zone up, and a change of zone re-cuts the user's days
+  (apps/analytics/receivers.py, queued after commit);
+- a continuous aggregate cannot look up each owner's zone (its definition is
+  one query for all users, and time_bucket's zone must be a constant), so it
+  holds **15-minute buckets in UTC** and the readers add them up into the
+  user's days and hours when they read. Every offset in use is a whole number
+  of quarter hours (+05:30 India, +05:45 Nepal, +08:45 Eucla, +12:45 Chatham,
+  -09:30 Marquesas), so a local midnight or hour always falls on a bucket's
+  edge and the sums are exact; a change of zone needs no refresh at all.
+  Hourly buckets would be exact only for whole-hour zones, days in UTC only for
+  UTC. (Zones' historical local mean times, e.g. +05:53:20 before 1941, are not
+  on quarter hours: such days are cut at the quarter hour before.)
+
+The readers below add up buckets by ``time_bucket(width, day, zone)``: on a
+rollup table each row is already one of the user's buckets (the sum is the row),
+on a continuous aggregate it is the quarter hours of that bucket. The day's
+distance is the length of its line of fixes: the quarter hours' lengths plus the
+step from each quarter's last fix to the next one's first (first_point,
+last_point), within the same day.
 """
 
 from __future__ import annotations
@@ -57,6 +80,11 @@ END
 """
 
 
+# What a continuous aggregate holds (see the module docstring): a quarter of an hour
+# divides every zone's offset, so the user's days are sums of whole buckets.
+CONTINUOUS_WIDTH = "15 minutes"
+
+
 @dataclass(frozen=True)
 class Series:
     name: str  # the relation: continuous aggregate or rollup table
@@ -69,14 +97,23 @@ class Series:
     width: str = "1 day"  # the buckets: days, or hours for an hourly series
 
     def select(self, extra_where: str = "", *, zone_sql: str = "") -> str:
-        """The definition; ``zone_sql`` an SQL text expression of the zone whose
-        midnights cut the days (none: UTC, what a continuous aggregate can do)."""
+        """The rollup table's definition; ``zone_sql`` an SQL text expression of the
+        zone whose midnights (or hours) cut the buckets."""
         where = self.base_where + (f" AND {extra_where}" if extra_where else "")
         return self.select_sql.format(where=where, day=self.day_sql(zone_sql))
+
+    def continuous_select(self) -> str:
+        """The continuous aggregate's definition: quarter hours in UTC (module docstring)."""
+        day = f"time_bucket('{CONTINUOUS_WIDTH}'::interval, {self.time_column})"
+        return self.select_sql.format(where=self.base_where, day=day)
 
     def day_sql(self, zone_sql: str = "") -> str:
         zone = f", {zone_sql}" if zone_sql else ""
         return f"time_bucket('{self.width}'::interval, {self.time_column}{zone})"
+
+    def bucket_sql(self) -> str:
+        """A stored bucket's bucket of the user (zone: the first parameter)."""
+        return f"time_bucket('{self.width}'::interval, day, %s)"
 
 
 def owner_zone_sql(table: str) -> str:
@@ -112,15 +149,19 @@ DISTANCE_DAILY = Series(
     time_column="recorded_at",
     # The day's fixes joined in time order into one line; its length on the
     # spheroid. The step from a day's last fix to the next day's first is not counted.
+    # The first and last fix let a reader join a day's quarter hours (module docstring).
     select_sql=(
         "SELECT user_id, {day} AS day, count(*) AS points, "
         "coalesce(ST_Length(ST_MakeLine(point::geometry ORDER BY recorded_at)::geography), 0) "
-        "AS distance_m FROM lake_locationpoint WHERE {where} GROUP BY user_id, day"
+        "AS distance_m, first(point, recorded_at) AS first_point, "
+        "last(point, recorded_at) AS last_point "
+        "FROM lake_locationpoint WHERE {where} GROUP BY user_id, day"
     ),
     base_where=f"(accuracy_m IS NULL OR accuracy_m <= {MAX_DISTANCE_ACCURACY_M})",
     columns_sql=(
         "user_id integer NOT NULL, day timestamptz NOT NULL, points bigint NOT NULL, "
-        "distance_m double precision NOT NULL"
+        "distance_m double precision NOT NULL, first_point geography(Point, 4326), "
+        "last_point geography(Point, 4326)"
     ),
     key=("user_id", "day"),
 )
@@ -186,9 +227,9 @@ def aggregates_refresh(
     transaction per series (readers see the old or the new day, never a gap);
     its days are the owner's days (their time zone, apps/core/timezones.py).
     A continuous aggregate refreshes its whole range for all users (that is how
-    TimescaleDB refreshes; it recomputes only invalidated buckets), cuts days at
-    UTC midnight (it cannot look up each owner's zone) and must not run inside
-    a transaction.
+    TimescaleDB refreshes; it recomputes only invalidated buckets), holds quarter
+    hours in UTC that the readers add up into the owner's days (module docstring)
+    and must not run inside a transaction.
     """
     # A day of a zone up to 14 hours from UTC overlaps the UTC day on either side.
     lower = _day_floor(start) - dt.timedelta(days=1) if start else None
@@ -269,7 +310,8 @@ def _range_sql(
     return "".join(f" AND {c}" for c in conditions), params
 
 
-# A rollup's day is the instant the user's day began; its date is read in their zone.
+# A stored bucket's date in the user's zone: a rollup's day (the instant their day began)
+# or a continuous aggregate's quarter hour (which lies within one of their days).
 LOCAL_DAY_SQL = "(day AT TIME ZONE %s)::date"
 
 
@@ -308,12 +350,20 @@ def media_minutes_per_day(
 def distance_per_day(
     *, user_id: int, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[dict[str, Any]]:
-    """[{day, km, points}] for one user."""
+    """[{day, km, points}] for one user: each day's buckets' lengths plus the steps
+    between consecutive buckets of that day (none on a rollup table's one row a day)."""
     where, params = _range_sql(start, end, user_id=user_id)
+    zone = zone_of(user_id).key
+    bucket = DISTANCE_DAILY.bucket_sql()
     return _rows(
-        f"SELECT {LOCAL_DAY_SQL} AS day, round((distance_m / 1000)::numeric, 2)::float AS km, "
-        f"points FROM {DISTANCE_DAILY.name} WHERE user_id = %s{where} ORDER BY day",
-        [zone_of(user_id).key, user_id, *params],
+        f"WITH buckets AS (SELECT {bucket} AS local_day, points, distance_m, first_point, "
+        f"lag(last_point) OVER stored AS previous_last, lag({bucket}) OVER stored AS previous_day "
+        f"FROM {DISTANCE_DAILY.name} WHERE user_id = %s{where} WINDOW stored AS (ORDER BY day)) "
+        "SELECT (local_day AT TIME ZONE %s)::date AS day, round(((sum(distance_m) + coalesce("
+        "sum(ST_Distance(previous_last, first_point)) FILTER (WHERE previous_day = local_day), 0)"
+        ") / 1000)::numeric, 2)::float AS km, sum(points)::bigint AS points "
+        "FROM buckets GROUP BY local_day ORDER BY local_day",
+        [zone, zone, user_id, *params, zone],
     )
 
 
@@ -345,13 +395,13 @@ def metric_rollup(
     series = METRICS_DAILY if bucket == "day" else METRICS_HOURLY
     where, params = _range_sql(start, end, user_id=user_id)
     value = "sum(total)" if metric in SUMMED_METRICS else "sum(total) / sum(measurements)"
-    rows = _rows(
-        f"SELECT day AS bucket, {value} AS value, min(low) AS min, max(high) AS max, "
-        f"sum(measurements)::bigint AS measurements FROM {series.name} "
-        f"WHERE user_id = %s AND metric = %s AND stream = %s{where} GROUP BY day ORDER BY day",
-        [user_id, metric, stream, *params],
-    )
     zone = zone_of(user_id)
+    rows = _rows(
+        f"SELECT {series.bucket_sql()} AS bucket, {value} AS value, min(low) AS min, "
+        f"max(high) AS max, sum(measurements)::bigint AS measurements FROM {series.name} "
+        f"WHERE user_id = %s AND metric = %s AND stream = %s{where} GROUP BY 1 ORDER BY 1",
+        [zone.key, user_id, metric, stream, *params],
+    )
     for row in rows:
         local = row["bucket"].astimezone(zone)
         row["bucket"] = local.date() if bucket == "day" else local

@@ -50,7 +50,10 @@ def _text(value: str | None) -> str:
 # Keys this module adds to an event's data; streams refuse them in what they receive.
 ORIGINAL_KEY = "_original"  # {field: value as received} where cleaning changed more than edges
 PROVENANCE_KEY = "_provenance"  # {"source", "connector", "received_at"}
-RESERVED_DATA_KEYS = frozenset({ORIGINAL_KEY, PROVENANCE_KEY})
+# {"offset": "+05:30"[, "zone": "Asia/Kolkata"][, "ended_offset": ...]}: the clock of the
+# place where it happened, when the source said so (see local_time_of).
+LOCAL_TIME_KEY = "_local_time"
+RESERVED_DATA_KEYS = frozenset({ORIGINAL_KEY, PROVENANCE_KEY, LOCAL_TIME_KEY})
 
 # Control characters (C0, DEL, C1). Multi-line text keeps tab and line breaks;
 # a one-line value (a title, a url) turns them into a space.
@@ -86,8 +89,10 @@ def check_coordinates(
     return float(latitude), float(longitude)
 
 
-def parse_timestamp(value: Any, *, field: str = "time") -> datetime:
-    """An ISO 8601 time with its offset ("2026-11-30T18:04:05Z") or Unix seconds, in UTC."""
+def parse_timestamp(value: Any, *, field: str = "time", keep_offset: bool = False) -> datetime:
+    """An ISO 8601 time with its offset ("2026-11-30T18:04:05Z") or Unix seconds, in UTC;
+    ``keep_offset``: the same moment at the offset it was written with ("+05:30"), which
+    the normalizer keeps as the local time there (LOCAL_TIME_KEY)."""
     if isinstance(value, bool):
         raise InvalidValue(field, "must be an ISO 8601 time or Unix seconds")
     if isinstance(value, int | float):
@@ -111,9 +116,10 @@ def parse_timestamp(value: Any, *, field: str = "time") -> datetime:
             field, f"{excerpt(value)!r} has no time zone: add Z for UTC or an offset like +01:00"
         )
     try:
-        return moment.astimezone(UTC)
+        in_utc = moment.astimezone(UTC)
     except OverflowError:  # year 1 or 9999 with an offset: no such UTC time
         raise InvalidValue(field, f"{excerpt(value)!r} is not a time Datapunk can store") from None
+    return moment if keep_offset else in_utc
 
 
 def excerpt(value: str, limit: int = 40) -> str:
@@ -227,8 +233,42 @@ def _without(data: dict[str, Any], paths: tuple[str, ...]) -> dict[str, Any]:
     return result
 
 
+def _offset_text(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def local_time_of(occurred_at: datetime | None, ended_at: datetime | None) -> dict[str, str]:
+    """The source's own clock for the event, or {} when it gave UTC.
+
+    A parser hands over its times as the source wrote them: a Fit or phone timeline
+    time with "+05:30", a calendar event at its TZID. That offset (and the zone's name
+    where the source named one) is the local time of the place where it happened; the
+    pages show it beside the user's own time when the two differ. A time at offset 0
+    without a named zone is taken as the source's way of writing UTC, not as a place.
+    """
+    if occurred_at is None or occurred_at.tzinfo is None:
+        return {}
+    zone = getattr(occurred_at.tzinfo, "key", "")  # a ZoneInfo names its zone
+    offset = occurred_at.utcoffset()
+    if not zone and not offset:
+        return {}
+    if zone in ("UTC", "Etc/UTC"):
+        return {}
+    local = {"offset": _offset_text(occurred_at)}
+    if zone:
+        local["zone"] = zone
+    if ended_at is not None and ended_at.utcoffset() != offset:
+        local["ended_offset"] = _offset_text(ended_at)
+    return local
+
+
 def _stored_data(record: EventRecord, title: str, text: str, url: str) -> dict[str, Any]:
-    """The record's data plus what cleaning took away and where it came from."""
+    """The record's data plus what cleaning took away, where it came from and the
+    local time there (none of them part of its identity)."""
     data = record.data
     originals = {
         field: raw
@@ -240,12 +280,15 @@ def _stored_data(record: EventRecord, title: str, text: str, url: str) -> dict[s
         # Whitespace at the edges carries nothing worth a second copy of the value.
         if raw and cleaned != raw.strip()
     }
-    if originals or record.provenance is not None:
+    local = local_time_of(record.occurred_at, record.ended_at)
+    if originals or record.provenance is not None or local:
         data = dict(data)
         if originals:
             data[ORIGINAL_KEY] = originals
         if record.provenance is not None:
             data[PROVENANCE_KEY] = provenance_dict(record.provenance)
+        if local:
+            data[LOCAL_TIME_KEY] = local
     return data
 
 

@@ -154,7 +154,7 @@ def _event(
                 errors.append(FieldError(name, "is required: an ISO 8601 time or Unix seconds"))
             return None
         try:
-            found = parse_timestamp(value, field=name)
+            found = parse_timestamp(value, field=name, keep_offset=True)
         except InvalidValue as exc:
             errors.append(FieldError(exc.field, exc.message))
             return None

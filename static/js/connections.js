@@ -8,6 +8,11 @@
     const data = message.data;
     const box = document.getElementById(`connection-${data.connection_id}`);
     if (box) box.querySelector(".status").textContent = data.status.replace("_", " ");
+    const synced = box && box.querySelector(".last-sync");
+    if (synced && data.last_sync_at) {
+      synced.dateTime = data.last_sync_at;
+      synced.textContent = window.datapunkTime.format(data.last_sync_at); // the user's zone
+    }
     document.getElementById("connector-live").textContent = data.message || "";
   };
 })();

@@ -12,7 +12,7 @@
     li.className = "fresh";
     const time = document.createElement("time");
     time.dateTime = e.occurred_at;
-    time.textContent = e.occurred_at;
+    time.textContent = window.datapunkTime.format(e.occurred_at); // the user's zone, not UTC
     const kind = document.createElement("span");
     kind.className = "kind";
     kind.textContent = e.kind;

@@ -32,6 +32,8 @@
     div.textContent = text == null ? "" : String(text);
     return div.innerHTML;
   }
+  // The API's times are UTC: shown in the user's zone (static/js/local_time.js).
+  function local(iso) { return window.datapunkTime.format(iso); }
   function query(params) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
@@ -57,13 +59,13 @@
     layers.heat = L.heatLayer(data.points, { radius: 14, blur: 18, minOpacity: .35 });
     data.visits.forEach(function (v) {
       L.circleMarker([v.lat, v.lon], { radius: 7, color: "#1d4ed8", fillColor: "#2563eb", fillOpacity: .8, weight: 2 })
-        .bindPopup("<strong>" + escapeHtml(v.name || "Visit") + "</strong><br>" + escapeHtml(v.started_at) + (v.ended_at ? " – " + escapeHtml(v.ended_at) : ""))
+        .bindPopup("<strong>" + escapeHtml(v.name || "Visit") + "</strong><br>" + escapeHtml(local(v.started_at)) + (v.ended_at ? " – " + escapeHtml(local(v.ended_at)) : ""))
         .addTo(layers.visits);
       bounds.push([v.lat, v.lon]);
     });
     data.events.forEach(function (e) {
       L.circleMarker([e.lat, e.lon], { radius: 6, color: "#5b21b6", fillColor: "#7c3aed", fillOpacity: .85, weight: 2 })
-        .bindPopup("<strong>" + escapeHtml(e.kind) + "</strong><br>" + escapeHtml(e.title) + "<br>" + escapeHtml(e.occurred_at))
+        .bindPopup("<strong>" + escapeHtml(e.kind) + "</strong><br>" + escapeHtml(e.title) + "<br>" + escapeHtml(local(e.occurred_at)))
         .addTo(layers.events);
       bounds.push([e.lat, e.lon]);
     });
@@ -106,7 +108,7 @@
         w.stays.forEach(function (s) {
           L.circleMarker([s.lat, s.lon], { radius: 9, color: "#b45309", fillColor: "#f59e0b", fillOpacity: .9 })
             .bindPopup(escapeHtml(s.name || "Stay") + "<br>" + s.minutes + " min").addTo(layers.where);
-          html += "<li><span class='time'>" + escapeHtml(s.started_at.slice(11, 16)) + "</span><span>" + s.minutes +
+          html += "<li><span class='time'>" + escapeHtml(window.datapunkTime.clock(s.started_at)) + "</span><span>" + s.minutes +
             " min</span><span>" + escapeHtml(s.name || (s.lat + ", " + s.lon)) + "</span></li>";
         });
         body.innerHTML = html + "</ol>";

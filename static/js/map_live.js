@@ -13,7 +13,7 @@
     const newest = {};
     data.points.forEach(function (p) {
       L.circleMarker([p.lat, p.lon], { radius: 3, color: "#0f766e", weight: 1 })
-        .bindTooltip(`${p.device} ${p.at}`)
+        .bindTooltip(`${p.device} ${window.datapunkTime.format(p.at)}`)
         .addTo(layer);
       newest[p.device] = p;
     });
@@ -21,9 +21,9 @@
       const last = newest[device];
       if (latest[device]) layer.removeLayer(latest[device]);
       latest[device] = L.circleMarker([last.lat, last.lon], { radius: 8, color: "#0f766e", fillOpacity: 0.6 })
-        .bindTooltip(`${device}: ${last.at}`)
+        .bindTooltip(`${device}: ${window.datapunkTime.format(last.at)}`)
         .addTo(layer);
-      if (status) status.textContent = `· live: ${device} at ${last.at}`;
+      if (status) status.textContent = `· live: ${device} at ${window.datapunkTime.format(last.at)}`;
     });
     const last = data.points[data.points.length - 1];
     if (!last) return;

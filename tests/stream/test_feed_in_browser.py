@@ -96,7 +96,9 @@ def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, 
     assert row.locator(".kind").inner_text() == "mood.logged"
     # Shown as text, never as markup.
     assert row.locator(".title").inner_text() == "Feeling <b>fine</b> from the phone"
-    assert row.locator("time").inner_text() == stamp
+    # In the user's zone (none chosen: settings.TIME_ZONE, UTC), as the pages show times.
+    assert row.locator("time").inner_text() == stamp[:16].replace("T", " ")
+    assert row.locator("time").get_attribute("datetime") == stamp
 
     _publish_like_an_import(
         child_env,
@@ -125,3 +127,49 @@ def test_an_ingested_event_appears_live_on_the_feed(watcher, daphne, child_env, 
     assert (
         page.locator(f"[data-event='{answer['event_ids'][0]}']").count() == 1
     )  # server-rendered now
+
+
+@pytest.fixture
+def watcher_in_kolkata(make_user):
+    from apps.core.db.context import user_context
+    from apps.core.models import UserSettings
+
+    user = make_user("kolkata", password="a long enough password")
+    with user_context(user.pk):
+        UserSettings.objects.create(user=user, time_zone="Asia/Kolkata", time_zone_chosen=True)
+    return user.pk, ingest_key_rotate(user_id=user.pk)
+
+
+def test_live_rows_show_the_users_clock_not_utc(watcher_in_kolkata, daphne, browser):
+    _, key = watcher_in_kolkata
+    page = browser.new_page()
+    page.goto(f"{daphne}/accounts/login/")
+    page.fill("input[name=login]", "kolkata")
+    page.fill("input[name=password]", "a long enough password")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{daphne}/")
+    page.goto(f"{daphne}/feed/")
+    page.wait_for_selector("#feed-state[data-state=live]", timeout=30_000)
+
+    # A phone at +05:30 and a client writing UTC: both shown on the user's clock.
+    answer = _ingest(
+        daphne,
+        key.api_key,
+        {
+            "events": [
+                {"kind": "mood.logged", "occurred_at": "2024-05-03T00:30:00+05:30", "title": "a"},
+                {"kind": "mood.logged", "occurred_at": "2024-05-02T19:45:00Z", "title": "b"},
+            ]
+        },
+    )
+    first, second = answer["event_ids"]
+    row = page.locator(f"#feed-events li[data-event='{first}']")
+    row.wait_for(timeout=15_000)
+    assert row.locator("time").inner_text() == "2024-05-03 00:30"
+    assert row.locator("time").get_attribute("datetime") == "2024-05-02T19:00:00Z"
+    other = page.locator(f"#feed-events li[data-event='{second}'] time")
+    assert other.inner_text() == "2024-05-03 01:15"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "feed-live-local-time.png"), full_page=True)
+    page.reload()  # server-rendered now: the same clock
+    assert page.locator(f"[data-event='{first}'] time").inner_text() == "2024-05-03 00:30"

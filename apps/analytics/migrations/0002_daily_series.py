@@ -16,7 +16,7 @@ def _continuous(cursor, series) -> bool:
         cursor.execute(
             f"CREATE MATERIALIZED VIEW {series.name} "
             "WITH (timescaledb.continuous, timescaledb.materialized_only = true) AS "
-            f"{series.select()} WITH NO DATA"
+            f"{series.continuous_select()} WITH NO DATA"
         )
         # start_offset NULL: every bucket, so an import of years-old history is
         # picked up too (a refresh recomputes only invalidated buckets).

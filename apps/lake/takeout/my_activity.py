@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
@@ -139,7 +139,9 @@ def _html_activities(stream: BinaryIO) -> Iterator[Activity | BadRecord]:
             yield BadRecord(reason="activity card without any text", excerpt=excerpt_of(item))
             continue
         try:
-            yield Activity(item, parse_html_time(item["time"]), "html")
+            # The page's offset is the zone the export was made in, not the place's
+            # clock: in UTC, so that no "local time there" is kept for it.
+            yield Activity(item, parse_html_time(item["time"]).astimezone(UTC), "html")
         except ValueError as exc:
             yield BadRecord(reason=f"activity time: {exc}", excerpt=excerpt_of(item))
 
