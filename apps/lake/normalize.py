@@ -367,7 +367,9 @@ def location_row(
         source = source.replace("\x00", "")
     data_binary: bytes | None = None
     if record.data:
-        raw = _dumps(record.data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        raw = record.data_json
+        if raw is None:
+            raw = _dumps(record.data, default=str, option=orjson.OPT_NON_STR_KEYS)
         data_binary = b"\x01" + (raw if b"\\u0000" not in raw else _NUL_ESCAPE.sub(rb"\1", raw))
     return (
         recorded_at,
