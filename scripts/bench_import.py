@@ -54,6 +54,7 @@ from psycopg.copy import FileWriter  # noqa: E402
 
 from apps.core.db.context import system_context, user_context  # noqa: E402
 from apps.core.db.roles import bulk_role  # noqa: E402
+from apps.lake.batch.points import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
 from apps.lake.metrics import COLUMNS as METRIC_COLUMNS  # noqa: E402
 from apps.lake.metrics import METRIC_TYPES as _METRIC_TYPES  # noqa: E402
 from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
@@ -65,7 +66,6 @@ from apps.lake.sample_takeout import (  # noqa: E402
 from apps.lake.takeout.location import records as location_records  # noqa: E402
 from apps.lake.takeout.records import EventRecord, LocationRecord, MetricRecord  # noqa: E402
 from apps.lake.takeout.registry import SNIFF_BYTES, parser_for  # noqa: E402
-from apps.lake.writer import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
 
 MEMBER = "Takeout/Location History (Timeline)/Records.json"
 RESULTS = ROOT / "scripts" / "bench_import_results.csv"

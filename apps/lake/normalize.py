@@ -353,7 +353,7 @@ _pack_point = _EWKB_POINT.pack
 def location_row(
     record: LocationRecord, user_id: int | None = None, entry_id: int | None = None
 ) -> tuple:
-    """A binary COPY tuple (see writer.POINT_COLUMNS), ``user_id`` and ``entry_id`` last.
+    """A binary COPY tuple (see batch.points.POINT_COLUMNS), ``user_id`` and ``entry_id`` last.
 
     The hot path, once per point: one tuple and the bytes COPY sends, nothing
     else (no hashing: the point's time and place are its identity; no call

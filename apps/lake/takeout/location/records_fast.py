@@ -159,7 +159,7 @@ def parse(stream: BinaryIO, read_items: ItemReader) -> Iterator[Record]:
     last_data: dict[str, Any] | None = None
     last_json: bytes | None = None
     for chunk in _chunks(stream, read_items):
-        if type(chunk) is not list:
+        if not isinstance(chunk, list):
             yield from chunk
             continue
         for fix in chunk:  # one pass per point: no call here that is not needed
