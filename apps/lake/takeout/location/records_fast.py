@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import attrgetter
 from typing import Annotated, Any, BinaryIO
@@ -50,7 +51,10 @@ _LAST_ITEM = re.compile(rb"\s*\]")
 _Number = int | float | None
 
 
-class _Fix(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class _Mapped(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The keys that land in LocationRecord's own fields (none of them required but
+    the coordinates: a fix without a time goes to the generic reader, which says so)."""
+
     latitudeE7: Annotated[int, Meta(ge=-900_000_000, le=900_000_000)]
     longitudeE7: Annotated[int, Meta(ge=-1_800_000_000, le=1_800_000_000)]
     timestamp: str | None = None
@@ -60,6 +64,17 @@ class _Fix(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     velocity: _Number = None
     heading: _Number = None
     source: str | None = None
+
+
+class _LeanFix(_Mapped, forbid_unknown_fields=True, gc=False):
+    """The shape of most fixes before 2019 (and of the benchmark's): tried first, as
+    it has two fields to look at per fix where ``_Fix`` has fourteen."""
+
+    deviceTag: int | UnsetType = UNSET
+    activity: Any = UNSET
+
+
+class _Fix(_Mapped, forbid_unknown_fields=True, gc=False):
     # Unmapped keys Takeout writes on most fixes, for ``data``. First those that
     # repeat from fix to fix, typed strictly: equal values are then the same JSON
     # (in Python 1 == 1.0 == True), so a run of fixes can share one ``data``.
@@ -80,42 +95,32 @@ class _Fix(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     placeId: Any = UNSET
 
 
-_REPEATING = (
-    "deviceTag",
-    "platformType",
-    "formFactor",
-    "osLevel",
-    "deviceDesignation",
-    "batteryCharging",
-    "verticalAccuracy",
-)
-_VARYING = (
-    "activity",
-    "activeWifiScan",
-    "locationMetadata",
-    "serverTimestamp",
-    "deviceTimestamp",
-    "inferredLocation",
-    "placeId",
-)
-_MAPPED = (
-    "latitudeE7",
-    "longitudeE7",
-    "timestamp",
-    "timestampMs",
-    "accuracy",
-    "altitude",
-    "velocity",
-    "heading",
-    "source",
-)
-_EXTRAS = _REPEATING + _VARYING
-_extras = attrgetter(*_EXTRAS)
-_FIRST_VARYING = len(_REPEATING)
-_NO_VARYING = (UNSET,) * len(_VARYING)
-_NO_EXTRAS = (UNSET,) * len(_EXTRAS)
+_MAPPED: tuple[str, ...] = _Mapped.__struct_fields__
 
-_fixes = msgspec.json.Decoder(list[_Fix]).decode
+
+@dataclass(frozen=True)
+class _Shape:
+    """A Struct for fixes, and how to read the fields it keeps for ``data``."""
+
+    decode: Callable[[bytes], list[Any]]
+    extras: tuple[str, ...]  # the repeating ones first
+    repeating: int  # how many of ``extras`` repeat (typed strictly: shareable)
+    get_extras: Callable[[Any], tuple] = field(init=False)
+    none: tuple = field(init=False)  # no extras at all
+    no_varying: tuple = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "get_extras", attrgetter(*self.extras))
+        object.__setattr__(self, "none", (UNSET,) * len(self.extras))
+        object.__setattr__(self, "no_varying", (UNSET,) * (len(self.extras) - self.repeating))
+
+
+_LEAN = _Shape(msgspec.json.Decoder(list[_LeanFix]).decode, ("deviceTag", "activity"), 1)
+_FULL = _Shape(
+    msgspec.json.Decoder(list[_Fix]).decode,
+    tuple(name for name in _Fix.__struct_fields__ if name not in _MAPPED),
+    7,
+)
 _plain = msgspec.json.Decoder().decode
 _fromisoformat = datetime.fromisoformat
 _fromtimestamp = datetime.fromtimestamp
@@ -155,14 +160,20 @@ def parse(stream: BinaryIO, read_items: ItemReader) -> Iterator[Record]:
     (decoded items in, records out) for what the fast path leaves to it."""
     # The fields of ``data`` of the last fix that had no varying ones, and that data:
     # a run of such fixes shares one dict and its JSON.
-    last: tuple = _NO_EXTRAS
+    shape: _Shape | None = None
+    last: tuple = ()
     last_data: dict[str, Any] | None = None
     last_json: bytes | None = None
     for chunk in _chunks(stream, read_items):
-        if not isinstance(chunk, list):
+        if not isinstance(chunk, tuple):
             yield from chunk
             continue
-        for fix in chunk:  # one pass per point: no call here that is not needed
+        if chunk[0] is not shape:
+            shape = chunk[0]
+            get_extras, names, repeating = shape.get_extras, shape.extras, shape.repeating
+            no_varying = shape.no_varying
+            last, last_data, last_json = shape.none, None, None
+        for fix in chunk[1]:  # once per point: nothing here that is not needed
             stamp = fix.timestamp
             try:
                 if stamp is not None:
@@ -178,11 +189,11 @@ def parse(stream: BinaryIO, read_items: ItemReader) -> Iterator[Record]:
             source = fix.source
             if source is None:
                 source = ""
-            extras = _extras(fix)
+            extras = get_extras(fix)
             if extras != last:
-                data = _data(extras)
+                data = _data(names, extras)
                 data_json = None if data is None else _dumps(data, option=_NON_STR_KEYS)
-                if extras[_FIRST_VARYING:] == _NO_VARYING:  # repeating fields only: shareable
+                if extras[repeating:] == no_varying:  # repeating fields only: shareable
                     last, last_data, last_json = extras, data, data_json
             else:
                 data, data_json = last_data, last_json
@@ -200,8 +211,12 @@ def parse(stream: BinaryIO, read_items: ItemReader) -> Iterator[Record]:
             )
 
 
-def _chunks(stream: BinaryIO, read_items: ItemReader) -> Iterator[list[_Fix] | Iterator[Record]]:
-    """The stream's fixes a chunk at a time; what the generic reader reads, as its records."""
+def _chunks(
+    stream: BinaryIO, read_items: ItemReader
+) -> Iterator[tuple[_Shape, list[Any]] | Iterator[Record]]:
+    """The stream's fixes a chunk at a time, with their shape; what the generic reader
+    reads, as its records."""
+    shape = _LEAN  # the last chunk's, tried first
     buffer = stream.read(_BLOCK)
     if buffer.startswith(_BOM):
         buffer = buffer[3:]
@@ -226,10 +241,12 @@ def _chunks(stream: BinaryIO, read_items: ItemReader) -> Iterator[list[_Fix] | I
         if cut >= 0:
             end = cut + separator.index(b"}") + 1  # type: ignore[union-attr]
             try:
-                decoded = _decode(buffer[begin:end])
+                decoded = _decode(buffer[begin:end], shape)
             except _Unreadable:
                 yield _by_ijson(buffer[begin:], stream, read_items)
                 return
+            if len(decoded) == 2:
+                shape = decoded[0]  # type: ignore[misc]
             yield _chunk(decoded, read_items)
             begin = cut + len(separator) - 1  # type: ignore[arg-type]
         block = stream.read(_BLOCK)
@@ -246,7 +263,7 @@ def _chunks(stream: BinaryIO, read_items: ItemReader) -> Iterator[list[_Fix] | I
         inner = tail[:-1].rstrip()
         if inner.endswith(b"]"):
             try:
-                decoded = _decode(inner[:-1])
+                decoded = _decode(inner[:-1], shape)
             except _Unreadable:
                 pass
             else:
@@ -286,15 +303,17 @@ def _separator(buffer: bytes, begin: int) -> bytes | bool | None:
     return None
 
 
-def _decode(chunk: bytes) -> list[_Fix] | tuple[list[Any]]:
-    """The chunk's fixes; or, in a 1-tuple, its items as plain JSON for the generic reader."""
+def _decode(chunk: bytes, first: _Shape) -> tuple[_Shape, list[Any]] | tuple[list[Any]]:
+    """(shape, fixes) of the chunk, ``first`` shape tried first; or, in a 1-tuple, its
+    items as plain JSON for the generic reader."""
     text = b"[" + chunk + b"]"
-    try:
-        return _fixes(text)
-    except msgspec.ValidationError:
-        pass
-    except (msgspec.DecodeError, UnicodeDecodeError):
-        raise _Unreadable from None
+    for shape in (first, _FULL if first is _LEAN else _LEAN):
+        try:
+            return shape, shape.decode(text)
+        except msgspec.ValidationError:  # msgspec stops at the first field it does not know
+            continue
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            raise _Unreadable from None
     try:
         return (_plain(text),)
     except (msgspec.MsgspecError, UnicodeDecodeError):  # a number beyond 64 bits: ijson reads it
@@ -302,13 +321,13 @@ def _decode(chunk: bytes) -> list[_Fix] | tuple[list[Any]]:
 
 
 def _chunk(
-    decoded: list[_Fix] | tuple[list[Any]], read_items: ItemReader
-) -> list[_Fix] | Iterator[Record]:
-    return read_items(decoded[0]) if type(decoded) is tuple else decoded  # type: ignore[return-value]
+    decoded: tuple[_Shape, list[Any]] | tuple[list[Any]], read_items: ItemReader
+) -> tuple[_Shape, list[Any]] | Iterator[Record]:
+    return read_items(decoded[0]) if len(decoded) == 1 else decoded  # type: ignore[return-value,arg-type]
 
 
-def _data(extras: tuple) -> dict[str, Any] | None:
-    data = {name: value for name, value in zip(_EXTRAS, extras, strict=True) if value is not UNSET}
+def _data(names: tuple[str, ...], extras: tuple) -> dict[str, Any] | None:
+    data = {name: value for name, value in zip(names, extras, strict=True) if value is not UNSET}
     return data or None
 
 
@@ -316,7 +335,7 @@ def _as_item(fix: _Fix) -> dict[str, Any]:
     """The fix as the generic reader's dict (the keys it had)."""
     return {
         name: value
-        for name in _MAPPED + _REPEATING + _VARYING
+        for name in fix.__struct_fields__
         if (value := getattr(fix, name)) is not UNSET and (value is not None or name not in _MAPPED)
     }
 
