@@ -293,7 +293,8 @@ def _separator(buffer: bytes, begin: int) -> bytes | bool | None:
             return True
         following = _NEXT_ITEM.match(buffer, close + 1)
         if following is None:
-            return False
+            # The block may end between the items: read on unless something else follows.
+            return None if not buffer[close + 1 :].strip(b", \t\r\n") else False
         start = close
         while start > begin and buffer[start - 1] in b" \t":
             start -= 1

@@ -163,3 +163,13 @@ def test_an_item_larger_than_a_block_is_read(monkeypatch):
     big = {**NEW_ITEM, "activity": [{"activity": [{"type": "STILL", "confidence": 1}]}] * 200}
     records = fast(google_layout([PLAIN, big, PLAIN]))
     assert [len(r.data.get("activity", [])) for r in records] == [0, 200, 0]
+
+
+@pytest.mark.parametrize("cut", range(1, 12))
+def test_a_block_that_ends_between_the_first_two_items_still_takes_the_fast_path(cut, monkeypatch):
+    raw = google_layout([PLAIN, PLAIN, PLAIN])
+    first_end = raw.index(b"}, {") + 1
+    monkeypatch.setattr(records_fast, "_BLOCK", first_end + cut - 6)
+    records = fast(raw)
+    assert len(records) == 3
+    assert all(r.data_json is not None for r in records)  # none went through ijson
