@@ -39,6 +39,7 @@ from apps.lake.sample_takeout import records_json_lines  # noqa: E402
 from apps.lake.takeout import jsonstream  # noqa: E402
 from apps.lake.takeout.location import records as location_records  # noqa: E402
 from apps.lake.takeout.location import records_fast  # noqa: E402
+from apps.lake.takeout.records import LocationRecord  # noqa: E402
 
 PATH = PurePosixPath("Records.json")
 
@@ -59,7 +60,11 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=200_000)
     points = parser.parse_args().points
     raw = b"".join(records_json_lines(points))
-    records = list(location_records.parse(io.BytesIO(raw), PATH))
+    records = [
+        record
+        for record in location_records.parse(io.BytesIO(raw), PATH)
+        if isinstance(record, LocationRecord)
+    ]
     rows = [location_row(record, 1, 2) for record in records]
 
     def ijson_items() -> int:
