@@ -49,7 +49,7 @@ import django  # noqa: E402
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import OperationalError, connection, transaction  # noqa: E402
 from psycopg import Copy  # noqa: E402
 from psycopg.copy import FileWriter  # noqa: E402
 
@@ -154,7 +154,10 @@ def bench_import(archive: Path, username: str) -> tuple[float, int]:
     elapsed = time.perf_counter() - started
     if child.wait() != 0:
         log.seek(0)
-        raise SystemExit(f"import failed: {log.read().decode()[-2000:]}")
+        tail = log.read().decode()[-2000:]
+        if "terminating connection" in tail:  # see case_against_copy
+            raise OperationalError(tail.strip().splitlines()[-1])
+        raise SystemExit(f"import failed: {tail}")
     return elapsed, peak_kib
 
 
@@ -319,6 +322,30 @@ def import_against_copy(
 # is compared, which the machine's other work does not inflate as it does wall time.
 
 
+def case_against_copy(
+    label: str, archive: Path, name: str, bench_users: dict, directory: Path
+) -> tuple[float, int]:
+    """import_against_copy for the users ``name`` and ``name``-copy; run once more, with
+    new users, when the database ends the bench's connection (on a shared machine
+    another process's tests may terminate every backend)."""
+    for attempt in (1, 2):
+        try:
+            return import_against_copy(
+                label, archive, bench_users[name], bench_users[f"{name}-copy"], directory
+            )
+        except OperationalError as exc:
+            if attempt == 2:
+                raise
+            print(f"  the database ended the connection ({str(exc).strip()}): once more")
+            connection.close()
+            stamp = int(time.time())
+            users = get_user_model().objects
+            for key in (name, f"{name}-copy"):
+                bench_users[f"{key}-retried"] = bench_users[key]  # still cleaned up
+                bench_users[key] = users.create_user(f"bench-{key}-{stamp}")
+    raise AssertionError("unreachable")
+
+
 def bench_parse_ours(records_json: Path) -> tuple[float, int]:
     started = time.process_time()
     count = 0
@@ -383,7 +410,7 @@ def run() -> None:
     fit_points = args.points if args.fit_points is None else args.fit_points
     users = get_user_model().objects
     stamp = int(time.time())
-    names = ("import", "copy", "fit", "fit-copy", "timeline", "timeline-copy")
+    names = ("import", "import-copy", "fit", "fit-copy", "timeline", "timeline-copy")
     bench_users = {name: users.create_user(f"bench-{name}-{stamp}") for name in names}
     result: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
@@ -408,8 +435,8 @@ def run() -> None:
                 f"input: {args.points:,} points, zip {archive.stat().st_size / 2**20:.0f} MiB, "
                 f"Records.json {records_json.stat().st_size / 2**20:.0f} MiB"
             )
-            ratio, peak_mb = import_against_copy(
-                "Records.json", archive, bench_users["import"], bench_users["copy"], directory
+            ratio, peak_mb = case_against_copy(
+                "Records.json", archive, "import", bench_users, directory
             )
             result["import_over_copy"] = f"{ratio:.2f}"
             result["peak_rss_mb"] = peak_mb
@@ -433,20 +460,16 @@ def run() -> None:
 
             if fit_points:
                 archive = write_fit_all_data_zip(directory / "takeout-fit.zip", fit_points)
-                ratio, peak_mb = import_against_copy(
-                    "Fit All Data", archive, bench_users["fit"], bench_users["fit-copy"], directory
+                ratio, peak_mb = case_against_copy(
+                    "Fit All Data", archive, "fit", bench_users, directory
                 )
                 result["fit_import_over_copy"] = f"{ratio:.2f}"
                 result["fit_peak_rss_mb"] = peak_mb
                 archive.unlink()
 
             archive = write_device_timeline_zip(directory / "timeline.zip", args.points)
-            ratio, peak_mb = import_against_copy(
-                "on-device Timeline.json",
-                archive,
-                bench_users["timeline"],
-                bench_users["timeline-copy"],
-                directory,
+            ratio, peak_mb = case_against_copy(
+                "on-device Timeline.json", archive, "timeline", bench_users, directory
             )
             result["timeline_import_over_copy"] = f"{ratio:.2f}"
             result["timeline_peak_rss_mb"] = peak_mb
