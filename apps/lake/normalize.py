@@ -396,7 +396,7 @@ _pack_point = _EWKB_POINT.pack
 def location_row(
     record: LocationRecord, user_id: int | None = None, entry_id: int | None = None
 ) -> tuple:
-    """A binary COPY tuple (see writer.POINT_COLUMNS), ``user_id`` and ``entry_id`` last.
+    """A binary COPY tuple (see batch.points.POINT_COLUMNS), ``user_id`` and ``entry_id`` last.
 
     The hot path, once per point: one tuple and the bytes COPY sends, nothing
     else (no hashing: the point's time and place are its identity; no call
@@ -410,7 +410,9 @@ def location_row(
         source = source.replace("\x00", "")
     data_binary: bytes | None = None
     if record.data:
-        raw = _dumps(record.data, default=str, option=orjson.OPT_NON_STR_KEYS)
+        raw = record.data_json
+        if raw is None:
+            raw = _dumps(record.data, default=str, option=orjson.OPT_NON_STR_KEYS)
         data_binary = b"\x01" + (raw if b"\\u0000" not in raw else _NUL_ESCAPE.sub(rb"\1", raw))
     return (
         recorded_at,

@@ -59,8 +59,7 @@ def records_store(*, user_id: int, source: str, records: Iterable[Record]) -> Fl
     stored: list[tuple[int, EventRow]] = []
     with BatchWriter(user_id=user_id, source=source) as writer:
         for record in records:
-            writer.add(record)
-            if writer.full:
+            if writer.add(record):  # the batch is full
                 result = writer.flush()
                 stored.extend(result.stored_events)
                 total.add(result)

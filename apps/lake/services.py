@@ -364,8 +364,7 @@ class _ImportRun:
                     seen += 1
                     if seen <= skip:
                         continue  # committed by an earlier, interrupted run
-                    writer.add(record)
-                    if writer.full:
+                    if writer.add(record):  # the batch is full
                         writer.flush(commit)
                         self._report(str(member.path))
                 writer.flush(commit)

@@ -6,7 +6,7 @@ from django.db import connection
 
 from apps.core import advisory_locks
 from apps.lake import services as lake_services
-from apps.lake import writer
+from apps.lake.batch import events as event_batch
 from apps.privacy import exports
 
 
@@ -23,7 +23,7 @@ def test_single_key_prefixes_are_distinct() -> None:
 def test_modules_take_their_namespace_from_the_registry() -> None:
     used = {
         "import": lake_services._LOCK_NAMESPACE,
-        "history": writer._HISTORY_LOCK_NAMESPACE,
+        "history": event_batch._HISTORY_LOCK_NAMESPACE,
         "export": exports._LOCK_NAMESPACE,
     }
     assert len(set(used.values())) == len(used), used
@@ -43,11 +43,13 @@ def test_export_n_does_not_block_user_n_history_batch(django_db_blocker) -> None
             try:
                 with other.cursor() as cur2:
                     cur2.execute(
-                        "SELECT pg_try_advisory_lock(%s, %s)", [writer._HISTORY_LOCK_NAMESPACE, 5]
+                        "SELECT pg_try_advisory_lock(%s, %s)",
+                        [event_batch._HISTORY_LOCK_NAMESPACE, 5],
                     )
                     assert cur2.fetchone()[0], "history batch of user 5 blocked by export #5"
                     cur2.execute(
-                        "SELECT pg_advisory_unlock(%s, %s)", [writer._HISTORY_LOCK_NAMESPACE, 5]
+                        "SELECT pg_advisory_unlock(%s, %s)",
+                        [event_batch._HISTORY_LOCK_NAMESPACE, 5],
                     )
             finally:
                 with connection.cursor() as cur:
