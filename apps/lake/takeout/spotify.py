@@ -28,7 +28,7 @@ the API's ``played_at`` (GET /me/player/recently-played, milliseconds) is
 documented only as "the date and time the track was played"; a play is listed
 there once it has ended, and its ``played_at`` is that end, not its start. Each is stored at that stop time, to the
 second (``play_time``). They come from separate logs, so the writer matches
-them with a tolerance rather than by an equal key (writer.py, _SPOTIFY_*):
+them with a tolerance rather than by an equal key (apps/lake/batch/events.py, _SPOTIFY_*):
 
 - API and stream: the same track or episode URI, stop times at most 10 s
   apart (a track cannot end twice in 10 s unless skipped at once; two streams
@@ -59,7 +59,7 @@ from .records import BadRecord, EventRecord, Parser, Record, excerpt_of
 
 PLAY_KIND = "spotify.play"
 # Every play record says so: the writer matches plays of the three sources with
-# a tolerance (writer.py, _SPOTIFY_STREAM_TAKES_OVER and _SPOTIFY_PLAY_KNOWN).
+# a tolerance (apps/lake/batch/events.py, _SPOTIFY_STREAM_TAKES_OVER and _SPOTIFY_PLAY_KNOWN).
 PLAY_MATCH = "spotify_play"
 
 _EXTENDED_NAME = re.compile(r"(streaming_history_(audio|video)_.*|endsong_\d+)\.json")
