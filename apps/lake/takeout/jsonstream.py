@@ -149,6 +149,37 @@ class _ExactReader:
                 return value
 
 
+# After an item: the comma and the next item's first character, or the closing bracket.
+_NEXT_ITEM = re.compile(r"[ \t\n\r]*(?:,[ \t\n\r]*(?=[^ \t\n\r])|(\]))")
+
+
+def _array_items(reader: _ExactReader) -> Iterator[Any]:
+    """The items of the array whose first item is at ``reader.pos``, up to and past its
+    "]". Items inside the chunk read are scanned in a tight loop (the bulk of a
+    million-point file); one at a chunk's end goes through ``reader.value``."""
+    scan = _EXACT.scan_once
+    next_item = _NEXT_ITEM.match
+    while True:
+        text, pos = reader.text, reader.pos
+        while True:
+            try:
+                value, end = scan(text, pos)
+            except (StopIteration, ValueError):
+                break  # cut by the chunk's end, or not JSON: reader.value tells which
+            after = next_item(text, end)
+            if after is None or after.end() >= len(text):
+                break  # the end of the chunk, or not JSON: decided below
+            reader.pos = pos = after.end()
+            yield value
+            if after[1]:  # "]"
+                return
+        yield reader.value()
+        if reader.peek() == "]":
+            reader.pos += 1
+            return
+        reader.expect(",")
+
+
 def iter_array(stream: BinaryIO, key: str) -> Iterator[Any]:
     """Yield the items of the array at ``key`` of the file's top-level object, numbers
     with a fraction or an exponent as NumberText (the file's own text); the other keys
@@ -169,12 +200,7 @@ def iter_array(stream: BinaryIO, key: str) -> Iterator[Any]:
                     if reader.peek() == "]":
                         reader.pos += 1
                     else:
-                        while True:
-                            yield reader.value()
-                            if reader.peek() == "]":
-                                reader.pos += 1
-                                break
-                            reader.expect(",")
+                        yield from _array_items(reader)
                 else:
                     reader.value()
                 if reader.peek() == "}":
