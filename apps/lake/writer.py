@@ -349,7 +349,14 @@ class BatchWriter:
 
     def add(self, record: Record) -> None:
         try:
-            if type(record) is LocationRecord:
+            if type(record) is MetricRecord:
+                if record.local_day is not None or record.local_time:
+                    record = self._in_users_zone(record)
+                metric_check(record)
+                self._metrics.append(record)
+                if not self._metric_duplicates_seen and self._copy is None:
+                    self._stream_metric(record)
+            elif type(record) is LocationRecord:
                 self._add_point(location_row(record, self.user_id, self.entry_id))
             elif type(record) is EventRecord:
                 row = event_row(record)
@@ -361,13 +368,6 @@ class BatchWriter:
                 self._visits.append(visit_row(record))
             elif type(record) is PlaceRecord:
                 self._places.append(place_row(record))
-            elif type(record) is MetricRecord:
-                if record.local_day is not None or record.local_time:
-                    record = self._in_users_zone(record)
-                metric_check(record)
-                self._metrics.append(record)
-                if not self._metric_duplicates_seen and self._copy is None:
-                    self._stream_metric(record)
             elif type(record) is BadRecord:
                 self._bad.append(record)
             else:

@@ -178,6 +178,7 @@ def _array_items(reader: _ExactReader) -> Iterator[Any]:
             reader.pos += 1
             return
         reader.expect(",")
+        reader.peek()  # the next item's first character, where the tight loop scans from
 
 
 def iter_array(stream: BinaryIO, key: str) -> Iterator[Any]:
