@@ -236,3 +236,16 @@ def test_not_json_numbers_and_trailing_text_fail_the_file():
             parse(broken)
     assert parse(b'{"Data Source": "x", "Data Points": []}') == []
     assert parse(b"{}") == []
+
+
+def test_the_short_path_gives_what_the_general_one_gives():
+    # A value under an unknown key is an unset field, whatever its type: no measurement.
+    (odd,) = parse(derived([point("com.google.step_count.delta", [{"intval": 5}])]))
+    assert isinstance(odd, BadRecord) and odd.reason == "Fit data point without a value"
+    # Both keys of the REST shape, and an end before the start: the general path decides.
+    (both,) = parse(derived([point("com.google.heart_rate.bpm", [{"fpVal": 61.5, "mapVal": []}])]))
+    assert (both.metric, both.value, both.text) == ("heart_rate", 61.5, "61.5")
+    (backwards,) = parse(
+        derived([point("com.google.step_count.delta", [{"intVal": 5}], START, START - 1)])
+    )
+    assert isinstance(backwards, BadRecord)

@@ -38,6 +38,7 @@ from .measures import DATA_TYPE_METRICS, NUMBER_TYPES, metrics_of, number_text
 ALL_DATA_FOLDERS = frozenset({"all data", "alle daten", "toutes les données", "todos los datos"})
 _DERIVED_NAME = re.compile(r"(?:derived|raw)_.+\.json")
 _LOCATION_SAMPLE = "com.google.location.sample"
+_NUMBER_KEYS = frozenset({"fpVal", "intVal"})
 
 
 def matches_derived(path: PurePosixPath) -> bool:
@@ -62,9 +63,9 @@ def parse_derived(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
         # The bulk of a file: one value of a type with one field (steps, heart rate).
         try:
             (cell,) = point["fitValue"]
-            (value,) = cell["value"].values()
+            ((key, value),) = cell["value"].items()
             metric, unit = metric_of[point["dataTypeName"]]
-            if type(value) in NUMBER_TYPES:
+            if key in _NUMBER_KEYS and type(value) in NUMBER_TYPES:
                 started = from_epoch_ns(point["startTimeNanos"])
                 ended = from_epoch_ns(point["endTimeNanos"])
                 if started <= ended:
