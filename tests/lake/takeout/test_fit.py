@@ -302,7 +302,7 @@ def test_sniffers():
     assert not fit.sniff_intervals(b"Title,Note,URL,Tags,Comment\n")
     assert not fit.sniff_daily_metrics(b"Date,Amount,Currency\n")
     # Localised headers of lone files (csv_columns.py names the sources).
-    assert fit.sniff_daily_metrics("Datum,Schrittzahl,Kalorien (kcal)\n".encode())
+    assert fit.sniff_daily_metrics(b"Datum,Schrittzahl,Kalorien (kcal)\n")
     assert fit.sniff_daily_metrics("Fecha,Calorías (kcal),Recuento de pasos\n".encode())
     assert fit.sniff_intervals(b"Beginn,Ende,Schrittzahl\n")
     assert not fit.sniff_intervals(b"Beginn,Ende,Betrag\n")
