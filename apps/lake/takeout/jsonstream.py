@@ -157,7 +157,7 @@ def _array_items(reader: _ExactReader) -> Iterator[Any]:
     """The items of the array whose first item is at ``reader.pos``, up to and past its
     "]". Items inside the chunk read are scanned in a tight loop (the bulk of a
     million-point file); one at a chunk's end goes through ``reader.value``."""
-    scan = _EXACT.scan_once
+    scan = _EXACT.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__
     next_item = _NEXT_ITEM.match
     while True:
         text, pos = reader.text, reader.pos
