@@ -306,3 +306,33 @@ def test_sniffers():
     assert fit.sniff_daily_metrics("Fecha,Calorías (kcal),Recuento de pasos\n".encode())
     assert fit.sniff_intervals(b"Beginn,Ende,Schrittzahl\n")
     assert not fit.sniff_intervals(b"Beginn,Ende,Betrag\n")
+
+
+def test_a_whole_german_per_day_header_is_known():
+    # The header as seen in a German export (corpus file 57355507879, csv_columns.py).
+    header = (
+        "Beginn,Ende,Anzahl der Aktivitätsminuten,Kalorien (kcal),Distanz (m),Kardiopunkte,"
+        "Kardiominuten,Durchschnittliche Herzfrequenz (bpm),Maximale Herzfrequenz (bpm),"
+        "Minimale Herzfrequenz (bpm),Minimaler Breitengrad (Grad),Minimaler Längengrad (Grad),"
+        "Maximaler Breitengrad (Grad),Maximaler Längengrad (Grad),"
+        "Durchschnittliche Sauerstoffsättigung (%),Max. Sauerstoffsättigung (%),"
+        "Min. Sauerstoffsättigung (%),"
+        "Durchschnittliche Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Max. Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Min. Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Verabreichungsform für Sauerstofftherapie,Sauerstoffsättigungssystem,"
+        "Verfahren zur Messung der Sauerstoffsättigung,Durchschnittsgeschwindigkeit (m/s),"
+        "Maximale Geschwindigkeit (m/s),Minimale Geschwindigkeit (m/s),Schrittzahl,"
+        "Durchschnittsgewicht (kg),Maximales Gewicht (kg),Minimales Gewicht (kg)"
+    )
+    row = ["08:00:00.000+01:00", "08:15:00.000+01:00"] + [""] * 28
+    row[2], row[15], row[26] = "3", "97", "412"
+    data = f"{header}\n{','.join(row)}\n".encode()
+    records = run(
+        fit.parse_intervals, data, "Takeout/Google Fit/Tägliche Aktivitätswerte/2021-06-10.csv"
+    )
+    assert [(r.metric, r.text) for r in records] == [
+        ("active_minutes", "3"),
+        ("oxygen_saturation_max", "97"),
+        ("steps", "412"),
+    ]

@@ -8,7 +8,8 @@ developers searched, 2026-12-04). No name is translated by us: a language, or a
 column, without such a source is not here.
 
 - English: Datapunk's own tests and many readers of the export (e.g. the column
-  lists in corpus files 53763946303 and 46140720536).
+  lists in corpus files 53763946303 and 46140720536; the oxygen saturation columns
+  of the per-day files in 53131817601 and 53206965362).
 - German ("Google Fit/Tägliche Aktivitätswerte"): the full per-day header
   ("Beginn", "Ende", "Anzahl der Aktivitätsminuten", ... "Minimales Gewicht (kg)")
   in corpus file 57355507879, the same names read by 57442053357; "Datum" and
@@ -57,6 +58,9 @@ CSV_METRICS: dict[str, tuple[str, str]] = {
     "low longitude (deg)": ("low longitude", "deg"),
     "high latitude (deg)": ("high latitude", "deg"),
     "high longitude (deg)": ("high longitude", "deg"),
+    "average oxygen saturation (%)": ("oxygen_saturation", "%"),
+    "max oxygen saturation (%)": ("oxygen_saturation_max", "%"),
+    "min oxygen saturation (%)": ("oxygen_saturation_min", "%"),
     # German
     "anzahl der aktivitätsminuten": ("active_minutes", "min"),
     "kalorien (kcal)": ("calories", "kcal"),
@@ -77,6 +81,9 @@ CSV_METRICS: dict[str, tuple[str, str]] = {
     "minimaler längengrad (grad)": ("low longitude", "deg"),
     "maximaler breitengrad (grad)": ("high latitude", "deg"),
     "maximaler längengrad (grad)": ("high longitude", "deg"),
+    "durchschnittliche sauerstoffsättigung (%)": ("oxygen_saturation", "%"),
+    "max. sauerstoffsättigung (%)": ("oxygen_saturation_max", "%"),
+    "min. sauerstoffsättigung (%)": ("oxygen_saturation_min", "%"),
     # Spanish ("ppm": pulsaciones por minuto)
     "calorías (kcal)": ("calories", "kcal"),
     "distancia (m)": ("distance", "m"),
@@ -107,12 +114,10 @@ CSV_METRICS: dict[str, tuple[str, str]] = {
 }
 
 # Columns of the sourced headers that have no Datapunk metric and are stored under
-# their own header without a note: the German export's oxygen columns...
+# their own header without a note: the German export's oxygen therapy columns (their
+# English names have no source)...
 KNOWN_UNMAPPED = frozenset(
     {
-        "durchschnittliche sauerstoffsättigung (%)",
-        "max. sauerstoffsättigung (%)",
-        "min. sauerstoffsättigung (%)",
         "durchschnittliche durchflussmenge der sauerstoffgabe (l/min.)",
         "max. durchflussmenge der sauerstoffgabe (l/min.)",
         "min. durchflussmenge der sauerstoffgabe (l/min.)",
