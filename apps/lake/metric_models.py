@@ -26,7 +26,7 @@ class HealthMetric(models.Model):
     # source wrote it, given back by the API and the export. Why a double and a text and
     # not one numeric column: a double's shortest text is not always the source's
     # ("0.40129898838885744" reads back as "0.4012989883888574"), numeric keeps the
-    # digits but not the spelling ("1.0E-4", "4174.0" vs "4174"), sums over a numeric are
+    # digits but not the spelling ("1.0E-4" becomes 0.00010), sums over a numeric are
     # several times slower, and a binary COPY of numeric needs a Decimal per value. Null
     # when Datapunk computed the value (a sleep segment's minutes, a connector's double).
     value = models.FloatField()
