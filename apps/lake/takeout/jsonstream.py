@@ -187,6 +187,11 @@ def iter_array(stream: BinaryIO, key: str) -> Iterator[Any]:
     are read and checked, not kept."""
     reader = _ExactReader(stream)
     try:
+        first = reader.peek()
+        if first in ("[", '"') or first.isdigit():  # valid JSON, but not an object
+            raise MemberError(
+                f"the file holds a JSON {'list' if first == '[' else 'value'}, not an object"
+            )
         reader.expect("{")
         if reader.peek() == "}":
             reader.pos += 1

@@ -234,6 +234,8 @@ def test_not_json_numbers_and_trailing_text_fail_the_file():
     ):
         with pytest.raises(MemberError):
             parse(broken)
+    with pytest.raises(MemberError, match="holds a JSON list, not an object"):
+        parse(b"[]")
     assert parse(b'{"Data Source": "x", "Data Points": []}') == []
     assert parse(b"{}") == []
 
