@@ -58,6 +58,7 @@ from apps.core.db.roles import bulk_role  # noqa: E402
 from apps.lake.batch.points import _POINT_TYPES, POINT_COLUMNS  # noqa: E402
 from apps.lake.metrics import COLUMNS as METRIC_COLUMNS  # noqa: E402
 from apps.lake.metrics import METRIC_TYPES as _METRIC_TYPES  # noqa: E402
+from apps.lake.metrics import copy_row  # noqa: E402
 from apps.lake.normalize import event_row, ewkb_point, location_row  # noqa: E402
 from apps.lake.sample_takeout import (  # noqa: E402
     write_device_timeline_zip,
@@ -198,18 +199,7 @@ def encode_rows(archive: Path, user_id: int, directory: Path) -> tuple[Path, Pat
                             point_copy.write_row(location_row(record, user_id, None))
                             counts.points += 1
                         elif type(record) is MetricRecord:
-                            metric_copy.write_row(
-                                (
-                                    user_id,
-                                    record.metric,
-                                    record.start,
-                                    record.end,
-                                    record.value,
-                                    record.unit,
-                                    record.stream,
-                                    None,
-                                )
-                            )
+                            metric_copy.write_row(copy_row(record, user_id, None))
                             counts.metrics += 1
                         elif type(record) is EventRecord:
                             row = event_row(record)

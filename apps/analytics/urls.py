@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/events/", api.events_list, name="api-events"),
     path("api/timeseries/", api.timeseries, name="api-timeseries"),
     path("api/metrics/", metrics_api.metrics, name="api-metrics"),
+    path("api/metrics/measurements/", metrics_api.measurements, name="api-metric-measurements"),
     path("api/map/", api.map_data, name="api-map"),
     path("api/stays/", api.stays, name="api-stays"),
     path("api/where/", api.where, name="api-where"),

@@ -22,7 +22,15 @@ class HealthMetric(models.Model):
     metric = models.CharField(max_length=64)  # "steps", "distance", "heart_rate", ...
     start = TimescaleDateTimeField(interval="30 days")
     end = models.DateTimeField()
+    # The double sums and means are computed from; ``value_text`` is the number as the
+    # source wrote it, given back by the API and the export. Why a double and a text and
+    # not one numeric column: a double's shortest text is not always the source's
+    # ("0.40129898838885744" reads back as "0.4012989883888574"), numeric keeps the
+    # digits but not the spelling ("1.0E-4" becomes 0.00010), sums over a numeric are
+    # several times slower, and a binary COPY of numeric needs a Decimal per value. Null
+    # when Datapunk computed the value (a sleep segment's minutes, a connector's double).
     value = models.FloatField()
+    value_text = models.TextField(null=True, blank=True)  # noqa: DJ001 (None: no source text)
     unit = models.CharField(max_length=16)  # "count", "m", "bpm", "kg", "kcal", "min"
     stream = models.CharField(max_length=255)  # Fit's data stream name, or the file's kind
     # The archive member it came from (None for a connector); rows are rolled back by it.
@@ -35,6 +43,9 @@ class HealthMetric(models.Model):
         db_index=False,
         related_name="+",
     )
+
+    # The export writes ``value`` with ``value_text``'s digits (apps/privacy/exports.py).
+    EXACT_NUMBER_FIELDS = {"value": "value_text"}
 
     class Meta:
         constraints = [

@@ -54,11 +54,12 @@ PREFERRED_STREAMS: dict[str, tuple[str, ...]] = {
 # Metrics whose day is a sum of its measurements; the others (heart rate, weight) are levels.
 SUMMED_METRICS = frozenset({"steps", "distance", "calories", "active_minutes", "sleep_minutes"})
 
-COLUMNS = 'user_id, metric, start, "end", value, unit, stream, entry_id'
+COLUMNS = 'user_id, metric, start, "end", value, unit, stream, entry_id, value_text'
 _STAGING_DDL = """
 CREATE TEMP TABLE IF NOT EXISTS lake_stage_metric (
   user_id integer, metric varchar(64), start timestamptz, "end" timestamptz,
-  value double precision, unit varchar(16), stream varchar(255), entry_id bigint
+  value double precision, unit varchar(16), stream varchar(255), entry_id bigint,
+  value_text text
 )
 """
 # Duplicates inside one batch too: DISTINCT ON the key keeps the first.
@@ -76,7 +77,10 @@ METRIC_TYPES = [
     "varchar",
     "varchar",
     "int8",
+    "text",
 ]
+# A number's text longer than this is not a measurement (and would bloat the table).
+MAX_TEXT = 64
 
 
 class MetricError(ValueError):
@@ -96,6 +100,23 @@ def metric_check(row: MetricRecord) -> None:
         raise MetricError(f"{row.metric}: not a number")
     if not row.metric or len(row.metric) > 64 or len(row.unit) > 16 or len(row.stream) > 255:
         raise MetricError(f"{row.metric[:40]!r}: metric, unit or stream name too long")
+    if row.text is not None and len(row.text) > MAX_TEXT:
+        raise MetricError(f"{row.metric}: a number of more than {MAX_TEXT} characters")
+
+
+def copy_row(row: MetricRecord, user_id: int, entry_id: int | None) -> tuple:
+    """``row`` as the COPY writes it (in ``COLUMNS`` order)."""
+    return (
+        user_id,
+        row.metric,
+        row.start,
+        row.end,
+        row.value,
+        row.unit,
+        row.stream,
+        entry_id,
+        row.text,
+    )
 
 
 def metrics_copy(
@@ -110,9 +131,7 @@ def metrics_copy(
     ) as copy:
         copy.set_types(METRIC_TYPES)
         for row in rows:
-            copy.write_row(
-                (user_id, row.metric, row.start, row.end, row.value, row.unit, row.stream, entry_id)
-            )
+            copy.write_row(copy_row(row, user_id, entry_id))
     cursor.execute(_MOVE)
     stored = cursor.rowcount
     cursor.execute("DELETE FROM lake_stage_metric")
@@ -133,18 +152,7 @@ def metrics_copy_direct(
                 copy.set_types(METRIC_TYPES)
                 write = copy.write_row
                 for row in rows:
-                    write(
-                        (
-                            user_id,
-                            row.metric,
-                            row.start,
-                            row.end,
-                            row.value,
-                            row.unit,
-                            row.stream,
-                            entry_id,
-                        )
-                    )
+                    write(copy_row(row, user_id, entry_id))
         return True
     except UniqueViolation:
         return False
@@ -209,9 +217,11 @@ def metric_series(
     bucket: str = "day",
     stream: str | None = None,
 ) -> list[dict[str, Any]]:
-    """[{bucket, value, min, max, measurements}] of one stream of ``metric`` (the preferred
-    one unless named), in buckets of the user's zone; ``value`` the sum for summed metrics,
-    the mean otherwise. A measurement counts in the bucket where it starts."""
+    """[{bucket, value, min, max, measurements, text}] of one stream of ``metric`` (the
+    preferred one unless named), in buckets of the user's zone; ``value`` the sum for
+    summed metrics, the mean otherwise; ``text``, for a bucket of one measurement, that
+    measurement's number as its source wrote it (None for a computed one). A
+    measurement counts in the bucket where it starts."""
     if bucket not in BUCKETS:
         raise MetricError("bucket: day or hour")
     stream = stream or preferred_stream(user_id=user_id, metric=metric)
@@ -230,7 +240,8 @@ def metric_series(
     value = "sum(value)" if metric in SUMMED_METRICS else "avg(value)"
     rows = _rows(
         f"SELECT time_bucket(%s::interval, start, %s) AS bucket, {value} AS value, "
-        "min(value) AS min, max(value) AS max, count(*) AS measurements "
+        "min(value) AS min, max(value) AS max, count(*) AS measurements, "
+        "CASE WHEN count(*) = 1 THEN min(value_text) END AS text "
         f"FROM lake_healthmetric WHERE user_id = %s AND metric = %s AND stream = %s{conditions} "
         "GROUP BY 1 ORDER BY 1",
         params,
@@ -239,3 +250,45 @@ def metric_series(
         local = row["bucket"].astimezone(zone)
         row["bucket"] = local.date() if bucket == "day" else local
     return rows
+
+
+MAX_MEASUREMENTS_PAGE = 5_000
+
+
+def metric_measurements(
+    *,
+    user_id: int,
+    metric: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    stream: str | None = None,
+    after: tuple[dt.datetime, int] | None = None,
+    limit: int = 1_000,
+) -> list[dict[str, Any]]:
+    """The measurements themselves of one stream of ``metric`` (the preferred one unless
+    named), oldest first from after ``after`` (a (start, id) of the previous page), at
+    most ``limit``: id, start, end, value (the double), text (the number as its source
+    wrote it; None when Datapunk computed it), unit, stream. Days are the user's."""
+    stream = stream or preferred_stream(user_id=user_id, metric=metric)
+    if stream is None:
+        return []
+    lower, upper = day_bounds(start, end, zone_of(user_id))
+    conditions = ""
+    params: list[Any] = [user_id, metric, stream]
+    if lower:
+        conditions += " AND start >= %s"
+        params.append(lower)
+    if upper:
+        conditions += " AND start < %s"
+        params.append(upper)
+    if after:
+        # The plain bound beside the row comparison lets TimescaleDB skip older chunks.
+        conditions += " AND start >= %s AND (start, id) > (%s, %s)"
+        params.extend([after[0], after[0], after[1]])
+    params.append(max(1, min(limit, MAX_MEASUREMENTS_PAGE)))
+    return _rows(
+        'SELECT id, start, "end", value, value_text AS text, unit, stream FROM lake_healthmetric '
+        f"WHERE user_id = %s AND metric = %s AND stream = %s{conditions} "
+        "ORDER BY start, id LIMIT %s",
+        params,
+    )

@@ -155,7 +155,8 @@ FIT_ALL_DATA_FILES = (
 def fit_all_data_lines(name: str, count: int, *, seed: int = 1) -> Iterator[bytes]:
     """One ``Fit/All Data`` file of ``count`` points of the type its name says, as chunks."""
     rng = random.Random(seed)
-    data_type = name.split("_")[1]
+    # "derived_<data type>_<app>_<stream>": the type has underscores of its own (step_count).
+    data_type = name.removeprefix("derived_").split("_com.google.android.gms")[0]
     lat, lng = HOME
     nanos = int(START.timestamp()) * 10**9
     yield b'{\n  "Data Source": "' + name.encode() + b'",\n  "Data Points": [\n'

@@ -10,11 +10,13 @@ import; it dies with its connection, so a killed run never blocks a resume.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypedDict
@@ -198,6 +200,24 @@ def takeout_import_run(
         _unlock(run.pk)
 
 
+# The collector's young generation at its default (a pass every 700 allocations) cost
+# about 15 % of a Fit import's CPU: records are acyclic, short-lived, and the batch keeps
+# up to 50,000 of them alive, which every older-generation pass walks again.
+_IMPORT_GC_THRESHOLD = (100_000, 50, 100)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Rarer garbage-collector passes while a member is read (process-wide, restored after;
+    a worker runs one import at a time)."""
+    before = gc.get_threshold()
+    gc.set_threshold(*_IMPORT_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 class _ImportRun:
     """One pass over an import's parts; state lives on the rows, not here."""
 
@@ -359,7 +379,7 @@ class _ImportRun:
             )
 
         try:
-            with writer:
+            with writer, _fewer_collections():
                 for record in parser.parse(stream, member.path):
                     seen += 1
                     if seen <= skip:

@@ -31,6 +31,7 @@ from apps.lake.batch.points import PointBatch
 from apps.lake.metrics import COLUMNS as METRIC_COLUMNS
 from apps.lake.metrics import (
     METRIC_TYPES,
+    copy_row,
     metric_check,
     metrics_copy,
     metrics_copy_direct,
@@ -143,8 +144,8 @@ class BatchWriter:
             elif type(record) is PlaceRecord:
                 self._places.places.append(place_row(record))
             elif type(record) is MetricRecord:
-                if record.local_day is not None:
-                    record = self._on_users_day(record)
+                if record.local_day is not None or record.local_time:
+                    record = self._in_users_zone(record)
                 metric_check(record)
                 self._metrics.append(record)
                 if not self._metric_duplicates_seen and not self._points.streaming:
@@ -161,31 +162,28 @@ class BatchWriter:
         self._others += 1
         return self.full
 
-    def _on_users_day(self, record: MetricRecord) -> MetricRecord:
-        """A whole day of the person's calendar: [midnight, next midnight) of the user's zone."""
+    def _in_users_zone(self, record: MetricRecord) -> MetricRecord:
+        """A whole day of the person's calendar: [midnight, next midnight) of the user's
+        zone; wall-clock times (``local_time``): those times in the user's zone."""
         if self._zone is None:
             self._zone = zone_of(self.user_id)
-        assert record.local_day is not None
-        start, end = day_bounds(record.local_day, record.local_day, self._zone)
-        assert start is not None and end is not None
-        return replace(record, start=start, end=end)
+        if record.local_day is not None:
+            start, end = day_bounds(record.local_day, record.local_day, self._zone)
+            assert start is not None and end is not None
+        else:
+            # fold=0 (the naive times' default): an hour repeated at the end of summer
+            # time is read as its first pass, as PostgreSQL reads such a local time.
+            start, end = (
+                record.start.replace(tzinfo=self._zone),
+                record.end.replace(tzinfo=self._zone),
+            )
+        return replace(record, start=start, end=end, local_day=None, local_time=False)
 
     def _stream_metric(self, record: MetricRecord) -> None:
         if len(self._metrics) - 1 != self._metrics_streamed:
             return  # earlier ones were not streamed: the flush writes them all in order
         copy = self._metric_copy if self._metric_copy is not None else self._open_metric_copy()
-        copy.write_row(
-            (
-                self.user_id,
-                record.metric,
-                record.start,
-                record.end,
-                record.value,
-                record.unit,
-                record.stream,
-                self.entry_id,
-            )
-        )
+        copy.write_row(copy_row(record, self.user_id, self.entry_id))
         self._metrics_streamed += 1
 
     def _open_metric_copy(self) -> Copy:

@@ -6,7 +6,10 @@ adds is exported without touching this module. Fields that hold secrets
 (names with token/secret/password/credential, encrypted fields) are left
 out, so connections come without their tokens; events pass through the
 user's redaction policy (``redact_event_payloads``) like every API response.
-The zip holds ``manifest.json`` with the rows per table.
+The zip holds ``manifest.json`` with the rows per table. A model whose number
+has its source's text in another field (``EXACT_NUMBER_FIELDS``, e.g. a health
+measurement's ``value`` and ``value_text``) gets that number written with the
+source's digits: "0.40129898838885744", not its double's shortest text.
 
 The whole export runs in the owner's ``user_context``: row-level security
 guarantees nothing of another user can be read into it.
@@ -50,6 +53,8 @@ REPORT_INTERVAL = 1.0
 CSV_TABLES = frozenset({"lake_event", "lake_locationpoint"})
 # Events carry text that may hold PII: the same redaction as the API.
 REDACTED_TABLES = frozenset({"lake_event"})
+# The text a JSON number may have (a source's "+5" or ".5" is not one: it stays the double).
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _SECRET_NAME = re.compile(r"(^|_)(token|secret|password|credential)s?($|_)", re.IGNORECASE)
 _LOCK_NAMESPACE = advisory_locks.EXPORT_RUN
 
@@ -84,6 +89,14 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (bytes, memoryview)):
         return bytes(value).hex()
     return str(value)  # Decimal, timedelta, anything else: its text
+
+
+def _exact_numbers(row: dict[str, Any], fields: dict[str, str]) -> None:
+    """``row``'s numbers written with their source's text where it has one (in place)."""
+    for number, text_field in fields.items():
+        text = row.get(text_field)
+        if text and row.get(number) is not None and _JSON_NUMBER.fullmatch(text):
+            row[number] = orjson.Fragment(text)
 
 
 def _csv_value(value: Any) -> str:
@@ -195,6 +208,7 @@ class _ExportRun:
         # A zip takes one member at a time: the CSV goes to a side file first.
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as csv_side:
             writer = csv.writer(csv_side) if table in CSV_TABLES else None
+            exact: dict[str, str] = getattr(model, "EXACT_NUMBER_FIELDS", {})
             if writer is not None:
                 writer.writerow(_columns(model))
             with archive.open(f"{table}.json", "w", force_zip64=True) as out:
@@ -203,6 +217,8 @@ class _ExportRun:
                     if table in REDACTED_TABLES:
                         chunk = redact_event_payloads(user_id=self.user_id, payloads=chunk)
                     for row in chunk:
+                        if exact:
+                            _exact_numbers(row, exact)
                         out.write(b",\n" if written else b"\n")
                         out.write(orjson.dumps(row, default=_json_default))
                         if writer is not None:

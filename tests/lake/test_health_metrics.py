@@ -245,3 +245,39 @@ def test_the_writers_bulk_copy_is_refused_for_another_users_rows(owner, outsider
                 result = writer.flush()
             assert (result.written, result.duplicate) == expected
         assert HealthMetric.objects.count() == 2
+
+
+def test_the_measurements_api_pages_the_users_own_measurements(owner, outsider, client):
+    t = dt.datetime(2024, 5, 2, 8, 0, tzinfo=dt.UTC)
+    rows = [
+        MetricRow(
+            "steps",
+            t + dt.timedelta(minutes=i),
+            t + dt.timedelta(minutes=i + 1),
+            i,
+            "count",
+            ESTIMATED,
+            text=f"{i}.0",
+        )
+        for i in range(5)
+    ]
+    with user_context(owner.pk):
+        metrics_write(user_id=owner.pk, rows=rows)
+    client.force_login(owner)
+    texts, query = [], {"metric": "steps", "limit": 2}
+    while True:
+        body = client.get("/api/metrics/measurements/", query).json()
+        assert body["stream"] == ESTIMATED
+        texts += [(row["text"], row["value"], row["start"]) for row in body["results"]]
+        if not body["next_cursor"]:
+            break
+        query["cursor"] = body["next_cursor"]
+    assert texts == [
+        (f"{i}.0", float(i), (t + dt.timedelta(minutes=i)).isoformat()) for i in range(5)
+    ]
+    for bad in ({"metric": "steps", "limit": 0}, {"metric": "steps", "cursor": "nope"}, {}):
+        response = client.get("/api/metrics/measurements/", bad)
+        assert response.status_code == 400, bad
+        assert response.json()["detail"]
+    client.force_login(outsider)
+    assert client.get("/api/metrics/measurements/", {"metric": "steps"}).json()["results"] == []

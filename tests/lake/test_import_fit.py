@@ -72,3 +72,54 @@ def test_all_data_and_workouts_land_as_measurements_events_and_points(owner, tmp
 
     again = run_import(owner, archive)
     assert (again.records_written, again.records_duplicate) == (0, 47)
+
+
+def test_csv_days_and_times_are_placed_in_the_users_zone(owner, tmp_path):
+    """The CSVs' dates and times without an offset are the person's (+05:30 here), never
+    UTC or the server's zone; a time with an offset keeps it."""
+    import datetime as dt
+
+    from apps.core.timezones import set_zone
+
+    from .test_import_takeout import run_import
+
+    set_zone(user_id=owner.pk, name="Asia/Kolkata", chosen=True)
+    folder = "Takeout/Fit/Daily activity metrics"
+    archive = make_zip(
+        tmp_path / "takeout.zip",
+        {
+            f"{folder}/Daily activity metrics.csv": "Date,Step count\n2021-06-10,3952\n",
+            f"{folder}/2021-06-10.csv": (
+                "Start time,End time,Step count\n"
+                "00:00:00.000,00:15:00.000,12\n"
+                "23:45:00.000,00:00:00.000,7\n"
+            ),
+            f"{folder}/2021-06-11.csv": (
+                "Start time,End time,Step count\n00:00:00.000+01:00,00:15:00.000+01:00,5\n"
+            ),
+        },
+    )
+
+    run = run_import(owner, archive)
+
+    assert run.status == Import.Status.DONE, run.error
+    assert run.records_quarantined == 0
+    with user_context(owner.pk):
+        stored = {
+            (m.stream, m.value_text): (m.start, m.end)
+            for m in HealthMetric.objects.filter(metric="steps")
+        }
+    kolkata = dt.timezone(dt.timedelta(hours=5, minutes=30))
+    day = dt.datetime(2021, 6, 10, tzinfo=kolkata)
+    assert stored == {
+        ("fit.daily_metrics", "3952"): (day, day + dt.timedelta(days=1)),
+        ("fit.intervals", "12"): (day, day + dt.timedelta(minutes=15)),
+        ("fit.intervals", "7"): (
+            day + dt.timedelta(hours=23, minutes=45),
+            day + dt.timedelta(days=1),
+        ),
+        ("fit.intervals", "5"): (
+            dt.datetime(2021, 6, 11, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            dt.datetime(2021, 6, 11, 0, 15, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+        ),
+    }

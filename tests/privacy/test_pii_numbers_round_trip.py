@@ -4,6 +4,8 @@ through the API and the export, whether Fit wrote it as a JSON number or as text
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import zipfile
@@ -41,6 +43,30 @@ DAILY_CSV = (
         for i, d in enumerate(DECIMALS)
     )
 )
+START, MINUTE = 1618866000000000000, 60 * 10**9
+# A per-day file of the same export (times with the file's offset) and All Data points,
+# written by hand: json.dumps would write each double's shortest text, not Fit's.
+INTERVALS_CSV = (
+    "Start time,End time,Calories (kcal),Distance (m),Step count\n"
+    "00:00:00.000+05:30,00:15:00.000+05:30,0.40129898838885744,152.68501967488913,12\n"
+    "00:15:00.000+05:30,00:30:00.000+05:30,1.3887563943862915,5555555555554444.0,0\n"
+)
+ALL_DATA = (
+    '{"Data Source": "derived:com.google.calories.expended:com.google.android.gms:merge",'
+    ' "Data Points": [\n'
+    + ",\n".join(
+        f'  {{"fitValue": [{{"value": {{"fpVal": {text}}}}}], "dataTypeName":'
+        f' "com.google.calories.expended", "startTimeNanos": {START + i * MINUTE},'
+        f' "endTimeNanos": {START + (i + 1) * MINUTE}, "originDataSourceId": "raw:x"}}'
+        for i, text in enumerate(DECIMALS + ["1.0E-4", "14.0", "7"])
+    )
+    + "\n]}"
+)
+ALL_DATA_STEPS = (
+    '{"Data Source": "derived:com.google.step_count.delta:x", "Data Points": ['
+    '{"fitValue": [{"value": {"intVal": 4174}}], "dataTypeName": "com.google.step_count.delta",'
+    ' "startTimeNanos": 1618866000000000000, "endTimeNanos": 1618866060000000000}]}'
+)
 SESSION = {
     "fitnessActivity": "running",
     "startTime": "2021-04-19T20:57:39Z",
@@ -71,6 +97,22 @@ def _numbers_in(value, out: list[str]) -> list[str]:
     return out
 
 
+def source_texts() -> list[str]:
+    """Every number of the Fit files above as the file wrote it (cells, JSON tokens)."""
+    texts = []
+    for text in (DAILY_CSV, INTERVALS_CSV):
+        for row in list(csv.reader(io.StringIO(text)))[1:]:
+            first = 1 if text is DAILY_CSV else 2
+            texts += [cell for cell in row[first:] if cell]
+    for text in (ALL_DATA, ALL_DATA_STEPS):
+        texts += re.findall(r'"(?:fpVal|intVal)": ([^}\s]+)', text)
+    texts += [
+        json.dumps(a.get("floatValue", a.get("intValue")))  # json.dumps wrote the session
+        for a in SESSION["aggregate"]
+    ]
+    return texts
+
+
 def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner):
     settings.EXPORT_DIR = tmp_path / "exports"
     archive = make_zip(
@@ -78,6 +120,10 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
         {
             "Takeout/Fit/Daily activity metrics/Daily activity metrics.csv": DAILY_CSV,
             "Takeout/Fit/All Sessions/2021-04-19T22_57_39+02_00_RUNNING.json": json.dumps(SESSION),
+            "Takeout/Fit/Daily activity metrics/2021-04-10.csv": INTERVALS_CSV,
+            "Takeout/Fit/All Data/derived_com.google.calories.expended_com.google.android"
+            ".gms_merge.json": ALL_DATA,
+            "Takeout/Fit/All Data/derived_com.google.step_count.delta_x.json": ALL_DATA_STEPS,
         },
     )
     with user_context(owner.pk):
@@ -102,8 +148,8 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
             .order_by("start")
             .values_list("value", flat=True)
         )
-    # A measurement is a float8: the same double as the CSV's text (no digit lost), written
-    # back in its shortest form ("0.40129898838885744" is the double 0.4012989883888574).
+    # The double sums use: the CSV's text's nearest ("0.40129898838885744" is the double
+    # whose shortest text is "0.4012989883888574"); the text itself is kept beside it.
     assert calories == [float(text) for text in DECIMALS]
 
     client = APIClient()
@@ -124,6 +170,26 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
     assert response.status_code == 200
     days = json.loads(response.content)["results"]
     assert [day["value"] for day in days] == calories  # one row a day: its value
+    assert [day["text"] for day in days] == DECIMALS  # and the CSV's own text
+    # Every measurement, through the API, as the files wrote it.
+    with user_context(owner.pk):
+        series = set(HealthMetric.objects.values_list("metric", "stream"))
+    api_texts = []
+    for metric, stream in sorted(series):
+        response = client.get(
+            "/api/metrics/measurements/", {"metric": metric, "stream": stream, "limit": 2}
+        )
+        while True:
+            assert response.status_code == 200, response.content
+            page = json.loads(response.content)
+            api_texts += [row["text"] for row in page["results"]]
+            if not page["next_cursor"]:
+                break
+            response = client.get(
+                "/api/metrics/measurements/",
+                {"metric": metric, "stream": stream, "limit": 2, "cursor": page["next_cursor"]},
+            )
+    assert sorted(api_texts) == sorted(source_texts())
 
     run_export(owner.pk, export.pk)
     with system_context():
@@ -131,12 +197,18 @@ def test_fit_numbers_come_back_byte_identical(owner, tmp_path, settings, scanner
     with zipfile.ZipFile(export_path(export)) as zipped:
         rows = json.loads(zipped.read("lake_event.json"))
         measurements = json.loads(zipped.read("lake_healthmetric.json"))
+        exact_rows = json.loads(
+            zipped.read("lake_healthmetric.json"), parse_float=str, parse_int=str
+        )
     exported_calories = [
         row["value"]
         for row in sorted(measurements, key=lambda row: row["start"])
         if row["metric"] == "calories" and row["stream"] == "fit.daily_metrics"
     ]
     assert exported_calories == calories
+    # The export: each measurement's text, and its value written with the same digits.
+    assert sorted(row["value_text"] for row in measurements) == sorted(source_texts())
+    assert all(row["value"] == row["value_text"] for row in exact_rows), exact_rows
     exported = {row["id"]: row["data"] for row in rows}
     for event_id, numbers in expected.items():
         assert _numbers_in(exported[event_id], []) == numbers

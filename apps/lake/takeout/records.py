@@ -126,10 +126,11 @@ class BadRecord:
     excerpt: str  # the offending input, shortened
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class MetricRecord:
     """One health measurement of one stream over [start, end]: lands in lake_healthmetric
-    (apps/lake/metrics.py), not as an event."""
+    (apps/lake/metrics.py), not as an event. Not frozen: a frozen dataclass sets each
+    field through object.__setattr__, and a Fit export makes millions of these."""
 
     metric: str  # "steps", "distance", "heart_rate", ...
     start: datetime
@@ -141,6 +142,14 @@ class MetricRecord:
     # the date): the writer puts it at [midnight, next midnight) of the user's zone,
     # and ``start``/``end`` are ignored until then.
     local_day: date | None = None
+    # The number exactly as the source wrote it ("0.40129898838885744", "4174"), kept
+    # beside ``value`` (the nearest double, which sums use) because a double's shortest
+    # text is not always the source's: the API and the export give this text back. None
+    # for a value Datapunk computed (a sleep segment's minutes).
+    text: str | None = None
+    # Wall-clock times of the person's own zone ("00:15:00.000" in a per-day CSV without
+    # an offset): ``start``/``end`` are naive and the writer reads them in the user's zone.
+    local_time: bool = False
 
 
 Record = EventRecord | LocationRecord | VisitRecord | PlaceRecord | MetricRecord | BadRecord

@@ -111,18 +111,83 @@ def test_daily_metrics_rows_are_measurements_of_the_persons_days():
     assert isinstance(bad, BadRecord) and "line 5: first column is not a date" in bad.reason
 
 
-def test_a_localised_column_keeps_its_header_as_metric():
-    data = "Datum,Anzahl der Aktivitätsminuten,Schrittzahl,Distanz (m)\n2021-06-10,12,3456,7\n"
-    records = run(
-        fit.parse_daily_metrics,
-        data.encode(),
-        "Takeout/Google Fit/Tägliche Aktivitätswerte/Tägliche Aktivitätswerte.csv",
-    )
-    assert [(r.local_day, r.metric, r.value, r.unit) for r in records] == [
-        (date(2021, 6, 10), "anzahl der aktivitätsminuten", 12.0, ""),
-        (date(2021, 6, 10), "schrittzahl", 3456.0, ""),
-        (date(2021, 6, 10), "distanz", 7.0, "m"),
+@pytest.mark.parametrize(
+    ("header", "path"),
+    [
+        # Headers as real exports write them (sources in apps/lake/takeout/fit/csv_columns.py).
+        (
+            "Datum,Anzahl der Aktivitätsminuten,Kalorien (kcal),Distanz (m),Kardiopunkte,"
+            "Schrittzahl,Durchschnittsgewicht (kg)",
+            "Takeout/Google Fit/Tägliche Aktivitätswerte/Tägliche Aktivitätswerte.csv",
+        ),
+        (
+            "Fecha,Recuento de Minutos Activos,Calorías (kcal),Distancia (m),Puntos Cardio,"
+            "Recuento de pasos,Peso medio (kg)",
+            "Takeout/Fit/Métricas de actividad diarias/Métricas de actividad diarias.csv",
+        ),
+    ],
+)
+def test_localised_headers_are_datapunks_metrics(header, path):
+    data = f"{header}\n2021-06-10,12,1800.5,4000.25,7,3456,77.7\n"
+    records = run(fit.parse_daily_metrics, data.encode(), path)
+    assert [(r.local_day, r.metric, r.value, r.unit, r.text) for r in records] == [
+        (date(2021, 6, 10), "active_minutes", 12.0, "min", "12"),
+        (date(2021, 6, 10), "calories", 1800.5, "kcal", "1800.5"),
+        (date(2021, 6, 10), "distance", 4000.25, "m", "4000.25"),
+        (date(2021, 6, 10), "heart_points", 7.0, "count", "7"),
+        (date(2021, 6, 10), "steps", 3456.0, "count", "3456"),
+        (date(2021, 6, 10), "weight", 77.7, "kg", "77.7"),
     ]
+
+
+def test_french_headers_seen_in_exports():
+    data = "Date,Points cardio,Minutes cardio,Nombre de pas,Vitesse moyenne (m/s)\n2021-06-10,3,4,5,1.25\n"
+    records = run(fit.parse_daily_metrics, data.encode(), "Takeout/Fit/x/y.csv")
+    assert [(r.metric, r.unit) for r in records] == [
+        ("heart_points", "count"),
+        ("heart_minutes", "min"),
+        ("steps", "count"),
+        ("speed", "m/s"),
+    ]
+
+
+def test_unknown_headers_are_stored_under_their_name_with_a_note():
+    # Italian: no source for Fit's Italian headers, so they are not translated by guess.
+    data = "Data,Conteggio passi,Distanza (m),Walking duration (ms)\n2021-06-10,3456,7,60000\n"
+    note, steps, distance, walking = run(fit.parse_daily_metrics, data.encode(), "Fit/x/y.csv")
+    assert isinstance(note, BadRecord)
+    assert "'Conteggio passi', 'Distanza (m)'" in note.reason
+    assert "nothing was dropped" in note.reason and "Walking" not in note.reason
+    assert (steps.metric, steps.unit, steps.text) == ("conteggio passi", "", "3456")
+    assert (distance.metric, distance.unit) == ("distanza", "m")
+    assert (walking.metric, walking.unit) == ("walking duration", "ms")  # a known English column
+
+
+def test_cells_keep_their_text_and_only_numbers_are_taken():
+    data = (
+        "Date,Calories (kcal),Distance (m),Step count\n"
+        "2021-06-10,0.40129898838885744,5555555555554444.0,1_000\n"
+        "2021-06-11,1.0E-4,nan,+5\n"
+    )
+    records = run(fit.parse_daily_metrics, data.encode(), "Fit/x/Daily activity metrics.csv")
+    assert [(r.metric, r.text) for r in records if not isinstance(r, BadRecord)] == [
+        ("calories", "0.40129898838885744"),
+        ("distance", "5555555555554444.0"),
+        ("calories", "1.0E-4"),
+        ("steps", "+5"),
+    ]
+    bad = [r.reason for r in records if isinstance(r, BadRecord)]
+    assert len(bad) == 2 and "'1_000'" in bad[0] and "'nan'" in bad[1]
+
+
+def test_interval_times_without_an_offset_are_the_persons_wall_clock():
+    data = b"Start time,End time,Step count\n23:45:00.000,00:00:00.000,12\n"
+    (steps,) = run(fit.parse_intervals, data, "Fit/Daily activity metrics/2021-06-10.csv")
+    assert steps.local_time
+    assert (steps.start, steps.end) == (datetime(2021, 6, 10, 23, 45), datetime(2021, 6, 11))
+    mixed = b"Start time,End time,Step count\n00:00:00.000+05:30,00:15:00.000,12\n"
+    (bad,) = run(fit.parse_intervals, mixed, "Fit/Daily activity metrics/2021-06-10.csv")
+    assert isinstance(bad, BadRecord) and "one time has an offset" in bad.reason
 
 
 def test_intervals_take_the_day_from_the_file_name():
@@ -236,3 +301,38 @@ def test_sniffers():
     assert not fit.sniff_daily_metrics(INTERVALS.encode())
     assert not fit.sniff_intervals(b"Title,Note,URL,Tags,Comment\n")
     assert not fit.sniff_daily_metrics(b"Date,Amount,Currency\n")
+    # Localised headers of lone files (csv_columns.py names the sources).
+    assert fit.sniff_daily_metrics(b"Datum,Schrittzahl,Kalorien (kcal)\n")
+    assert fit.sniff_daily_metrics("Fecha,Calorías (kcal),Recuento de pasos\n".encode())
+    assert fit.sniff_intervals(b"Beginn,Ende,Schrittzahl\n")
+    assert not fit.sniff_intervals(b"Beginn,Ende,Betrag\n")
+
+
+def test_a_whole_german_per_day_header_is_known():
+    # The header as seen in a German export (corpus file 57355507879, csv_columns.py).
+    header = (
+        "Beginn,Ende,Anzahl der Aktivitätsminuten,Kalorien (kcal),Distanz (m),Kardiopunkte,"
+        "Kardiominuten,Durchschnittliche Herzfrequenz (bpm),Maximale Herzfrequenz (bpm),"
+        "Minimale Herzfrequenz (bpm),Minimaler Breitengrad (Grad),Minimaler Längengrad (Grad),"
+        "Maximaler Breitengrad (Grad),Maximaler Längengrad (Grad),"
+        "Durchschnittliche Sauerstoffsättigung (%),Max. Sauerstoffsättigung (%),"
+        "Min. Sauerstoffsättigung (%),"
+        "Durchschnittliche Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Max. Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Min. Durchflussmenge der Sauerstoffgabe (L/Min.),"
+        "Verabreichungsform für Sauerstofftherapie,Sauerstoffsättigungssystem,"
+        "Verfahren zur Messung der Sauerstoffsättigung,Durchschnittsgeschwindigkeit (m/s),"
+        "Maximale Geschwindigkeit (m/s),Minimale Geschwindigkeit (m/s),Schrittzahl,"
+        "Durchschnittsgewicht (kg),Maximales Gewicht (kg),Minimales Gewicht (kg)"
+    )
+    row = ["08:00:00.000+01:00", "08:15:00.000+01:00"] + [""] * 28
+    row[2], row[15], row[26] = "3", "97", "412"
+    data = f"{header}\n{','.join(row)}\n".encode()
+    records = run(
+        fit.parse_intervals, data, "Takeout/Google Fit/Tägliche Aktivitätswerte/2021-06-10.csv"
+    )
+    assert [(r.metric, r.text) for r in records] == [
+        ("active_minutes", "3"),
+        ("oxygen_saturation_max", "97"),
+        ("steps", "412"),
+    ]

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from apps.lake.takeout import registry
+from apps.lake.takeout import jsonstream, registry
 from apps.lake.takeout.fit import all_data as fit_all_data
 from apps.lake.takeout.records import (
     BadRecord,
@@ -187,3 +187,67 @@ def test_points_come_out_while_the_file_is_still_being_read():
     assert first.value == 0
     assert stream.read_bytes < len(data) // 10  # streamed, not loaded whole
     assert sum(1 for _ in records) == 49_999
+
+
+# Written by hand: json.dumps would write Python's shortest text of each double.
+EXACT = (
+    b'{"Data Source": "derived:com.google.calories.expended:gms", "Data Points": [\n'
+    b' {"fitValue": [{"value": {"fpVal": 0.40129898838885744}}], "dataTypeName":'
+    b' "com.google.calories.expended", "startTimeNanos": 1618866000000000000,'
+    b' "endTimeNanos": 1618866060000000000},\n'
+    b' {"fitValue": [{"value": {"fpVal": 1.0E-4}}], "dataTypeName": "com.google.speed",'
+    b' "startTimeNanos": 1618866000000000000, "endTimeNanos": 1618866000000000000},\n'
+    b' {"fitValue": [{"value": {"intVal": 4174}}], "dataTypeName": "com.google.step_count.delta",'
+    b' "startTimeNanos": 1618866000000000000, "endTimeNanos": 1618866060000000000},\n'
+    b' {"fitValue": [{"value": {"fpVal": 75.50}}, {"value": {"fpVal": 76.0e0}},'
+    b' {"value": {"fpVal": 74.99999999999999}}], "dataTypeName": "com.google.weight.summary",'
+    b' "startTimeNanos": 1618866000000000000, "endTimeNanos": 1618866060000000000},\n'
+    b' {"fitValue": [{"value": {"mapVal": [{"key": "fat", "value": {"fpVal": 0.40129898838885744}}]}}],'
+    b' "dataTypeName": "com.google.nutrition", "startTimeNanos": 1618866000000000000}\n'
+    b"]}"
+)
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 7])  # 7: every value is cut by a chunk's end
+def test_measurements_keep_the_number_as_the_file_wrote_it(monkeypatch, chunk):
+    monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+    *measurements, event = parse(EXACT, "derived_com.google.calories.expended_gms.json")
+    assert [(m.metric, m.text, m.value) for m in measurements] == [
+        ("calories", "0.40129898838885744", 0.40129898838885744),
+        ("speed", "1.0E-4", 0.0001),
+        ("steps", "4174", 4174.0),
+        ("weight", "75.50", 75.5),
+        ("weight_max", "76.0e0", 76.0),
+        ("weight_min", "74.99999999999999", 74.99999999999999),
+    ]
+    # An event's data stays JSON of doubles, as it always was.
+    assert event.data["value"] == [{"key": "fat", "value": {"fpVal": 0.40129898838885744}}]
+    assert type(event.data["value"][0]["value"]["fpVal"]) is float
+
+
+def test_not_json_numbers_and_trailing_text_fail_the_file():
+    for broken in (
+        EXACT.replace(b"1.0E-4", b"NaN"),
+        EXACT + b" {}",
+        EXACT.replace(b'"Data Points": [', b'"Data Points": [,'),
+        b"\xff" + EXACT,
+    ):
+        with pytest.raises(MemberError):
+            parse(broken)
+    with pytest.raises(MemberError, match="holds a JSON list, not an object"):
+        parse(b"[]")
+    assert parse(b'{"Data Source": "x", "Data Points": []}') == []
+    assert parse(b"{}") == []
+
+
+def test_the_short_path_gives_what_the_general_one_gives():
+    # A value under an unknown key is an unset field, whatever its type: no measurement.
+    (odd,) = parse(derived([point("com.google.step_count.delta", [{"intval": 5}])]))
+    assert isinstance(odd, BadRecord) and odd.reason == "Fit data point without a value"
+    # Both keys of the REST shape, and an end before the start: the general path decides.
+    (both,) = parse(derived([point("com.google.heart_rate.bpm", [{"fpVal": 61.5, "mapVal": []}])]))
+    assert (both.metric, both.value, both.text) == ("heart_rate", 61.5, "61.5")
+    (backwards,) = parse(
+        derived([point("com.google.step_count.delta", [{"intVal": 5}], START, START - 1)])
+    )
+    assert isinstance(backwards, BadRecord)

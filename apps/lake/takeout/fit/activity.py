@@ -15,10 +15,14 @@ taken: a day-named one holds intervals, any other the daily summary.
 A session stays an event (a workout, a walk, a night); its aggregates, and
 every number of both CSVs, are measurements of the health-metric hypertable
 (apps/lake/metrics.py), in the streams ``fit.sessions``, ``fit.daily_metrics``
-and ``fit.intervals``. A CSV column Datapunk knows (``CSV_METRICS``) gives its
-metric; any other keeps its header as the metric name, its "(unit)" as unit.
+and ``fit.intervals``, each with its cell's text (``MetricRecord.text``). A CSV
+column Datapunk knows, in any language it has a source for (csv_columns.py), gives
+its metric; any other keeps its header as the metric name, its "(unit)" as unit,
+and the file gets one quarantine note naming such columns.
 The daily CSV says only the date of the person's day: its rows are whole days
-of the user's time zone (``MetricRecord.local_day``).
+of the user's time zone (``MetricRecord.local_day``); a per-day file's time
+without an offset is the person's wall clock, read in their zone by the writer
+(``MetricRecord.local_time``), never in UTC or the server's zone.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from ..records import (
     excerpt_of,
 )
 from . import in_fit
+from .csv_columns import CSV_METRICS, DATE_HEADERS, TIME_HEADERS, column_metric
 from .measures import SUMMARY_SUFFIX, is_number, metrics_of
 
 SESSION_FOLDERS = frozenset({"all sessions", "alle sitzungen", "все сеансы", "모든 세션"})
@@ -59,29 +64,11 @@ DAILY_METRICS_NAMES = frozenset(
 # "2021-06-09T13_36_25+02_00_WALKING.json"
 _SESSION_NAME = re.compile(r"\d{4}-\d{2}-\d{2}t\d{2}_\d{2}_\d{2}.*\.json")
 _DAY_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})\.csv")
-_METRIC_COLUMNS = ("move minutes count", "calories (kcal)", "step count", "distance (m)")
-_UNIT = re.compile(r"^(.*?)\s*\(([^()]*)\)$")
 SESSION_STREAM = "fit.sessions"
 DAILY_STREAM = "fit.daily_metrics"
 INTERVAL_STREAM = "fit.intervals"
-# English headers of both CSVs (casefolded) -> (metric, unit).
-CSV_METRICS: dict[str, tuple[str, str]] = {
-    "move minutes count": ("active_minutes", "min"),
-    "calories (kcal)": ("calories", "kcal"),
-    "distance (m)": ("distance", "m"),
-    "heart points": ("heart_points", "count"),
-    "heart minutes": ("heart_minutes", "min"),
-    "average heart rate (bpm)": ("heart_rate", "bpm"),
-    "max heart rate (bpm)": ("heart_rate_max", "bpm"),
-    "min heart rate (bpm)": ("heart_rate_min", "bpm"),
-    "average speed (m/s)": ("speed", "m/s"),
-    "max speed (m/s)": ("speed_max", "m/s"),
-    "min speed (m/s)": ("speed_min", "m/s"),
-    "step count": ("steps", "count"),
-    "average weight (kg)": ("weight", "kg"),
-    "max weight (kg)": ("weight_max", "kg"),
-    "min weight (kg)": ("weight_min", "kg"),
-}
+# A number as a CSV cell holds it: float() also takes "1_000", "nan" and "infinity".
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def matches_session(path: PurePosixPath) -> bool:
@@ -110,28 +97,30 @@ def sniff_session(head: bytes) -> bool:
     return text.startswith("{") and '"fitnessActivity"' in text and '"startTime"' in text
 
 
-def _header_line(head: bytes) -> str:
-    return head_text(head).split("\n", 1)[0].casefold()
+def _header_cells(head: bytes) -> list[str]:
+    line = head_text(head).split("\n", 1)[0].strip().casefold()
+    return [cell.strip().strip('"') for cell in line.split(",")]
 
 
 def sniff_daily_metrics(head: bytes) -> bool:
-    line = _header_line(head)
-    return line.startswith("date,") and any(column in line for column in _METRIC_COLUMNS)
+    cells = _header_cells(head)
+    return cells[0] in DATE_HEADERS and any(cell in CSV_METRICS for cell in cells[1:])
 
 
 def sniff_intervals(head: bytes) -> bool:
-    line = _header_line(head)
-    return line.startswith("start time,end time,") and any(
-        column in line for column in _METRIC_COLUMNS
-    )
+    cells = _header_cells(head)
+    return cells[0] in TIME_HEADERS and any(cell in CSV_METRICS for cell in cells[2:])
 
 
 def parse_session(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
-    session = jsonstream.load_small(stream)
+    # Numbers as written, for the aggregates' measurements; the event keeps doubles,
+    # as before (its text and data are part of its identity: a re-import stays one row).
+    exact = jsonstream.load_small(stream, exact_numbers=True)
+    session = jsonstream.plain(exact)
     record = session_record(session)
     yield record
     if isinstance(record, EventRecord) and record.occurred_at is not None:
-        yield from session_metrics(session, record.occurred_at, record.ended_at)
+        yield from session_metrics(exact, record.occurred_at, record.ended_at)
 
 
 def session_metrics(
@@ -174,6 +163,7 @@ def session_record(session: Any) -> Record:
 
 def parse_daily_metrics(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     header, rows = _read_csv(stream)
+    yield from _unknown_columns_note(header, 1)
     for line_no, row in rows:
         yield from _daily_records(header, row, line_no)
 
@@ -186,6 +176,7 @@ def parse_intervals(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
         )
     day = date.fromisoformat(day_match[1])
     header, rows = _read_csv(stream)
+    yield from _unknown_columns_note(header, 2)
     for line_no, row in rows:
         yield from _interval_records(day, header, row, line_no)
 
@@ -212,21 +203,32 @@ def _interval_records(
     try:
         start = _time_of_day(day, row[0])
         end = _time_of_day(day, row[1]) if len(row) > 1 and row[1].strip() else start
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise ValueError("one time has an offset and the other not")
     except ValueError as exc:
         yield BadRecord(f"line {line_no}: {exc}", excerpt_of(_row_dict(header, row)))
         return
     if end <= start and len(row) > 1 and row[1].strip():
         end += timedelta(days=1)  # the last interval ends at the next midnight
-    yield from _row_metrics(header, row, 2, start, end, INTERVAL_STREAM, line_no, None)
+    yield from _row_metrics(
+        header, row, 2, start, end, INTERVAL_STREAM, line_no, None, local_time=start.tzinfo is None
+    )
 
 
-def column_metric(column: str) -> tuple[str, str]:
-    """(metric, unit) of a CSV column: a known one's, else its header and "(unit)"."""
-    name = column.strip().casefold()
-    if name in CSV_METRICS:
-        return CSV_METRICS[name]
-    match = _UNIT.match(name)
-    return (match[1], match[2][:16]) if match else (name, "")
+def _unknown_columns_note(header: list[str], first: int) -> Iterator[Record]:
+    """One quarantine note for the columns of ``header`` (from ``first`` on) that
+    csv_columns does not list: their numbers are stored all the same."""
+    unknown = [
+        column for column in header[first:] if column.strip() and not column_metric(column)[2]
+    ]
+    if unknown:
+        names = ", ".join(repr(column) for column in unknown)
+        yield BadRecord(
+            f"Fit CSV columns Datapunk does not recognise (a language or a column it has no"
+            f" source for): {names}. Their numbers are stored, under the column's header as"
+            " the metric name, not as steps, calories, distance...; nothing was dropped",
+            excerpt_of(",".join(header)),
+        )
 
 
 def _row_metrics(
@@ -238,23 +240,35 @@ def _row_metrics(
     stream: str,
     line_no: int,
     local_day: date | None,
+    *,
+    local_time: bool = False,
 ) -> Iterator[Record]:
-    """One measurement per non-empty number of ``row`` from column ``first`` on."""
+    """One measurement per non-empty number of ``row`` from column ``first`` on, its
+    text as the cell has it."""
     for column, cell in zip(header[first:], row[first:], strict=False):
-        if not cell.strip():
+        text = cell.strip()
+        if not text:
             continue
-        try:
-            value = float(cell)
-        except ValueError:
+        if _NUMBER.fullmatch(text) is None:
             yield BadRecord(
                 f"line {line_no}: {column!r} is not a number: {cell!r}",
                 excerpt_of(_row_dict(header, row)),
             )
             continue
-        metric, unit = column_metric(column)
+        metric, unit, _ = column_metric(column)
         if not metric:
             continue
-        yield MetricRecord(metric[:64], start, end, value, unit, stream, local_day=local_day)
+        yield MetricRecord(
+            metric[:64],
+            start,
+            end,
+            float(text),
+            unit,
+            stream,
+            local_day=local_day,
+            text=text,
+            local_time=local_time,
+        )
     if len(row) > len(header):
         yield BadRecord(
             f"line {line_no}: more cells than the header has columns",
@@ -263,11 +277,13 @@ def _row_metrics(
 
 
 def _time_of_day(day: date, value: str) -> datetime:
+    """``value`` ("00:15:00.000+05:30") on ``day``; naive when the cell has no offset:
+    then it is the person's own wall clock, which the writer reads in their zone."""
     try:
         moment = time.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"not a time of day: {value!r}") from None
-    return datetime.combine(day, moment, moment.tzinfo or UTC)
+    return datetime.combine(day, moment, moment.tzinfo)
 
 
 def _read_csv(stream: BinaryIO) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

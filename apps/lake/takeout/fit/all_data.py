@@ -3,7 +3,9 @@
 ``{"Data Source", "Data Points": [{dataTypeName, startTimeNanos,
 endTimeNanos, fitValue: [{value: {intVal | fpVal}}], originDataSourceId,
 modifiedTimeMillis}]}``. A file holds up to millions of points: it is walked
-with ijson, one point at a time. Location samples become LocationPoints;
+one point at a time (jsonstream.iter_array, which keeps each number's text as
+the file wrote it: a measurement keeps it beside its double). Location samples
+become LocationPoints;
 every numeric field of any other point a measurement of the health-metric
 hypertable (apps/lake/takeout/fit/measures.py says which metric), its stream
 the file's name. A point whose values are not numbers (a food's ``mapVal``,
@@ -21,13 +23,22 @@ from typing import Any, BinaryIO
 from .. import jsonstream
 from ..fields import check_coordinates, from_epoch_ns
 from ..paths import folder_name, head_text
-from ..records import BadRecord, EventRecord, LocationRecord, Parser, Record, excerpt_of
+from ..records import (
+    BadRecord,
+    EventRecord,
+    LocationRecord,
+    MetricRecord,
+    Parser,
+    Record,
+    excerpt_of,
+)
 from . import in_fit
-from .measures import is_number, metrics_of
+from .measures import DATA_TYPE_METRICS, NUMBER_TYPES, metrics_of, number_text
 
 ALL_DATA_FOLDERS = frozenset({"all data", "alle daten", "toutes les données", "todos los datos"})
 _DERIVED_NAME = re.compile(r"(?:derived|raw)_.+\.json")
 _LOCATION_SAMPLE = "com.google.location.sample"
+_NUMBER_KEYS = frozenset({"fpVal", "intVal"})
 
 
 def matches_derived(path: PurePosixPath) -> bool:
@@ -47,8 +58,41 @@ def parse_derived(stream: BinaryIO, path: PurePosixPath) -> Iterator[Record]:
     # "derived_com.google.weight_com.google.android.gms_merge_weight.json": the
     # file's name is its data source (the "Data Source" key says the same).
     source = path.name[: -len(".json")]
-    for point in jsonstream.iter_items(stream, "Data Points.item"):
+    metric_of = _single_metrics()
+    for point in jsonstream.iter_array(stream, "Data Points"):
+        # The bulk of a file: one value of a type with one field (steps, heart rate).
+        try:
+            (cell,) = point["fitValue"]
+            ((key, value),) = cell["value"].items()
+            metric, unit = metric_of[point["dataTypeName"]]
+            if key in _NUMBER_KEYS and type(value) in NUMBER_TYPES:
+                started = from_epoch_ns(point["startTimeNanos"])
+                ended = from_epoch_ns(point["endTimeNanos"])
+                if started <= ended:
+                    yield MetricRecord(
+                        metric,
+                        started,
+                        ended,
+                        float(value),
+                        unit,
+                        source,
+                        None,
+                        number_text(value),
+                    )
+                    continue
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # anything else, and any error, the general way below
         yield from data_point_records(point, source)
+
+
+def _single_metrics() -> dict[str, tuple[str, str]]:
+    """The data types of one field whose points need nothing but their value (not a
+    sleep segment, whose minutes asleep are a measurement of their own)."""
+    return {
+        data_type: fields[0]
+        for data_type, fields in DATA_TYPE_METRICS.items()
+        if len(fields) == 1 and data_type != "com.google.sleep.segment"
+    }
 
 
 def data_point_records(point: Any, source: str) -> Iterator[Record]:
@@ -76,7 +120,7 @@ def data_point_records(point: Any, source: str) -> Iterator[Record]:
     if ended is not None and ended < started:
         yield BadRecord("Fit data point ends before it starts", excerpt_of(point))
         return
-    if all(v is None or is_number(v) for v in values):
+    if all(v is None or type(v) in NUMBER_TYPES for v in values):
         measurements = list(metrics_of(data_type, values, started, ended or started, source))
         if not measurements:
             yield BadRecord("Fit data point without a value", excerpt_of(point))
@@ -93,8 +137,8 @@ def _data_point_event(
     values: list[Any],
     source: str,
 ) -> EventRecord:
-    value = values[0] if len(values) == 1 else values
-    data = dict(point)
+    value = jsonstream.plain(values[0] if len(values) == 1 else values)
+    data = jsonstream.plain(point)
     data["value"] = value
     data["dataSource"] = source
     return EventRecord(
@@ -150,7 +194,7 @@ def _location_sample(point: dict[str, Any], recorded_at: datetime, values: list[
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+    return float(value) if type(value) in NUMBER_TYPES else None
 
 
 PARSERS: list[Parser] = [

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..jsonstream import NumberText
 from ..records import MetricRecord
 
 DATA_TYPE_METRICS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -44,8 +45,19 @@ SUMMARY_SUFFIX = ".summary"
 ASLEEP_STAGES = frozenset({2, 4, 5, 6})
 
 
+# A JSON number as jsonstream reads it exactly: an int (its text is str(int)) or the
+# NumberText of one with a fraction or an exponent. A double (read by another reader)
+# has lost the file's text.
+NUMBER_TYPES = (int, NumberText, float)
+
+
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return type(value) in NUMBER_TYPES
+
+
+def number_text(value: int | float | NumberText) -> str | None:
+    """The source's text of a number read by jsonstream (None for a double)."""
+    return value if type(value) is NumberText else str(value) if type(value) is int else None
 
 
 def metrics_of(
@@ -54,14 +66,16 @@ def metrics_of(
     """One MetricRecord per numeric field of a point of ``data_type``; unset fields none."""
     known = DATA_TYPE_METRICS.get(data_type)
     for index, value in enumerate(values):
-        if not is_number(value):
+        if type(value) not in NUMBER_TYPES:
             continue
         if known is not None and index < len(known):
             metric, unit = known[index]
         else:
             metric = data_type if len(values) == 1 else f"{data_type}.{index}"
             unit = ""
-        yield MetricRecord(metric[:64], start, end, float(value), unit, stream)
+        yield MetricRecord(
+            metric[:64], start, end, float(value), unit, stream, text=number_text(value)
+        )
     if data_type == "com.google.sleep.segment" and values and values[0] in ASLEEP_STAGES:
         minutes = (end - start) / timedelta(minutes=1)
         yield MetricRecord("sleep_minutes", start, end, minutes, "min", stream)
