@@ -10,10 +10,16 @@ columns it is about. Each one also sets them on the instance it was called on.
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils import timezone
+
+from apps.core.advisory_locks import session_lock
+
+logger = logging.getLogger(__name__)
 
 
 class JobStatus(models.TextChoices):
@@ -61,3 +67,22 @@ class Job(models.Model):
         type(self)._default_manager.filter(pk=self.pk).update(**fields)
         for name, value in fields.items():
             setattr(self, name, value)
+
+
+J = TypeVar("J", bound=Job)
+
+
+def job_run_once(model: type[J], pk: int, *, lock: int, work: Callable[[J], J]) -> J | None:
+    """``work(job)`` for the unfinished job ``pk``, holding the session advisory lock
+    ``(lock, pk)`` meanwhile. A finished job is returned as it is; None when the job
+    is gone, or when another process holds the lock (that one is running it)."""
+    job = model._default_manager.filter(pk=pk).first()
+    if job is None:
+        return None
+    if job.is_finished:
+        return job
+    with session_lock(lock, job.pk) as locked:
+        if not locked:
+            logger.info("%s %s is being run elsewhere", model._meta.model_name, pk)
+            return None
+        return work(job)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from apps.core import advisory_locks
 from apps.core.feed import publish
+from apps.core.jobs import job_run_once
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
@@ -173,16 +174,12 @@ def takeout_import_run(
     Locks: a session advisory lock on the import; returns None when another
     process holds it (that one is running this import).
     """
-    run = Import.objects.filter(pk=import_id).first()
-    if run is None:
-        return None
-    if run.is_finished:
-        return run
-    with advisory_locks.session_lock(_LOCK_NAMESPACE, run.pk) as locked:
-        if not locked:
-            logger.info("import %s is being run elsewhere", run.pk)
-            return None
-        return _ImportRun(run, on_progress).execute()
+    return job_run_once(
+        Import,
+        import_id,
+        lock=_LOCK_NAMESPACE,
+        work=lambda run: _ImportRun(run, on_progress).execute(),
+    )
 
 
 class _ImportRun:

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from apps.core import advisory_locks
 from apps.core.feed import publish
+from apps.core.jobs import job_run_once
 from apps.core.retry import CONNECTION_ERRORS
 from apps.privacy.audit import audit_record
 from apps.privacy.models import Export
@@ -241,13 +242,7 @@ def export_run(*, export_id: int) -> Export | None:
     Locks: a session advisory lock on the export; None when another process
     holds it. Failures are recorded on the row (status failed, error).
     """
-    export = Export.objects.filter(pk=export_id).first()
-    if export is None:
-        return None
-    if export.is_finished:
-        return export
-    with advisory_locks.session_lock(_LOCK_NAMESPACE, export.pk) as locked:
-        return _export_locked(export) if locked else None
+    return job_run_once(Export, export_id, lock=_LOCK_NAMESPACE, work=_export_locked)
 
 
 def _export_locked(export: Export) -> Export:
