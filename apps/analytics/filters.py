@@ -24,6 +24,7 @@ Parameters (all optional, combined with AND):
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,12 +140,18 @@ def _moment(value: str, name: str, *, end: bool, zone: dt.tzinfo = dt.UTC) -> dt
     raise FilterError(f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD) or date-time (ISO 8601)")
 
 
-def _number(value: str, name: str) -> float:
+def finite_number(value: str | int | float) -> float | None:
+    """``value`` as a finite float; None when it is not a number, or NaN or infinite."""
     try:
         number = float(value)
-    except ValueError:
-        raise FilterError(f"{name}: {value[:40]!r} is not a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
+    except (ValueError, OverflowError):  # OverflowError: an int past float's range
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number(value: str, name: str) -> float:
+    number = finite_number(value)
+    if number is None:
         raise FilterError(f"{name}: {value[:40]!r} is not a number")
     return number
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -212,10 +211,6 @@ def connection_api(conn: Connection) -> ApiSession:
     )
 
 
-def _advisory_key(connection_id: int) -> int:
-    return advisory_locks.connection_sync_key(connection_id)
-
-
 def connection_sync(*, connection_id: int) -> SyncResult:
     """Fetch what is new since the stored cursor and store it, page by page.
 
@@ -233,15 +228,10 @@ def connection_sync(*, connection_id: int) -> SyncResult:
             f"{conn.provider} connection is {conn.get_status_display()}: connect it again first"
         )
     connector = connector_for(conn.provider)
-    with db_connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_advisory_key(conn.pk)])
-        if not cursor.fetchone()[0]:
+    with advisory_locks.session_lock(advisory_locks.connection_sync_key(conn.pk)) as locked:
+        if not locked:
             raise SyncBusy(f"{connector.label} is already syncing")
-    try:
         return _sync_locked(conn, connector)
-    finally:
-        with db_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_advisory_key(conn.pk)])
 
 
 def _sync_locked(conn: Connection, connector: Any) -> SyncResult:

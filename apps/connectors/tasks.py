@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from apps.connectors.base import TokenRevoked
 from apps.connectors.push import (
@@ -46,20 +48,21 @@ def refresh_connection_token(user_id: int, connection_id: int) -> None:
 @datapunk_task()
 def refresh_expiring_tokens() -> int:
     """Beat, every 30 minutes: queue a refresh per token expiring within 35 minutes."""
-    with system_context():
-        pairs = connections_expiring()
-    for user_id, connection_id in pairs:
-        refresh_connection_token.delay(user_id, connection_id)
-    return len(pairs)
+    return _queue_each(refresh_connection_token, connections_expiring)
 
 
 @datapunk_task()
 def sync_all_connections() -> int:
     """Beat: queue a sync per active connection."""
+    return _queue_each(sync_connection, connections_active)
+
+
+def _queue_each(task: Any, select: Callable[[], list[tuple[int, int]]]) -> int:
+    """Queue ``task(user_id, connection_id)`` for each pair ``select`` finds across users."""
     with system_context():
-        pairs = connections_active()
+        pairs = select()
     for user_id, connection_id in pairs:
-        sync_connection.delay(user_id, connection_id)
+        task.delay(user_id, connection_id)
     return len(pairs)
 
 

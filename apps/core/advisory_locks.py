@@ -5,9 +5,16 @@ first key; two purposes sharing a number lock each other out (export #N and
 user N's history batches once did). Single-key locks (one bigint) live in a
 separate key space in PostgreSQL and are built by the helpers below.
 tests/core/test_advisory_locks.py asserts the numbers are distinct.
+
+``session_lock`` is the one way the services take a session lock.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connection
 
 # Two-key namespaces (int4): the second key is the id named after each.
 IMPORT_RUN = 7_771_001  # lake: one worker per Import (id = import id)
@@ -31,3 +38,25 @@ SINGLE_KEY_PREFIXES: dict[str, int] = {"CONNECTION_SYNC_PREFIX": CONNECTION_SYNC
 def connection_sync_key(connection_id: int) -> int:
     """The bigint lock key of one connection's sync."""
     return (CONNECTION_SYNC_PREFIX << 40) | connection_id
+
+
+@contextmanager
+def session_lock(*keys: int) -> Iterator[bool]:
+    """Try the session advisory lock ``(namespace, id)`` or ``(bigint,)`` without
+    waiting; yields whether it was taken, and releases it after the block if so.
+
+    A session lock outlives transactions (progress commits while it is held) and
+    goes with the connection if the process dies.
+    """
+    if len(keys) not in (1, 2):
+        raise ValueError("an advisory lock has one bigint key or two int keys")
+    args = ", ".join(["%s"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_try_advisory_lock({args})", list(keys))
+        taken = bool(cursor.fetchone()[0])
+    try:
+        yield taken
+    finally:
+        if taken:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT pg_advisory_unlock({args})", list(keys))

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.db import models
 from timescale.db.models.fields import TimescaleDateTimeField
 
+# models.py imports this module at its end, once source_entry_field is defined.
+from apps.lake.models import source_entry_field
+
 
 class HealthMetric(models.Model):
     """One measurement over [start, end] (end = start for an instant). Written with COPY only."""
@@ -33,16 +36,7 @@ class HealthMetric(models.Model):
     value_text = models.TextField(null=True, blank=True)  # noqa: DJ001 (None: no source text)
     unit = models.CharField(max_length=16)  # "count", "m", "bpm", "kg", "kcal", "min"
     stream = models.CharField(max_length=255)  # Fit's data stream name, or the file's kind
-    # The archive member it came from (None for a connector); rows are rolled back by it.
-    entry = models.ForeignKey(
-        "lake.ImportEntry",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    entry = source_entry_field()  # None for a connector
 
     # The export writes ``value`` with ``value_text``'s digits (apps/privacy/exports.py).
     EXACT_NUMBER_FIELDS = {"value": "value_text"}

@@ -13,24 +13,23 @@ from django.contrib.gis.db import models as gis
 from django.db import models
 from timescale.db.models.fields import TimescaleDateTimeField
 
+from apps.core.jobs import Job
+
 # Month-sized chunks: a person's history spans years, not billions of rows a
 # day, and fewer, fuller chunks compress and scan better.
 CHUNK_INTERVAL = "30 days"
 
 
-class Import(models.Model):
-    """One import run over one archive set (one or several parts)."""
+class Import(Job):
+    """One import run over one archive set (one or several parts).
 
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        DONE = "done"  # every member read; some may have failed, see entries
-        FAILED = "failed"  # the archive set was rejected; nothing of it kept
+    Done: every member was read (some may have failed, see the entries); failed:
+    the archive set was rejected and nothing of it kept.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imports"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # [{"path": str, "name": str, "size": int, "sha256": str}] in import order.
     parts = models.JSONField(default=list)
     fingerprint = models.CharField(
@@ -43,11 +42,7 @@ class Import(models.Model):
     records_written = models.BigIntegerField(default=0)
     records_duplicate = models.BigIntegerField(default=0)
     records_quarantined = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

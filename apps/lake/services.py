@@ -21,12 +21,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypedDict
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from apps.core import advisory_locks
 from apps.core.feed import publish
+from apps.core.jobs import job_run_once
 from apps.core.retry import CONNECTION_ERRORS
 from apps.lake.archive import ArchiveRejected, Member, MemberStream, Part
 from apps.lake.models import Import, ImportEntry, Quarantine
@@ -167,17 +168,6 @@ def takeout_import_prepare(
     )
 
 
-def _try_lock(import_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, import_id])
-        return bool(cursor.fetchone()[0])
-
-
-def _unlock(import_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, import_id])
-
-
 def takeout_import_run(
     *, import_id: int, on_progress: ProgressCallback | None = None
 ) -> Import | None:
@@ -186,18 +176,12 @@ def takeout_import_run(
     Locks: a session advisory lock on the import; returns None when another
     process holds it (that one is running this import).
     """
-    run = Import.objects.filter(pk=import_id).first()
-    if run is None:
-        return None
-    if run.status in (Import.Status.DONE, Import.Status.FAILED):
-        return run
-    if not _try_lock(run.pk):
-        logger.info("import %s is being run elsewhere", run.pk)
-        return None
-    try:
-        return _ImportRun(run, on_progress).execute()
-    finally:
-        _unlock(run.pk)
+    return job_run_once(
+        Import,
+        import_id,
+        lock=_LOCK_NAMESPACE,
+        work=lambda run: _ImportRun(run, on_progress).execute(),
+    )
 
 
 # The collector's young generation at its default (a pass every 700 allocations) cost
@@ -229,9 +213,7 @@ class _ImportRun:
 
     def execute(self) -> Import:
         run = self.run
-        Import.objects.filter(pk=run.pk).update(
-            status=Import.Status.RUNNING, started_at=run.started_at or timezone.now(), error=""
-        )
+        run.start(keep_first_start=True)
         run.refresh_from_db()
         finished = run.entries.exclude(
             status__in=[ImportEntry.Status.PENDING, ImportEntry.Status.RUNNING]
@@ -246,9 +228,7 @@ class _ImportRun:
         except FileNotFoundError as exc:
             # The name only: the error is shown to the user, the server's folders are not.
             return self._reject(f"archive part missing: {Path(exc.filename or '').name}")
-        Import.objects.filter(pk=run.pk).update(
-            status=Import.Status.DONE, finished_at=timezone.now(), bytes_done=run.bytes_total
-        )
+        run.finish(bytes_done=run.bytes_total)
         self._report(final=True)
         import_finished.send(sender=Import, user_id=run.user_id, import_id=run.pk)
         return run
@@ -265,10 +245,8 @@ class _ImportRun:
             records_duplicate=0,
             records_quarantined=0,
         )
-        Import.objects.filter(pk=self.run.pk).update(
-            status=Import.Status.FAILED,
-            error=message,
-            finished_at=timezone.now(),
+        self.run.fail(
+            message,
             records_written=0,
             records_duplicate=0,
             records_quarantined=0,

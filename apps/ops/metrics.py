@@ -11,7 +11,7 @@ from prometheus_client import Gauge
 def _last_ok():
     from apps.ops.models import BackupRun
 
-    return BackupRun.objects.filter(status=BackupRun.Status.OK).order_by("-finished_at").first()
+    return BackupRun.objects.filter(status=BackupRun.Status.DONE).order_by("-finished_at").first()
 
 
 def _age() -> float:

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.core.jobs import Job
 
-class BackupRun(models.Model):
+
+class BackupRun(Job):
     class Kind(models.TextChoices):
         FULL = "full"
         INCR = "incr"
 
-    class Status(models.TextChoices):
-        RUNNING = "running"
-        OK = "ok"
-        FAILED = "failed"
-
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
     # pgBackRest's label, e.g. 20261201-031500F or 20261201-031500F_20261202-031500I.
     label = models.CharField(max_length=64, blank=True)
     size_bytes = models.BigIntegerField(null=True, blank=True, help_text="database size restored")
@@ -29,9 +25,6 @@ class BackupRun(models.Model):
     )
     uploads_files = models.IntegerField(null=True, blank=True)
     uploads_bytes = models.BigIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -40,16 +33,17 @@ class BackupRun(models.Model):
         return f"{self.kind} backup {self.label or self.pk} [{self.status}]"
 
 
-class ArchiveRun(models.Model):
+class ArchiveRun(Job):
     """One run of the archive policies: what was compressed away or removed, and why not."""
 
     class Status(models.TextChoices):
+        PENDING = "pending"
         RUNNING = "running"
-        OK = "ok"
-        PARTIAL = "partial"  # some items failed; they stay where they were
+        DONE = "done"
+        PARTIAL = "partial"  # some items failed (named in ``error``); they stay where they were
         FAILED = "failed"
 
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     uploads_archived = models.IntegerField(default=0)
     uploads_bytes = models.BigIntegerField(default=0, help_text="bytes of parts before compression")
     uploads_kept = models.IntegerField(
@@ -57,9 +51,6 @@ class ArchiveRun(models.Model):
     )
     quarantine_archived = models.IntegerField(default=0)
     archive_path = models.TextField(blank=True, help_text="folder this run wrote to")
-    errors = models.TextField(blank=True)
-    started_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

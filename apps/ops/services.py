@@ -47,6 +47,7 @@ def backup_run(*, kind: str, progress: BackupProgress | None = None) -> BackupRu
         raise BackupError(f"kind must be one of {', '.join(BackupRun.Kind.values)}, not {kind!r}")
     _close_stale_runs()
     run = BackupRun.objects.create(kind=kind)
+    run.start()
     label = ""
     try:
         for line in pgbackrest.stream(
@@ -68,47 +69,41 @@ def backup_run(*, kind: str, progress: BackupProgress | None = None) -> BackupRu
         files, size = uploads_snapshot(label=label)
         _uploads_prune(keep={b["label"] for b in stanza.get("backup", [])})
     except (PgBackRestError, OSError) as exc:
-        run.status = BackupRun.Status.FAILED
-        run.label = label
-        run.error = str(exc)
-        run.finished_at = timezone.now()
-        run.save()
+        run.fail(str(exc), label=label)
         logger.error("backup %s failed: %s", run.pk, exc)
         raise BackupError(str(exc)) from None
     except KeyboardInterrupt:
         # Ctrl-C reaches pgBackRest too (same process group): it stops and cleans up.
-        run.status, run.error, run.finished_at = (
-            BackupRun.Status.FAILED,
-            "interrupted",
-            timezone.now(),
-        )
-        run.save()
+        run.fail("interrupted")
         raise BackupError("interrupted; the repository keeps only complete backups") from None
-    run.status = BackupRun.Status.OK
-    run.label = label
-    # pgBackRest makes the first incremental a full one: record what it did.
-    run.kind = BackupRun.Kind.FULL if entry["type"] == "full" else BackupRun.Kind.INCR
-    run.size_bytes = entry["info"]["size"]
-    run.repo_bytes = entry["info"]["repository"]["delta"]
-    run.uploads_files, run.uploads_bytes = files, size
-    run.finished_at = timezone.now()
-    run.save()
+    run.finish(
+        label=label,
+        # pgBackRest makes the first incremental a full one: record what it did.
+        kind=BackupRun.Kind.FULL if entry["type"] == "full" else BackupRun.Kind.INCR,
+        size_bytes=entry["info"]["size"],
+        repo_bytes=entry["info"]["repository"]["delta"],
+        uploads_files=files,
+        uploads_bytes=size,
+    )
     logger.info("backup %s done: %s (%s bytes)", run.pk, label, run.size_bytes)
     return run
 
 
 def _close_stale_runs() -> None:
-    """Mark "running" rows failed when no backup runs: a killed process left them, or
+    """Mark unfinished rows failed when no backup runs: a killed process left them, or
     the database was restored to a moment during a backup (the row was committed at
     its start). Only when pgBackRest says no backup holds the stanza's lock."""
-    if not BackupRun.objects.filter(status=BackupRun.Status.RUNNING).exists():
+    unfinished = BackupRun.objects.filter(
+        status__in=[BackupRun.Status.PENDING, BackupRun.Status.RUNNING]
+    )
+    if not unfinished.exists():
         return
     try:
         held = pgbackrest.info().get("status", {}).get("lock", {}).get("backup", {}).get("held")
     except PgBackRestError:
         return  # the backup itself will say what is wrong
     if held is False:
-        BackupRun.objects.filter(status=BackupRun.Status.RUNNING).update(
+        unfinished.update(
             status=BackupRun.Status.FAILED,
             error="did not finish: its process was killed, or the database was restored "
             "to a moment during it",
@@ -214,7 +209,7 @@ def archive_policies_run() -> ArchiveRun:
     run = ArchiveRun.objects.create()
     now = timezone.now()
     folder = Path(settings.DATAPUNK_ARCHIVE_DIR) / f"{now:%Y%m%d-%H%M%S}-run{run.pk}"
-    run.archive_path = str(folder)
+    run.start(archive_path=str(folder))
     errors: list[str] = []
 
     upload_cutoff = now - timedelta(days=settings.DATAPUNK_UPLOAD_ARCHIVE_DAYS)
@@ -268,10 +263,14 @@ def archive_policies_run() -> ArchiveRun:
             except OSError as exc:
                 errors.append(f"quarantine of user {user_id}: {exc}")
 
-    run.errors = "\n".join(errors)
-    run.status = ArchiveRun.Status.PARTIAL if errors else ArchiveRun.Status.OK
-    run.finished_at = timezone.now()
-    run.save()
+    run.finish(
+        status=ArchiveRun.Status.PARTIAL if errors else ArchiveRun.Status.DONE,
+        error="\n".join(errors),
+        uploads_archived=run.uploads_archived,
+        uploads_bytes=run.uploads_bytes,
+        uploads_kept=run.uploads_kept,
+        quarantine_archived=run.quarantine_archived,
+    )
     logger.info(
         "archive run %s: %s uploads archived (%s bytes), %s kept for unfinished imports, "
         "%s quarantine entries archived, %s errors, into %s",

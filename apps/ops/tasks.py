@@ -4,20 +4,22 @@ from apps.ops.services import BackupError, archive_policies_run, backup_run
 
 # A failed backup is recorded on its BackupRun row and shows on /health/ready;
 # retrying blindly would only repeat it against the same repository.
-@datapunk_task()
-def backup_full() -> str:
+def _backup(kind: str) -> str:
+    """The new backup's label, or why it failed."""
     try:
-        return backup_run(kind="full").label
+        return backup_run(kind=kind).label
     except BackupError as exc:
         return f"failed: {exc}"
+
+
+@datapunk_task()
+def backup_full() -> str:
+    return _backup("full")
 
 
 @datapunk_task()
 def backup_incremental() -> str:
-    try:
-        return backup_run(kind="incr").label
-    except BackupError as exc:
-        return f"failed: {exc}"
+    return _backup("incr")
 
 
 @datapunk_task()

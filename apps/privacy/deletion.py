@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -46,25 +46,15 @@ def _imports_held(user_id: int) -> Iterator[None]:
     their rows go. Raises DeletionBlocked when one is running elsewhere."""
     from apps.lake.models import Import
 
-    held: list[int] = []
-    try:
-        with connection.cursor() as cursor:
-            for import_id in Import.objects.filter(user_id=user_id).values_list("pk", flat=True):
-                cursor.execute(
-                    "SELECT pg_try_advisory_lock(%s, %s)", [advisory_locks.IMPORT_RUN, import_id]
+    with ExitStack() as held:
+        for import_id in Import.objects.filter(user_id=user_id).values_list("pk", flat=True):
+            if not held.enter_context(
+                advisory_locks.session_lock(advisory_locks.IMPORT_RUN, import_id)
+            ):
+                raise DeletionBlocked(
+                    f"import {import_id} is running; delete your data when it has finished"
                 )
-                if not cursor.fetchone()[0]:
-                    raise DeletionBlocked(
-                        f"import {import_id} is running; delete your data when it has finished"
-                    )
-                held.append(import_id)
         yield
-    finally:
-        with connection.cursor() as cursor:
-            for import_id in held:
-                cursor.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", [advisory_locks.IMPORT_RUN, import_id]
-                )
 
 
 def running_import(user_id: int) -> str | None:

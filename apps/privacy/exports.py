@@ -31,11 +31,12 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, Point
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
 from apps.core import advisory_locks
 from apps.core.feed import publish
+from apps.core.jobs import job_run_once
 from apps.core.retry import CONNECTION_ERRORS
 from apps.privacy.audit import audit_record
 from apps.privacy.models import Export
@@ -148,14 +149,7 @@ class _ExportRun:
     def execute(self) -> Export:
         export = self.export
         tables = user_owned_models(include_append_only=True)
-        Export.objects.filter(pk=export.pk).update(
-            status=Export.Status.RUNNING,
-            started_at=timezone.now(),
-            tables_total=len(tables),
-            tables_done=0,
-            rows_written=0,
-            error="",
-        )
+        export.start(tables_total=len(tables), tables_done=0, rows_written=0)
         export.refresh_from_db()
         final = export_path(export)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -185,12 +179,7 @@ class _ExportRun:
             }
             archive.writestr("manifest.json", orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         os.replace(partial, final)
-        Export.objects.filter(pk=export.pk).update(
-            status=Export.Status.DONE,
-            finished_at=timezone.now(),
-            counts=counts,
-            file_size=final.stat().st_size,
-        )
+        export.finish(counts=counts, file_size=final.stat().st_size)
         export.refresh_from_db()
         audit_record(
             action="export.finished",
@@ -260,17 +249,6 @@ class _ExportRun:
         )
 
 
-def _try_lock(export_id: int) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, export_id])
-        return bool(cursor.fetchone()[0])
-
-
-def _unlock(export_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, export_id])
-
-
 def export_run(*, export_id: int) -> Export | None:
     """Write the export's zip. Call inside the owner's ``user_context``, outside a
     transaction: each progress update commits on its own, for the page to show.
@@ -280,13 +258,10 @@ def export_run(*, export_id: int) -> Export | None:
     Locks: a session advisory lock on the export; None when another process
     holds it. Failures are recorded on the row (status failed, error).
     """
-    export = Export.objects.filter(pk=export_id).first()
-    if export is None:
-        return None
-    if export.status in (Export.Status.DONE, Export.Status.FAILED):
-        return export
-    if not _try_lock(export.pk):
-        return None
+    return job_run_once(Export, export_id, lock=_LOCK_NAMESPACE, work=_export_locked)
+
+
+def _export_locked(export: Export) -> Export:
     run = _ExportRun(export)
     try:
         return run.execute()
@@ -295,16 +270,12 @@ def export_run(*, export_id: int) -> Export | None:
     except Exception as exc:
         if run.partial is not None:
             run.partial.unlink(missing_ok=True)
-        logger.exception("export %s failed", export_id)
-        Export.objects.filter(pk=export_id).update(
-            status=Export.Status.FAILED,
-            error=f"{type(exc).__name__}: {exc}",
-            finished_at=timezone.now(),
-        )
+        logger.exception("export %s failed", export.pk)
+        export.fail(f"{type(exc).__name__}: {exc}")
         audit_record(
             action="export.failed",
             user_id=export.user_id,
-            target=f"export:{export_id}",
+            target=f"export:{export.pk}",
             detail={"error": f"{type(exc).__name__}: {exc}"[:500]},
         )
         export.refresh_from_db()
@@ -316,5 +287,3 @@ def export_run(*, export_id: int) -> Export | None:
             },
         )
         return export
-    finally:
-        _unlock(export_id)

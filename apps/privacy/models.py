@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.core.jobs import Job
+
 
 class AuditEntry(models.Model):
     """One thing that happened to a user's data or account; append-only.
@@ -27,30 +29,19 @@ class AuditEntry(models.Model):
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.target}"
 
 
-class Export(models.Model):
+class Export(Job):
     """One "download all my data" job: a zip of every row the user owns."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exports"
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     tables_total = models.IntegerField(default=0)
     tables_done = models.IntegerField(default=0)
     rows_written = models.BigIntegerField(default=0)
     # {"lake_event": 123, ...}: rows per table in the zip (also its manifest.json).
     counts = models.JSONField(default=dict, blank=True)
     file_size = models.BigIntegerField(default=0)
-    error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -92,6 +92,27 @@ def _event_id(payload: dict[str, Any]) -> int | None:
     return None
 
 
+FINDING_COLUMNS = (
+    "event_id",
+    "field",
+    "entity_type",
+    "risk",
+    "span_start",
+    "span_end",
+    "value_digest",
+)
+
+
+def findings_of(*, user_id: int, event_ids: list[int], extra: tuple[str, ...] = ()) -> list[tuple]:
+    """The user's findings on these events as FINDING_COLUMNS (+ ``extra``) rows, by
+    event, field and position in the field: one query."""
+    return list(
+        PiiFinding.objects.filter(user_id=user_id, event_id__in=event_ids)
+        .order_by("event_id", "field", "span_start")
+        .values_list(*FINDING_COLUMNS, *extra)
+    )
+
+
 def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return ``payloads`` (dicts with at least ``id`` and the event's text fields:
     ``title``, ``text``, ``url``, ``data``) with PII masked per ``user_id``'s policy.
@@ -102,21 +123,14 @@ def redact_event_payloads(*, user_id: int, payloads: list[dict[str, Any]]) -> li
     ids = [event_id for p in payloads if (event_id := _event_id(p)) is not None]
     if not ids:
         return payloads
-    rows = list(
-        PiiFinding.objects.filter(user_id=user_id, event_id__in=ids)
-        .order_by("event_id", "field", "span_start")
-        .values_list(
-            "event_id",
-            "field",
-            "entity_type",
-            "risk",
-            "span_start",
-            "span_end",
-            "value_digest",
+    rows = findings_of(
+        user_id=user_id,
+        event_ids=ids,
+        extra=(
             "user__redaction_policy__high",
             "user__redaction_policy__medium",
             "user__redaction_policy__low",
-        )
+        ),
     )
     if not rows:
         return payloads

@@ -221,6 +221,7 @@ def test_polygon_geofence(client, owner):
         {"name": "x", "lat": "a", "lon": 2, "radius_m": 5},
         {"name": "x", "lat": True, "lon": 2, "radius_m": 5},
         {"name": "x", "lat": [1], "lon": 2, "radius_m": 5},
+        {"name": "x", "lat": 1, "lon": 2, "radius_m": 10**400},  # past float's range
         {"name": 5, "lat": 1, "lon": 2, "radius_m": 5},
         {"name": "x", "area": "square"},
         {"name": "x", "area": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]}},

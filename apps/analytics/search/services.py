@@ -92,11 +92,9 @@ def embeddings_backfill(
     """
     batch_size = batch_size or BATCH_SIZE
     max_batches = max_batches or MAX_BATCHES
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [BACKFILL_LOCK, user_id])
-        if not cursor.fetchone()[0]:
+    with advisory_locks.session_lock(BACKFILL_LOCK, user_id) as locked:
+        if not locked:
             return BackfillResult(embedded=0, done=True, locked=True)
-    try:
         embedded = 0
         position = after
         for _ in range(max_batches):
@@ -113,9 +111,6 @@ def embeddings_backfill(
             embedded += _embed_rows(user_id=user_id, rows=rows)
             position = (rows[-1]["occurred_at"], rows[-1]["id"])
         return BackfillResult(embedded=embedded, done=False, after=position)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [BACKFILL_LOCK, user_id])
 
 
 def embeddings_for_events(*, user_id: int, event_ids: Iterable[int]) -> int:

@@ -8,7 +8,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
-from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled, ValidationError
@@ -17,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api_errors import api_error
+from apps.core.queueing import QueueUnavailable, queue_now
 from apps.core.signin_limit import PasswordCheckLimited, password_check
 from apps.privacy.audit import audit_record, request_ip
 from apps.privacy.deletion import running_import
@@ -32,11 +32,10 @@ QUEUE_DOWN = "the job queue (Redis) does not answer; nothing was changed, try ag
 
 
 def _queued(task, *args) -> bool:
-    """Queue ``task``; False when the broker cannot be reached (logged)."""
+    """Queue ``task`` through the one helper; False when the broker refused it (logged)."""
     try:
-        task.delay(*args)
-    except BrokerError:
-        logger.exception("cannot queue %s", task.name)
+        queue_now(task, *args)
+    except QueueUnavailable:
         return False
     return True
 
@@ -71,9 +70,7 @@ class ExportViewSet(
 
         def queue() -> None:
             if not _queued(run_export, export.user_id, export.pk):
-                Export.objects.filter(pk=export.pk).update(
-                    status=Export.Status.FAILED, error=QUEUE_DOWN
-                )
+                export.fail(QUEUE_DOWN)
 
         transaction.on_commit(queue)
         export.refresh_from_db()

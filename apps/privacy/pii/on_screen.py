@@ -26,8 +26,9 @@ from typing import Any
 
 from apps.core.user_settings import mask_on_screen
 from apps.privacy.fields import field_value, value_digest
-from apps.privacy.pii.models import PiiFinding, RiskClass
+from apps.privacy.pii.models import RiskClass
 from apps.privacy.pii.text_shapes import is_value_not_text
+from apps.privacy.redaction import findings_of
 
 # The key under which a payload carries its marks for the templates
 # (``apps.privacy.templatetags.pii_marks``).
@@ -58,13 +59,7 @@ def marks_for_owner(*, user_id: int, payloads: list[dict[str, Any]]) -> list[dic
     ids = [p["id"] for p in payloads if isinstance(p.get("id"), int)]
     if not ids:
         return payloads
-    rows = list(
-        PiiFinding.objects.filter(user_id=user_id, event_id__in=ids)
-        .order_by("event_id", "field", "span_start")
-        .values_list(
-            "event_id", "field", "entity_type", "risk", "span_start", "span_end", "value_digest"
-        )
-    )
+    rows = findings_of(user_id=user_id, event_ids=ids)
     if not rows:
         return payloads
     mask_all = mask_on_screen(user_id=user_id)
