@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError
 
+from apps.core.db.connections import connection_keep_healthy
 from apps.core.db.context import system_context
 from apps.core.feed import feed_messages_held, publish_held
 from apps.stream.devices.broker import TOPIC_ROOT, TopicDevice, topic_device
@@ -238,7 +239,7 @@ class Subscriber:
 
     def _store(self, batch: list[MqttMessage], devices: DeviceCache) -> None:
         while True:
-            close_old_connections()
+            connection_keep_healthy()
             try:
                 # The feed messages of a batch (one per device) go to Redis in one
                 # hop after commit, not one event-loop round trip each.

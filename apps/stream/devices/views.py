@@ -11,13 +11,13 @@ from typing import Any, cast
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.core.api_errors import json_error
+from apps.core.db.connections import connection_keep_healthy
 from apps.core.db.context import user_context
 from apps.stream.api.ingest import ingest_pool
 from apps.stream.bodies import BodyTooLarge, read_capped_body
@@ -86,11 +86,11 @@ def _device_endpoint(
         return answer()
 
     def on_pool_thread(request: HttpRequest) -> DeviceItem | HttpResponse:
-        close_old_connections()  # what request_started does for ordinary views
+        connection_keep_healthy()  # kept from request to request, replaced when broken
         try:
             return prepare(request)
         finally:
-            close_old_connections()
+            connection_keep_healthy()
 
     # Async, like the ingest endpoint (apps/stream/api/ingest.py, which says
     # why): the credential and the body are read on the ingest threads, and
