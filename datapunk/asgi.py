@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from apps.privacy.pii.preload import pii_preload_in_background  # noqa: E402
+from apps.stream.devices.asgi import device_endpoints_in_front_of  # noqa: E402
 from apps.stream.routing import websocket_urlpatterns  # noqa: E402
 from apps.stream.send_buffer import send_buffer_bound_install  # noqa: E402
 
@@ -21,7 +22,8 @@ send_buffer_bound_install(settings.DATAPUNK_FEED_SEND_BUFFER_BYTES)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Phones' fixes skip Django's request cycle (apps/stream/devices/asgi.py says why).
+        "http": device_endpoints_in_front_of(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -124,6 +124,9 @@ def mqtt_messages_store(messages: list[MqttMessage], *, devices: DeviceCache) ->
             continue
         items.append(device_records_check(device=device, records=records))
     for stored in device_items_store(items) if items else []:
+        if stored.refused:  # revoked since the cache looked it up
+            outcome.refused += 1
+            continue
         outcome.written += stored.written
         outcome.duplicate += stored.duplicate
         outcome.quarantined += stored.quarantined
