@@ -325,23 +325,27 @@ class StoredWatch(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        from django.db import connection
+        from django.db import OperationalError, connection
 
         from apps.core.db.context import user_context
 
         last = 0
-        with user_context(self.user_id), connection.cursor() as cursor:
-            while not self.stop.is_set():
-                cursor.execute(
-                    "SELECT id, data->>'device', ST_Y(point::geometry) FROM lake_locationpoint"
-                    " WHERE user_id = %s AND id > %s",
-                    [self.user_id, last],
-                )
-                moment = time.monotonic()
-                for point_id, device, latitude in cursor.fetchall():
-                    self.seen.setdefault((device, round(latitude, 7)), moment)
-                    last = max(last, point_id)
-                time.sleep(0.005)
+        while not self.stop.is_set():
+            try:
+                with user_context(self.user_id), connection.cursor() as cursor:
+                    while not self.stop.is_set():
+                        cursor.execute(
+                            "SELECT id, data->>'device', ST_Y(point::geometry)"
+                            " FROM lake_locationpoint WHERE user_id = %s AND id > %s",
+                            [self.user_id, last],
+                        )
+                        moment = time.monotonic()
+                        for point_id, device, latitude in cursor.fetchall():
+                            self.seen.setdefault((device, round(latitude, 7)), moment)
+                            last = max(last, point_id)
+                        time.sleep(0.005)
+            except OperationalError:  # the connection was dropped (the server is shared)
+                connection.close()
         connection.close()
 
 

@@ -14,6 +14,7 @@ Messages that arrive together are stored in one transaction
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -22,13 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import DatabaseError
 
 from apps.core.db.connections import connection_keep_healthy
 from apps.core.db.context import system_context
-from apps.core.feed import feed_messages_held, publish_held
+from apps.core.feed import FeedMessage, feed_messages_held, publish_held
 from apps.stream.devices.broker import TOPIC_ROOT, TopicDevice, topic_device
 from apps.stream.devices.protocols import ProtocolError, owntracks_http_records
 from apps.stream.devices.services import DeviceItem, device_items_store, device_records_check
@@ -144,6 +144,41 @@ def broker_address(url: str) -> BrokerAddress:
     return BrokerAddress(host=parts.hostname or "127.0.0.1", port=parts.port or 1883)
 
 
+class FeedSender:
+    """Sends the subscriber's feed messages from one event loop of its own, in
+    order, while the subscriber goes on with the next batch.
+
+    The subscriber waited for each batch's messages (async_to_sync: a new
+    event loop, so a new Redis connection, per batch) before acknowledging the
+    batch; with the broker's in-flight window full meanwhile, points queued
+    at the broker. The feed is best effort (apps/core/feed.py), so nobody
+    waits for it now.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="mqtt-feed", daemon=True
+        )
+        self._thread.start()
+        self._lock: asyncio.Lock | None = None
+
+    async def _send(self, messages: list[tuple[int, FeedMessage]]) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()  # FIFO: messages leave in the order they came
+        async with self._lock:
+            await publish_held(messages)
+
+    def send(self, messages: list[tuple[int, FeedMessage]]) -> None:
+        asyncio.run_coroutine_threadsafe(self._send(messages), self._loop)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (for at most ``timeout`` seconds), then stop."""
+        asyncio.run_coroutine_threadsafe(self._send([]), self._loop).result(timeout)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+
+
 class Subscriber:
     """One persistent MQTT session; ``run`` stores and acknowledges until ``stop``."""
 
@@ -231,16 +266,18 @@ class Subscriber:
         self._client.connect_async(self.address.host, self.address.port, keepalive=30)
         self._client.loop_start()
         devices = DeviceCache()
+        feed = FeedSender()
         try:
             while not self.stop_event.is_set():
                 batch = self._batch()
                 if batch:
-                    self._store(batch, devices)
+                    self._store(batch, devices, feed)
         finally:
             self._client.disconnect()
             self._client.loop_stop()
+            feed.close()
 
-    def _store(self, batch: list[MqttMessage], devices: DeviceCache) -> None:
+    def _store(self, batch: list[MqttMessage], devices: DeviceCache, feed: FeedSender) -> None:
         while True:
             connection_keep_healthy()
             try:
@@ -253,12 +290,12 @@ class Subscriber:
                 logger.exception("an MQTT batch could not be stored; trying again")
                 if self.stop_event.wait(RETRY_SECONDS):
                     return  # not acknowledged: the broker delivers it again
-        if messages:
-            async_to_sync(publish_held)(messages)
-        for message in batch:
+        for message in batch:  # committed: acknowledged first, the feed after
             # A message of an earlier connection is delivered again by the
             # broker; its mid may now name another message.
             if message.qos > 0 and message.connection == self._connection:
                 self._client.ack(message.mid, message.qos)
+        if messages:
+            feed.send(messages)
         if self._on_batch is not None:
             self._on_batch(outcome)

@@ -1,0 +1,118 @@
+"""The devices' endpoints as daphne serves them: answered in front of Django
+(apps/stream/devices/asgi.py), with the credential remembered, and still
+refusing a device revoked elsewhere, an unknown host and an oversized body."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import HttpCommunicator
+from django.utils import timezone
+
+from apps.core.db.context import user_context
+from apps.lake.models import LocationPoint
+from apps.stream.devices.asgi import device_endpoints_in_front_of
+from apps.stream.devices.credentials import known_device
+from apps.stream.devices.endpoints import DEVICE_MAX_BYTES
+from apps.stream.devices.services import credential_hash, device_create
+from apps.stream.models import Device
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+
+NOW = int(time.time())
+
+
+async def django_stand_in(scope, receive, send):
+    """Where every other path goes (Django, in datapunk/asgi.py)."""
+    await send({"type": "http.response.start", "status": 299, "headers": []})
+    await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+
+app = device_endpoints_in_front_of(django_stand_in)
+
+
+def _device(user):
+    with user_context(user.pk):
+        return device_create(user_id=user.pk, name="phone", kind="owntracks")
+
+
+def _points(user) -> list[LocationPoint]:
+    with user_context(user.pk):
+        return list(LocationPoint.objects.order_by("recorded_at"))
+
+
+async def post_fix(
+    credential: str, *, username="owner", tst=NOW - 60, host=b"localhost", body=None
+):
+    fix = {"_type": "location", "tst": tst, "lat": 48.8566, "lon": 2.3522, "acc": 12}
+    auth = base64.b64encode(f"{username}:{credential}".encode())
+    communicator = HttpCommunicator(
+        app,
+        "POST",
+        "/api/devices/owntracks/",
+        body=json.dumps(fix).encode() if body is None else body,
+        headers=[
+            (b"host", host),
+            (b"authorization", b"Basic " + auth),
+            (b"content-type", b"application/json"),
+        ],
+    )
+    return await communicator.get_response(timeout=30)
+
+
+async def test_a_fix_is_stored_once_and_answered_after_commit(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    issued = await sync_to_async(_device)(owner)
+
+    first = await post_fix(issued.credential)
+    again = await post_fix(issued.credential)  # the phone resends: stored once
+
+    assert first["status"] == again["status"] == 200
+    assert first["body"] == b"[]"  # what OwnTracks expects
+    assert (b"x-content-type-options", b"nosniff") in first["headers"]
+    points = await sync_to_async(_points)(owner)
+    assert len(points) == 1
+    assert points[0].data["device"] == "phone" and points[0].source == "owntracks"
+    assert known_device(credential_hash(issued.credential)) is not None  # remembered
+
+
+async def test_a_device_revoked_in_another_process_is_refused_at_once(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    issued = await sync_to_async(_device)(owner)
+    assert (await post_fix(issued.credential))["status"] == 200  # now remembered here
+
+    def revoke_elsewhere():  # as another daphne process would: this one's memory is not told
+        with user_context(owner.pk):
+            Device.objects.filter(pk=issued.device.pk).update(revoked_at=timezone.now())
+
+    await sync_to_async(revoke_elsewhere)()
+    refused = await post_fix(issued.credential, tst=NOW - 30)
+
+    assert refused["status"] == 401
+    assert (b"www-authenticate", b'Basic realm="datapunk-devices"') in refused["headers"]
+    assert len(await sync_to_async(_points)(owner)) == 1  # the fix after revocation is not stored
+    assert known_device(credential_hash(issued.credential)) is None  # and forgotten
+
+
+async def test_wrong_owner_unknown_host_and_large_bodies_are_refused(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    issued = await sync_to_async(_device)(owner)
+
+    assert (await post_fix(issued.credential, username="someone-else"))["status"] == 401
+    assert (await post_fix("dpd_guessed"))["status"] == 401
+    assert (await post_fix(issued.credential, host=b"evil.example"))["status"] == 400
+    large = await post_fix(issued.credential, body=b"[" + b" " * DEVICE_MAX_BYTES + b"]")
+    assert large["status"] == 413
+    deep = await post_fix(issued.credential, body=b"[" * 200 + b"]" * 200)
+    assert deep["status"] == 400 and b"nested too deeply" in deep["body"]
+    assert await sync_to_async(_points)(owner) == []
+
+
+async def test_every_other_path_goes_on_to_django():
+    communicator = HttpCommunicator(app, "GET", "/api/devices/owntracksX/")
+    response = await communicator.get_response()
+    assert response["status"] == 299 and response["body"] == b"/api/devices/owntracksX/"
