@@ -1,6 +1,7 @@
-"""The devices' endpoints as daphne serves them: answered in front of Django
-(apps/stream/devices/asgi.py), with the credential remembered, and still
-refusing a device revoked elsewhere, an unknown host and an oversized body."""
+"""The devices' endpoints and keyed ingest as daphne serves them: answered in
+front of Django (apps/stream/asgi.py), with a device's credential remembered,
+and still refusing a device revoked elsewhere, an unknown host, an oversized
+or too deeply nested body and a replayed signature."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from channels.testing import HttpCommunicator
 from django.utils import timezone
 
 from apps.core.db.context import user_context
-from apps.lake.models import LocationPoint
-from apps.stream.devices.asgi import device_endpoints_in_front_of
+from apps.lake.models import Event, LocationPoint
+from apps.stream.asgi import stream_endpoints_in_front_of
 from apps.stream.devices.credentials import known_device
 from apps.stream.devices.endpoints import DEVICE_MAX_BYTES
 from apps.stream.devices.services import credential_hash, device_create
 from apps.stream.models import Device
+from apps.stream.services import ingest_key_rotate
+
+from .conftest import signed_headers
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
 
@@ -32,7 +36,7 @@ async def django_stand_in(scope, receive, send):
     await send({"type": "http.response.body", "body": scope["path"].encode()})
 
 
-app = device_endpoints_in_front_of(django_stand_in)
+app = stream_endpoints_in_front_of(django_stand_in)
 
 
 def _device(user):
@@ -116,3 +120,50 @@ async def test_every_other_path_goes_on_to_django():
     communicator = HttpCommunicator(app, "GET", "/api/devices/owntracksX/")
     response = await communicator.get_response()
     assert response["status"] == 299 and response["body"] == b"/api/devices/owntracksX/"
+
+
+def _key(user):
+    with user_context(user.pk):
+        return ingest_key_rotate(user_id=user.pk)
+
+
+async def post_signed(key, body: bytes, *, cookie: bytes | None = None, signed=None):
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json")]
+    headers += [  # signed_headers names them as Django's META does: HTTP_X_DATAPUNK_KEY
+        (name.removeprefix("HTTP_").replace("_", "-").lower().encode(), value.encode())
+        for name, value in (signed or signed_headers(key, body)).items()
+    ]
+    if cookie is not None:
+        headers.append((b"cookie", cookie))
+    communicator = HttpCommunicator(app, "POST", "/api/ingest/events/", body=body, headers=headers)
+    return await communicator.get_response(timeout=30)
+
+
+async def test_a_signed_event_is_stored_by_the_ingest_view_without_django_around_it(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    key = await sync_to_async(_key)(owner)
+    body = json.dumps({"kind": "mood.logged", "occurred_at": NOW - 5, "title": "Fine"}).encode()
+
+    signed = signed_headers(key, body)
+    stored = await post_signed(key, body, signed=signed)
+    replayed = await post_signed(key, body, signed=signed)
+
+    assert stored["status"] == 202, stored["body"]
+    assert json.loads(stored["body"])["written"] == 1
+    assert (b"x-content-type-options", b"nosniff") in stored["headers"]
+    assert replayed["status"] == 409  # the replay guard holds on this path too
+
+    def titles():
+        with user_context(owner.pk):
+            return list(Event.objects.values_list("title", flat=True))
+
+    assert await sync_to_async(titles)() == ["Fine"]
+    deep = await post_signed(key, b"[" * 200 + b"]" * 200)
+    assert deep["status"] == 400 and b"nested too deeply" in deep["body"]
+
+
+async def test_an_ingest_request_with_a_cookie_goes_through_django(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    key = await sync_to_async(_key)(owner)
+    response = await post_signed(key, b"{}", cookie=b"sessionid=x")
+    assert response["status"] == 299  # the session's CSRF check is Django's
