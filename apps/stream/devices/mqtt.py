@@ -219,7 +219,14 @@ class Subscriber:
 
     def _connected(self, client, userdata, flags, reason, properties) -> None:  # type: ignore[no-untyped-def]
         if reason.is_failure:
-            logger.error("the MQTT broker refused the subscriber: %s", reason)
+            logger.error(
+                "the MQTT broker at %s:%s refused the subscriber: %s. Is it Datapunk's own"
+                " (scripts/mosquitto.sh, reading MQTT_AUTH_DIR's logins), not another broker"
+                " on that port?",
+                self.address.host,
+                self.address.port,
+                reason,
+            )
             return
         self._connection += 1
         client.subscribe(f"{TOPIC_ROOT}/#", qos=1)
