@@ -20,7 +20,7 @@ from apps.stream.asgi import stream_endpoints_in_front_of
 from apps.stream.devices.credentials import known_device
 from apps.stream.devices.endpoints import DEVICE_MAX_BYTES
 from apps.stream.devices.services import credential_hash, device_create
-from apps.stream.models import Device
+from apps.stream.models import Device, IngestKey
 from apps.stream.services import ingest_key_rotate
 
 from .conftest import signed_headers
@@ -167,3 +167,28 @@ async def test_an_ingest_request_with_a_cookie_goes_through_django(make_user):
     key = await sync_to_async(_key)(owner)
     response = await post_signed(key, b"{}", cookie=b"sessionid=x")
     assert response["status"] == 299  # the session's CSRF check is Django's
+
+
+async def test_an_ingest_key_rotated_in_another_process_is_refused_at_once(make_user):
+    owner = await sync_to_async(make_user)("owner")
+    key = await sync_to_async(_key)(owner)
+    first = json.dumps({"kind": "mood.logged", "occurred_at": NOW - 9, "title": "One"}).encode()
+    assert (await post_signed(key, first))["status"] == 202  # the key is remembered now
+
+    def rotate_elsewhere():  # as another process would: this one's memory is not told
+        with user_context(owner.pk):
+            IngestKey.objects.filter(user=owner).update(key_id="ik_rotated", key_hash="x" * 64)
+
+    await sync_to_async(rotate_elsewhere)()
+    later = json.dumps({"kind": "mood.logged", "occurred_at": NOW - 8, "title": "Two"}).encode()
+    refused = await post_signed(key, later)
+
+    assert refused["status"] == 401
+    assert b"rotated or deleted" in refused["body"]
+
+    def titles():
+        with user_context(owner.pk):
+            return list(Event.objects.values_list("title", flat=True))
+
+    assert await sync_to_async(titles)() == ["One"]
+    assert (await post_signed(key, later))["status"] == 401  # forgotten: looked up, not found

@@ -92,10 +92,13 @@ def _prepare(request: HttpRequest) -> IngestItem | JsonResponse:
         records=records,
         received_at=received_at,
         replay_guard=getattr(request, "ingest_replay_guard", None),
+        key_id=getattr(request, "ingest_key_id", None),
     )
 
 
 def _answer(item: IngestItem, outcome: IngestOutcome) -> JsonResponse:
+    if outcome.revoked:
+        return _problem(401, "This ingest key is not valid (it was rotated or deleted).")
     if outcome.replayed:
         return _problem(409, "This signed request was received before; nothing was stored again.")
     return JsonResponse(

@@ -7,18 +7,15 @@ remembered here is only *which* device it is; whether that device may still
 send is checked where its fixes are stored, in the storing transaction
 (services.device_items_store: one query per group, so a device revoked in
 another process is refused from its revocation's commit on). Revoking in this
-process also forgets the credential at once.
+process also forgets the credential at once (apps/stream/remembered.py).
 
 Keyed by the credential's SHA-256 (what the table holds), never the credential.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-
 from apps.stream.models import Device
+from apps.stream.remembered import Remembered
 
 # Enough for every phone of a large household server; the oldest is dropped.
 CACHE_MAX_DEVICES = 10_000
@@ -26,33 +23,18 @@ CACHE_MAX_DEVICES = 10_000
 # (the storing transaction refuses a deactivated one at once anyway).
 CACHE_SECONDS = 300.0
 
-_lock = threading.Lock()
-_known: OrderedDict[str, tuple[Device, float]] = OrderedDict()
+_known: Remembered[Device] = Remembered(max_entries=CACHE_MAX_DEVICES, seconds=CACHE_SECONDS)
 
 
 def known_device(digest: str, *, now: float | None = None) -> Device | None:
     """The device of a credential's hash, if it was verified here lately."""
-    now = time.monotonic() if now is None else now
-    with _lock:
-        entry = _known.get(digest)
-        if entry is None:
-            return None
-        if now - entry[1] >= CACHE_SECONDS:
-            del _known[digest]
-            return None
-        _known.move_to_end(digest)
-        return entry[0]
+    return _known.get(digest, now=now)
 
 
 def device_remember(digest: str, device: Device, *, now: float | None = None) -> None:
-    with _lock:
-        _known[digest] = (device, time.monotonic() if now is None else now)
-        _known.move_to_end(digest)
-        while len(_known) > CACHE_MAX_DEVICES:
-            _known.popitem(last=False)
+    _known.put(digest, device, now=now)
 
 
 def device_forget(digest: str) -> None:
     """Forget a credential (its device was revoked, or refused when storing)."""
-    with _lock:
-        _known.pop(digest, None)
+    _known.forget(digest)
