@@ -15,6 +15,11 @@ LISTEN="${MQTT_LISTEN:-127.0.0.1}"
 say() { echo "[mosquitto] $*" >&2; }
 
 answers() { (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; }
+# The pids listening on PORT (empty when ss is missing or shows no process).
+listener_pids() {
+  command -v ss >/dev/null || return 0
+  ss -ltnpH "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
 
 configure() {
   mkdir -p "$DIR"
@@ -47,13 +52,24 @@ CONF
 case "${1:-start}" in
 start)
   if answers; then
-    # Debian's package starts its own broker (/etc/mosquitto) on 1883: it does not
-    # read Datapunk's logins, so devices could not log in (or, anonymous, be unchecked).
-    if [ -f "$DIR/mosquitto.pid" ] && kill -0 "$(cat "$DIR/mosquitto.pid")" 2>/dev/null; then exit 0; fi
-    case "$HOST" in 127.0.0.1|localhost)
-      say "a broker not started by this script answers on $HOST:$PORT; it does not use $DIR's logins (stop it, e.g. systemctl disable --now mosquitto, or set MQTT_URL to another port)" ;;
+    case "$HOST" in
+    127.0.0.1|localhost)
+      # Ours only if the broker this script started (its pid file) is the one
+      # holding the port. Anything else, Debian's own Mosquitto (/etc/mosquitto)
+      # or another checkout's, does not read $DIR's logins: devices and the
+      # subscriber would be refused ("Not authorized"), or let in unchecked.
+      ours="$(cat "$DIR/mosquitto.pid" 2>/dev/null || true)"
+      holder="$(listener_pids)"
+      if [ -n "$ours" ] && kill -0 "$ours" 2>/dev/null \
+        && { [ -z "$holder" ] || printf '%s\n' "$holder" | grep -qx "$ours"; }; then
+        exit 0
+      fi
+      say "ERROR: port $PORT on $HOST is already held by another MQTT broker or program${holder:+ (pid $holder: $(tr '\0' ' ' <"/proc/${holder%%$'\n'*}/cmdline" 2>/dev/null | sed 's/ $//'))},"
+      say "ERROR: not by the Mosquitto this script starts with $DIR/mosquitto.conf: it does not know Datapunk's device logins."
+      say "ERROR: stop it (Debian's own: systemctl disable --now mosquitto), or set MQTT_URL to a free port (e.g. mqtt://127.0.0.1:1885)."
+      exit 1 ;;
     esac
-    exit 0
+    exit 0  # a broker elsewhere (compose's service): its own script keeps its logins
   fi
   if ! command -v mosquitto >/dev/null; then
     say "installing mosquitto"; apt-get update -q >/dev/null && apt-get install -y -q mosquitto mosquitto-clients >/dev/null

@@ -25,8 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, Protocol, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
 
+from apps.core.db.connections import connection_keep_healthy
 from apps.core.feed import FeedMessage, feed_messages_held, publish_held
 from apps.lake.pipeline import followups_deferred
 from apps.stream.services import IngestItem, events_ingest_group
@@ -64,7 +64,7 @@ Stored = tuple[list[Outcome], list[tuple[int, FeedMessage]], list[Followup]]
 def _store_group(store_items: StoreItems, items: list[Item]) -> Stored:
     """Store a group; what it publishes to the live feed and what it queues for
     later are returned, for the loop to send and hand on after answering."""
-    close_old_connections()  # a broken or expired connection is replaced first
+    connection_keep_healthy()  # kept between groups; a broken one is replaced
     with feed_messages_held() as messages, followups_deferred() as followups:
         outcomes = store_items(items)
     return outcomes, messages, followups

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import FlushResult
 from apps.privacy.audit import audit_record
 from apps.stream.models import InboundDelivery, IngestKey, WebhookSubscription
+from apps.stream.remembered import Remembered
 from apps.stream.signals import push_subscription_event
 
 # The source of every event that arrives through the ingest endpoint; the
@@ -58,7 +60,12 @@ def ingest_key_rotate(*, user_id: int, ip: str | None = None) -> IssuedIngestKey
             },
         )
         audit_record(action="stream.ingest_key.rotate", user_id=user_id, target=key_id, ip=ip)
+        transaction.on_commit(partial(_ingest_keys_forget, user_id))
     return issued
+
+
+def _ingest_keys_forget(user_id: int) -> None:
+    remembered_ingest_keys.forget_where(lambda key: key.user_id == user_id)
 
 
 def ingest_key_delete(*, user_id: int, ip: str | None = None) -> bool:
@@ -67,6 +74,7 @@ def ingest_key_delete(*, user_id: int, ip: str | None = None) -> bool:
         deleted, _ = IngestKey.objects.filter(user_id=user_id).delete()
         if deleted:
             audit_record(action="stream.ingest_key.delete", user_id=user_id, ip=ip)
+            transaction.on_commit(partial(_ingest_keys_forget, user_id))
     return bool(deleted)
 
 
@@ -97,6 +105,11 @@ class IngestItem:
     records: list[EventRecord]
     received_at: datetime
     replay_guard: str | None = None  # a signed request's signature
+    key_id: str | None = None  # the ingest key that authenticated it (none: a token, a session)
+
+
+# Ingest keys found by the endpoint's authentication, by ("key_id" | "key_hash", value).
+remembered_ingest_keys: Remembered[IngestKey] = Remembered(max_entries=10_000, seconds=300.0)
 
 
 @dataclass(slots=True)
@@ -106,6 +119,7 @@ class IngestOutcome:
     quarantined: int = 0
     event_ids: list[int] = field(default_factory=list)
     replayed: bool = False  # its signature was seen before: nothing of it stored
+    revoked: bool = False  # its key was rotated or deleted meanwhile: nothing of it stored
 
 
 _CLAIM = """
@@ -133,11 +147,33 @@ def events_ingest_group(*, items: list[IngestItem]) -> list[IngestOutcome]:
     with transaction.atomic():
         for user_id, indexes in by_user.items():
             with user_context(user_id):
+                indexes = _with_live_keys([(i, items[i]) for i in indexes], outcomes)
                 accepted = _claim_signed(user_id, [(i, items[i]) for i in indexes], outcomes)
                 records = [record for i in accepted for record in items[i].records]
                 result = records_store(user_id=user_id, source=INGEST_SOURCE, records=records)
                 _attribute(result, [(i, items[i]) for i in accepted], outcomes)
     return outcomes
+
+
+def _with_live_keys(
+    items: list[tuple[int, IngestItem]], outcomes: list[IngestOutcome]
+) -> list[int]:
+    """The indexes whose key (if any) still exists: keys are remembered by the
+    endpoint, so a key rotated or deleted in another process is refused here."""
+    key_ids = {item.key_id for _, item in items if item.key_id is not None}
+    if not key_ids:  # DRF tokens, sessions: checked by their own authentication
+        return [index for index, _ in items]
+    live = set(IngestKey.objects.filter(key_id__in=key_ids).values_list("key_id", flat=True))
+    gone = key_ids - live
+    if gone:
+        remembered_ingest_keys.forget_where(lambda key: key.key_id in gone)
+    kept = []
+    for index, item in items:
+        if item.key_id is None or item.key_id in live:
+            kept.append(index)
+        else:
+            outcomes[index].revoked = True
+    return kept
 
 
 def _claim_signed(

@@ -20,7 +20,7 @@ from apps.core.db.context import system_context
 from apps.core.sealing import SealBroken
 from apps.stream.bodies import BodyTooLarge, read_capped_body
 from apps.stream.models import IngestKey
-from apps.stream.services import api_key_hash
+from apps.stream.services import api_key_hash, remembered_ingest_keys
 from apps.stream.signing import SignatureRejected, ingest_verify, signature_digest
 
 # A batch of MAX_BATCH events with some text each fits well below this.
@@ -46,6 +46,24 @@ def _owner(key: IngestKey | None, message: str) -> tuple[AbstractBaseUser, Inges
     return key.user, key
 
 
+def _key_by(field: str, value: str) -> IngestKey | None:
+    """The key whose ``field`` is ``value``: remembered once found (a script sending
+    single events was four round trips per request here); the storing
+    transaction refuses a key rotated or deleted since (events_ingest_group)."""
+    key = remembered_ingest_keys.get((field, value))
+    if key is None:
+        # Keys are looked up across users: whose key it is, is what we learn here.
+        with system_context():
+            key = IngestKey.objects.select_related("user").filter(**{field: value}).first()
+        if key is not None and key.user.is_active:
+            remembered_ingest_keys.put((field, value), key)
+    return key
+
+
+def _note_key(request: Request, key: IngestKey) -> None:
+    request._request.ingest_key_id = key.key_id  # type: ignore[attr-defined]
+
+
 class IngestKeyAuthentication(BaseAuthentication):
     """``Authorization: Bearer dpk_...``: the API key shown when the key was made."""
 
@@ -56,15 +74,11 @@ class IngestKeyAuthentication(BaseAuthentication):
         if len(words) != 2:
             raise exceptions.AuthenticationFailed("Authorization must be: Bearer <ingest API key>.")
         api_key = words[1].decode("latin-1")
-        # Keys are looked up across users: whose key it is, is what we learn here.
-        with system_context():
-            key = (
-                IngestKey.objects.select_related("user")
-                .filter(key_hash=api_key_hash(api_key))
-                .first()
-            )
+        key = _key_by("key_hash", api_key_hash(api_key))
         request._request.ingest_connector = "ingest.api"  # type: ignore[attr-defined]
-        return _owner(key, "This ingest API key is not valid (it may have been rotated).")
+        user, key = _owner(key, "This ingest API key is not valid (it may have been rotated).")
+        _note_key(request, key)
+        return user, key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="datapunk-ingest"'
@@ -84,9 +98,7 @@ class IngestSignatureAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "A signed request needs X-Datapunk-Timestamp and X-Datapunk-Signature."
             )
-        with system_context():
-            key = IngestKey.objects.select_related("user").filter(key_id=key_id).first()
-        user, key = _owner(key, "Unknown X-Datapunk-Key.")
+        user, key = _owner(_key_by("key_id", key_id), "Unknown X-Datapunk-Key.")
         try:
             secret = key.secret
         except SealBroken:
@@ -106,6 +118,7 @@ class IngestSignatureAuthentication(BaseAuthentication):
         request._request.ingest_connector = "ingest.hmac"  # type: ignore[attr-defined]
         # The signature names this request: the same one again is a replay.
         request._request.ingest_replay_guard = signature_digest(signature)  # type: ignore[attr-defined]
+        _note_key(request, key)
         return user, key
 
     def authenticate_header(self, request: Request) -> str:

@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -31,6 +30,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
+from apps.core.db.connections import connection_keep_healthy
 from apps.stream.api.authentication import (
     IngestKeyAuthentication,
     IngestSessionAuthentication,
@@ -92,10 +92,13 @@ def _prepare(request: HttpRequest) -> IngestItem | JsonResponse:
         records=records,
         received_at=received_at,
         replay_guard=getattr(request, "ingest_replay_guard", None),
+        key_id=getattr(request, "ingest_key_id", None),
     )
 
 
 def _answer(item: IngestItem, outcome: IngestOutcome) -> JsonResponse:
+    if outcome.revoked:
+        return _problem(401, "This ingest key is not valid (it was rotated or deleted).")
     if outcome.replayed:
         return _problem(409, "This signed request was received before; nothing was stored again.")
     return JsonResponse(
@@ -111,11 +114,13 @@ def _answer(item: IngestItem, outcome: IngestOutcome) -> JsonResponse:
 
 
 def _prepare_on_pool_thread(request: HttpRequest) -> IngestItem | JsonResponse:
-    close_old_connections()  # what request_started does for ordinary views
+    # The thread keeps its connection from request to request (not
+    # close_old_connections: with CONN_MAX_AGE 0 that reconnects every time).
+    connection_keep_healthy()
     try:
         return _prepare(request)
     finally:
-        close_old_connections()  # broken or expired connections go; healthy ones stay
+        connection_keep_healthy()
 
 
 def _ingest_inline(request: HttpRequest) -> JsonResponse:

@@ -14,6 +14,7 @@ Messages that arrive together are stored in one transaction
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -22,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError
 
+from apps.core.db.connections import connection_keep_healthy
 from apps.core.db.context import system_context
-from apps.core.feed import feed_messages_held, publish_held
+from apps.core.feed import FeedMessage, feed_messages_held, publish_held
 from apps.stream.devices.broker import TOPIC_ROOT, TopicDevice, topic_device
 from apps.stream.devices.protocols import ProtocolError, owntracks_http_records
 from apps.stream.devices.services import DeviceItem, device_items_store, device_records_check
@@ -123,6 +124,9 @@ def mqtt_messages_store(messages: list[MqttMessage], *, devices: DeviceCache) ->
             continue
         items.append(device_records_check(device=device, records=records))
     for stored in device_items_store(items) if items else []:
+        if stored.refused:  # revoked since the cache looked it up
+            outcome.refused += 1
+            continue
         outcome.written += stored.written
         outcome.duplicate += stored.duplicate
         outcome.quarantined += stored.quarantined
@@ -138,6 +142,41 @@ class BrokerAddress:
 def broker_address(url: str) -> BrokerAddress:
     parts = urlsplit(url)
     return BrokerAddress(host=parts.hostname or "127.0.0.1", port=parts.port or 1883)
+
+
+class FeedSender:
+    """Sends the subscriber's feed messages from one event loop of its own, in
+    order, while the subscriber goes on with the next batch.
+
+    The subscriber waited for each batch's messages (async_to_sync: a new
+    event loop, so a new Redis connection, per batch) before acknowledging the
+    batch; with the broker's in-flight window full meanwhile, points queued
+    at the broker. The feed is best effort (apps/core/feed.py), so nobody
+    waits for it now.
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="mqtt-feed", daemon=True
+        )
+        self._thread.start()
+        self._lock: asyncio.Lock | None = None
+
+    async def _send(self, messages: list[tuple[int, FeedMessage]]) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()  # FIFO: messages leave in the order they came
+        async with self._lock:
+            await publish_held(messages)
+
+    def send(self, messages: list[tuple[int, FeedMessage]]) -> None:
+        asyncio.run_coroutine_threadsafe(self._send(messages), self._loop)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Send what is queued (for at most ``timeout`` seconds), then stop."""
+        asyncio.run_coroutine_threadsafe(self._send([]), self._loop).result(timeout)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
 
 
 class Subscriber:
@@ -180,7 +219,14 @@ class Subscriber:
 
     def _connected(self, client, userdata, flags, reason, properties) -> None:  # type: ignore[no-untyped-def]
         if reason.is_failure:
-            logger.error("the MQTT broker refused the subscriber: %s", reason)
+            logger.error(
+                "the MQTT broker at %s:%s refused the subscriber: %s. Is it Datapunk's own"
+                " (scripts/mosquitto.sh, reading MQTT_AUTH_DIR's logins), not another broker"
+                " on that port?",
+                self.address.host,
+                self.address.port,
+                reason,
+            )
             return
         self._connection += 1
         client.subscribe(f"{TOPIC_ROOT}/#", qos=1)
@@ -227,18 +273,20 @@ class Subscriber:
         self._client.connect_async(self.address.host, self.address.port, keepalive=30)
         self._client.loop_start()
         devices = DeviceCache()
+        feed = FeedSender()
         try:
             while not self.stop_event.is_set():
                 batch = self._batch()
                 if batch:
-                    self._store(batch, devices)
+                    self._store(batch, devices, feed)
         finally:
             self._client.disconnect()
             self._client.loop_stop()
+            feed.close()
 
-    def _store(self, batch: list[MqttMessage], devices: DeviceCache) -> None:
+    def _store(self, batch: list[MqttMessage], devices: DeviceCache, feed: FeedSender) -> None:
         while True:
-            close_old_connections()
+            connection_keep_healthy()
             try:
                 # The feed messages of a batch (one per device) go to Redis in one
                 # hop after commit, not one event-loop round trip each.
@@ -249,12 +297,12 @@ class Subscriber:
                 logger.exception("an MQTT batch could not be stored; trying again")
                 if self.stop_event.wait(RETRY_SECONDS):
                     return  # not acknowledged: the broker delivers it again
-        if messages:
-            async_to_sync(publish_held)(messages)
-        for message in batch:
+        for message in batch:  # committed: acknowledged first, the feed after
             # A message of an earlier connection is delivered again by the
             # broker; its mid may now name another message.
             if message.qos > 0 and message.connection == self._connection:
                 self._client.ack(message.mid, message.qos)
+        if messages:
+            feed.send(messages)
         if self._on_batch is not None:
             self._on_batch(outcome)

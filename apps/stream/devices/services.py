@@ -22,6 +22,7 @@ from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import BadRecord, LocationRecord, Record, excerpt_of
 from apps.privacy.audit import audit_record
 from apps.stream.devices.broker import broker_auth_write, broker_password_hash
+from apps.stream.devices.credentials import device_forget, device_remember, known_device
 from apps.stream.devices.signals import fixes_stored
 from apps.stream.models import Device
 
@@ -85,10 +86,12 @@ def device_create(*, user_id: int, name: str, kind: str, ip: str | None = None) 
 def device_revoke(*, user_id: int, device_id: int, ip: str | None = None) -> bool:
     """Revoke one of the user's devices; idempotent (False when there was nothing to revoke)."""
     with transaction.atomic():
-        changed = Device.objects.filter(
-            pk=device_id, user_id=user_id, revoked_at__isnull=True
-        ).update(revoked_at=timezone.now())
+        revoked = Device.objects.filter(pk=device_id, user_id=user_id, revoked_at__isnull=True)
+        digests = list(revoked.values_list("credential_hash", flat=True))
+        changed = revoked.update(revoked_at=timezone.now())
         if changed:
+            for digest in digests:  # this process forgets it now; the others at their next store
+                transaction.on_commit(partial(device_forget, digest))
             audit_record(
                 action="stream.device.revoke", user_id=user_id, target=str(device_id), ip=ip
             )
@@ -107,21 +110,32 @@ def _broker_accounts_update() -> None:
 
 
 def device_authenticate(*, credential: str, username: str | None = None) -> Device | None:
-    """The active device holding ``credential`` (and owned by ``username`` when given)."""
+    """The active device holding ``credential`` (and owned by ``username`` when given).
+
+    Remembered in the process once found (credentials.py); a device revoked
+    since is refused when its fixes are stored (device_items_store).
+    """
     if not credential:
         return None
-    # Looked up across users: whose device it is, is what we learn here.
-    with system_context():
-        device = (
-            Device.objects.select_related("user")
-            .filter(credential_hash=credential_hash(credential), revoked_at__isnull=True)
-            .first()
-        )
-    if device is None or not device.user.is_active:
-        return None
-    if username is not None and username != device.user.get_username():
-        return None
-    return device
+    digest = credential_hash(credential)
+    device = known_device(digest)
+    if device is None:
+        # Looked up across users: whose device it is, is what we learn here.
+        with system_context():
+            device = (
+                Device.objects.select_related("user")
+                .filter(credential_hash=digest, revoked_at__isnull=True)
+                .first()
+            )
+        if device is None or not device.user.is_active:
+            return None
+        device_remember(digest, device)
+    return device if device_owned_by(device, username) else None
+
+
+def device_owned_by(device: Device, username: str | None) -> bool:
+    """True when no user name was given, or it names the device's owner."""
+    return username is None or username == device.user.get_username()
 
 
 def fix_problem(record: LocationRecord, now: datetime) -> str | None:
@@ -146,6 +160,8 @@ class DeviceOutcome:
     duplicate: int = 0
     quarantined: int = 0
     points: list[dict[str, Any]] = field(default_factory=list)
+    # The device was revoked (or its owner deactivated) before the store: nothing stored.
+    refused: bool = False
 
 
 @dataclass(slots=True)
@@ -198,7 +214,9 @@ def device_items_store(items: list[DeviceItem]) -> list[DeviceOutcome]:
     duplicate, stored once. The fixes are published to the owner's live feed
     after commit, one message per device; the crossings they make are stored
     with them. Locks the owners' geofence states (geofence_crossings_advance).
-    Committed when this returns.
+    An item of a device no longer active (revoked, its owner deactivated:
+    checked here, in the transaction, since credentials are remembered) is
+    stored not at all and its outcome says ``refused``. Committed when this returns.
     """
     by_user: dict[int, list[DeviceItem]] = {}
     for item in items:
@@ -206,8 +224,30 @@ def device_items_store(items: list[DeviceItem]) -> list[DeviceOutcome]:
     with transaction.atomic():
         for user_id, user_items in by_user.items():
             with user_context(user_id):
-                _user_items_store(user_id, user_items)
+                active = _active_items(user_items)
+                if active:
+                    _user_items_store(user_id, active)
     return [item.outcome for item in items]
+
+
+def _active_items(items: list[DeviceItem]) -> list[DeviceItem]:
+    """The items whose device may still send; the others are marked refused."""
+    active = set(
+        Device.objects.filter(
+            pk__in={item.device.pk for item in items},
+            revoked_at__isnull=True,
+            user__is_active=True,
+        ).values_list("pk", flat=True)
+    )
+    kept = []
+    for item in items:
+        if item.device.pk in active:
+            kept.append(item)
+        else:
+            item.outcome.refused = True
+            item.outcome.points = []
+            device_forget(item.device.credential_hash)
+    return kept
 
 
 def _user_items_store(user_id: int, items: list[DeviceItem]) -> None:

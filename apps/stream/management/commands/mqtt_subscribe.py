@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from typing import Any
 
@@ -22,4 +23,5 @@ class Command(BaseCommand):
         self.stderr.write(
             f"[mqtt] subscribing at {subscriber.address.host}:{subscriber.address.port}"
         )
+        gc.freeze()  # Django's long-lived objects out of the collector's full passes (asgi.py)
         subscriber.run()
