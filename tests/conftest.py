@@ -123,25 +123,64 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
             process.kill()
 
 
-# --- row-level security (apps/privacy/rls.py) -------------------------------------------
-# Tests arrange rows of several users with the ORM, so by default the test's own
-# connection works in the system context (all rows). Tests of isolation itself
-# are marked ``@pytest.mark.rls``: their connection starts with no context, as a
-# request or task does. Child processes (daphne, Celery, manage.py) and other
-# threads open their own connections and always run under real RLS.
+# --- row-level security (apps/privacy/rls.py, apps/core/db/context.py) ---------------------
+# Every in-process DB test runs as the app does: the test's connection is the app
+# role under RLS and starts with no user context, so a request, task or command
+# must enter its user's context itself, and a test's own setup and reads act as
+# the user whose rows they are (``with user_context(user.pk):`` or an app's
+# as-user helper: tests/<app>/conftest.py). The system context (every user's
+# rows) only where a test says why: ``@pytest.mark.system_context(reason="...")``.
+# Child processes (daphne, Celery, manage.py) and other threads open their own
+# connections and always run under RLS.
+
+# Directories whose tests still arrange rows without acting as their user (#20
+# point 3): they keep the system context until converted, except the tests
+# marked ``rls`` there, which already did.
+NOT_YET_CONVERTED = frozenset(
+    {
+        "acceptance",
+        "analytics",
+        "connectors",
+        "core",
+        "lake",
+        "ops",
+        "privacy",
+        "security",
+        "stream",
+    }
+)
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        parts = item.path.resolve().relative_to(TESTS).parts
+        converted = item.get_closest_marker("rls") is not None
+        if len(parts) > 1 and parts[0] in NOT_YET_CONVERTED and not converted:
+            item.add_marker(pytest.mark.system_context(reason="not yet converted to RLS (#20)"))
 
 
 @pytest.fixture(autouse=True)
-def _rls_system_context(request):
+def _rls_as_in_production(request):
     uses_db = request.node.get_closest_marker("django_db") is not None or (
         "_django_db_helper" in request.fixturenames
     )
-    if not uses_db or request.node.get_closest_marker("rls") is not None:
+    if not uses_db:
         yield
         return
     request.getfixturevalue("_django_db_helper")  # the test's database, transaction or not
-    from apps.core.db.context import system_context
+    from apps.core.db.context import no_user_context, system_context
 
+    marker = request.node.get_closest_marker("system_context")
+    if marker is None:
+        with no_user_context():
+            yield
+        return
+    reason = marker.kwargs.get("reason", marker.args[0] if marker.args else "")
+    if not str(reason).strip():
+        pytest.fail(
+            '@pytest.mark.system_context needs reason="why this test sees every user\'s rows"'
+        )
     with system_context():
         yield
 
