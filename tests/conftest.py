@@ -145,7 +145,6 @@ NOT_YET_CONVERTED = frozenset(
         "lake",
         "ops",
         "privacy",
-        "security",
         "stream",
     }
 )
@@ -183,6 +182,44 @@ def _rls_as_in_production(request):
         )
     with system_context():
         yield
+
+
+@pytest.fixture
+def import_takeout(tmp_path):
+    """``import_takeout(user, *paths, points=300, days=5, seed=7, status="done")``: a
+    Takeout import of ``paths`` (none: the sample Takeout built with ``points``,
+    ``days`` and ``seed``) prepared and run to the end as ``user``, as the import
+    task runs it; checks it ended with ``status`` (None: whatever it ended with)
+    and returns the Import."""
+    from apps.lake.sample_takeout import build_sample_takeout
+    from apps.lake.services import takeout_import_run
+    from tests.acting import as_user, takeout_prepare
+
+    built = iter(range(1, 1_000))
+
+    def run(user, *paths: Path, points=300, days=5, seed=7, status: str | None = "done"):
+        if not paths:
+            name = f"takeout-{user.pk}-{next(built)}.zip"
+            paths = (build_sample_takeout(tmp_path / name, points=points, days=days, seed=seed),)
+        prepared = takeout_prepare(user, *paths)
+        with as_user(user):
+            finished = takeout_import_run(import_id=prepared.pk)
+        assert finished is not None, "another process holds the import's lock"
+        if status is not None:
+            assert finished.status == status, finished.error
+        return finished
+
+    return run
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks queued during the test run at once, in the test's process (and connection)."""
+    from datapunk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
 
 
 # --- the product as a client meets it: the nginx front, daphne behind it ---
