@@ -42,3 +42,38 @@ def takeout_prepare(user, *paths: Path) -> Import:
 
     with as_user(user):
         return takeout_import_prepare(user=user, paths=list(paths))
+
+
+def system_context_reason(marker) -> str:
+    """Why a test marked ``system_context`` may see every user's rows; ValueError without one."""
+    reason = marker.kwargs.get("reason", marker.args[0] if marker.args else "")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(
+            '@pytest.mark.system_context needs reason="why this test sees every user\'s rows"'
+        )
+    return reason
+
+
+def count_of(user, model, **filters) -> int:
+    """How many of ``user``'s rows of ``model`` match ``filters``, counted as ``user``."""
+    with as_user(user):
+        return model.objects.filter(user_id=_pk(user), **filters).count()
+
+
+def one_of(user, model, **filters):
+    """``user``'s one row of ``model`` matching ``filters``, read as ``user``."""
+    with as_user(user):
+        return model.objects.get(user_id=_pk(user), **filters)
+
+
+def all_of(user, model, *order_by: str, **filters) -> list:
+    """``user``'s rows of ``model`` matching ``filters`` (in ``order_by``), read as ``user``."""
+    with as_user(user):
+        return list(model.objects.filter(user_id=_pk(user), **filters).order_by(*order_by))
+
+
+def refreshed(row):
+    """``row`` (a row with ``user_id``) as the database has it now, read as its user."""
+    with as_user(row.user_id):
+        row.refresh_from_db()
+    return row

@@ -140,10 +140,7 @@ NOT_YET_CONVERTED = frozenset(
     {
         "acceptance",
         "analytics",
-        "connectors",
-        "core",
         "lake",
-        "ops",
         "privacy",
         "stream",
     }
@@ -175,32 +172,31 @@ def _rls_as_in_production(request):
         with no_user_context():
             yield
         return
-    reason = marker.kwargs.get("reason", marker.args[0] if marker.args else "")
-    if not str(reason).strip():
-        pytest.fail(
-            '@pytest.mark.system_context needs reason="why this test sees every user\'s rows"'
-        )
+    from tests.acting import system_context_reason
+
+    try:
+        system_context_reason(marker)
+    except ValueError as error:
+        pytest.fail(str(error))
     with system_context():
         yield
 
 
 @pytest.fixture
 def import_takeout(tmp_path):
-    """``import_takeout(user, *paths, points=300, days=5, seed=7, status="done")``: a
-    Takeout import of ``paths`` (none: the sample Takeout built with ``points``,
-    ``days`` and ``seed``) prepared and run to the end as ``user``, as the import
-    task runs it; checks it ended with ``status`` (None: whatever it ended with)
-    and returns the Import."""
+    """``import_takeout(user, *paths, status="done", **sample)``: a Takeout import of
+    ``paths`` (none: the sample Takeout, ``build_sample_takeout(**sample)``)
+    prepared and run to the end as ``user``, as the import task runs it; checks
+    it ended with ``status`` (None: whatever it ended with) and returns the Import."""
     from apps.lake.sample_takeout import build_sample_takeout
     from apps.lake.services import takeout_import_run
     from tests.acting import as_user, takeout_prepare
 
     built = iter(range(1, 1_000))
 
-    def run(user, *paths: Path, points=300, days=5, seed=7, status: str | None = "done"):
+    def run(user, *paths: Path, status: str | None = "done", **sample):
         if not paths:
-            name = f"takeout-{user.pk}-{next(built)}.zip"
-            paths = (build_sample_takeout(tmp_path / name, points=points, days=days, seed=seed),)
+            paths = (build_sample_takeout(tmp_path / f"takeout-{next(built):03}.zip", **sample),)
         prepared = takeout_prepare(user, *paths)
         with as_user(user):
             finished = takeout_import_run(import_id=prepared.pk)
