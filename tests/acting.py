@@ -44,6 +44,16 @@ def takeout_prepare(user, *paths: Path) -> Import:
         return takeout_import_prepare(user=user, paths=list(paths))
 
 
+def takeout_import(user, *paths: Path) -> Import | None:
+    """An import of ``paths`` prepared and run to the end as the user, as the task runs it
+    (None: another process holds its lock). Tests use the ``import_takeout`` fixture."""
+    from apps.lake.services import takeout_import_run
+
+    prepared = takeout_prepare(user, *paths)
+    with as_user(user):
+        return takeout_import_run(import_id=prepared.pk)
+
+
 def system_context_reason(marker) -> str:
     """Why a test marked ``system_context`` may see every user's rows; ValueError without one."""
     reason = marker.kwargs.get("reason", marker.args[0] if marker.args else "")
@@ -73,7 +83,11 @@ def all_of(user, model, *order_by: str, **filters) -> list:
 
 
 def refreshed(row):
-    """``row`` (a row with ``user_id``) as the database has it now, read as its user."""
-    with as_user(row.user_id):
+    """``row`` as the database has it now, read as its user (a row without ``user_id``: as is)."""
+    user_id = getattr(row, "user_id", None)
+    if user_id is None:
+        row.refresh_from_db()
+        return row
+    with as_user(user_id):
         row.refresh_from_db()
     return row

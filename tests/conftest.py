@@ -189,17 +189,14 @@ def import_takeout(tmp_path):
     prepared and run to the end as ``user``, as the import task runs it; checks
     it ended with ``status`` (None: whatever it ended with) and returns the Import."""
     from apps.lake.sample_takeout import build_sample_takeout
-    from apps.lake.services import takeout_import_run
-    from tests.acting import as_user, takeout_prepare
+    from tests.acting import takeout_import
 
     built = iter(range(1, 1_000))
 
     def run(user, *paths: Path, status: str | None = "done", **sample):
         if not paths:
             paths = (build_sample_takeout(tmp_path / f"takeout-{next(built):03}.zip", **sample),)
-        prepared = takeout_prepare(user, *paths)
-        with as_user(user):
-            finished = takeout_import_run(import_id=prepared.pk)
+        finished = takeout_import(user, *paths)
         assert finished is not None, "another process holds the import's lock"
         if status is not None:
             assert finished.status == status, finished.error
