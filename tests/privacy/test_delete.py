@@ -16,10 +16,11 @@ from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import AuditEntry
 from apps.privacy.rls import rls_apply, user_owned_tables
 from apps.privacy.tasks import run_export, run_user_data_delete
+from tests.acting import refreshed
 
 from .conftest import import_sample
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +50,7 @@ def _give_rows_and_files(user, tmp_path, name: str) -> list:
         cursor.execute("INSERT INTO privacy_test_raw (user_id, note) VALUES (%s, 'raw')", [user.pk])
     run_export(user.pk, export.pk)
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     return [upload_path(upload), export_path(export)]
 
 

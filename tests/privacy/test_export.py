@@ -19,10 +19,11 @@ from apps.privacy.exports import export_create, export_path, is_secret_field
 from apps.privacy.models import AuditEntry, Export
 from apps.privacy.ownership import user_owned_models
 from apps.privacy.tasks import run_export
+from tests.acting import refreshed
 
 from .conftest import import_sample
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,7 @@ def test_export_round_trip_holds_every_row_of_the_user_and_none_of_others(alice,
     run_export(alice.pk, export.pk)  # the task as a worker runs it, under real RLS
 
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
         finished_entry = AuditEntry.objects.get(action="export.finished", user_id=alice.pk)
     assert export.status == Export.Status.DONE, export.error
     with zipfile.ZipFile(export_path(export)) as archive:
@@ -76,7 +77,7 @@ def test_a_task_for_someone_elses_export_writes_nothing(alice, bob):
         export = export_create(user_id=alice.pk)
     run_export(bob.pk, export.pk)  # bob's context cannot even see the row
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     assert export.status == Export.Status.PENDING
     assert not export_path(export).exists()
 

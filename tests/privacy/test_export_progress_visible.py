@@ -14,11 +14,12 @@ from apps.privacy import exports
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 from apps.privacy.tasks import run_export
+from tests.acting import refreshed
 
 from .conftest import import_sample
 
 # Committed for real: another connection sees only what the export commits.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 POINTS = 240
 CHUNK = 40
@@ -63,7 +64,7 @@ def test_rows_written_are_seen_by_another_connection_while_a_table_is_written(
         other.shutdown()
 
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     assert export.status == Export.Status.DONE, export.error
     with zipfile.ZipFile(export_path(export)) as archive:
         assert "lake_locationpoint.json" in archive.namelist()

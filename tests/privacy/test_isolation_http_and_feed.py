@@ -24,7 +24,6 @@ from .conftest import import_sample
 
 
 @pytest.mark.django_db
-@pytest.mark.rls
 def test_b_reads_nothing_of_a_through_the_api_and_pages(client, alice, bob, tmp_path):
     alices = import_sample(alice, tmp_path, seed_name="alice")
     bobs = import_sample(bob, tmp_path, points=20, seed_name="bob")
@@ -83,7 +82,6 @@ def _socket(cookie: str) -> WebsocketCommunicator:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.rls
 async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
     from apps.lake.sample_takeout import build_sample_takeout
 
@@ -113,7 +111,6 @@ async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.rls
 async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(alice, bob, tmp_path):
     from channels.db import database_sync_to_async
 

@@ -20,7 +20,7 @@ from tests.conftest import CELERY_WORKER
 
 from .conftest import import_sample
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _send(task, args: list, broker: str) -> None:

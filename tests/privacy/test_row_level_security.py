@@ -1,6 +1,6 @@
 """Row-level security: user B never reads or writes user A's rows, even unfiltered.
 
-These tests run as the app does (``rls`` marker): the connection is the app
+These tests run as the app does (as every test does, tests/conftest.py): the connection is the app
 role, with no context until a test enters one.
 """
 
@@ -24,7 +24,7 @@ from apps.privacy.rls import POLICY, isolated_tables, rls_apply, user_owned_tabl
 
 from .conftest import import_sample
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 def _count(model, **filters) -> int:
