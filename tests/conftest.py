@@ -136,15 +136,7 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
 # Directories whose tests still arrange rows without acting as their user (#20
 # point 3): they keep the system context until converted, except the tests
 # marked ``rls`` there, which already did.
-NOT_YET_CONVERTED = frozenset(
-    {
-        "acceptance",
-        "analytics",
-        "lake",
-        "privacy",
-        "stream",
-    }
-)
+NOT_YET_CONVERTED = frozenset({"acceptance", "analytics", "lake"})
 TESTS = Path(__file__).resolve().parent
 
 
