@@ -16,8 +16,6 @@ from apps.privacy.models import Export
 from apps.privacy.tasks import run_export
 from tests.acting import refreshed
 
-from .conftest import import_sample
-
 # Committed for real: another connection sees only what the export commits.
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +29,9 @@ def export_dir(tmp_path, settings):
 
 
 def test_rows_written_are_seen_by_another_connection_while_a_table_is_written(
-    alice, tmp_path, monkeypatch
+    alice, tmp_path, monkeypatch, import_takeout
 ):
-    import_sample(alice, tmp_path, points=POINTS, seed_name="alice")
+    import_takeout(alice, points=POINTS)
     with user_context(alice.pk):
         export = export_create(user_id=alice.pk)
     monkeypatch.setattr(exports, "CHUNK", CHUNK)
