@@ -127,25 +127,11 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
 # Every in-process DB test runs as the app does: the test's connection is the app
 # role under RLS and starts with no user context, so a request, task or command
 # must enter its user's context itself, and a test's own setup and reads act as
-# the user whose rows they are (``with user_context(user.pk):`` or an app's
-# as-user helper: tests/<app>/conftest.py). The system context (every user's
+# the user whose rows they are (tests/acting.py's ``as_user`` and helpers, the
+# ``import_takeout`` fixture, an app's own in tests/<app>/). The system context (every user's
 # rows) only where a test says why: ``@pytest.mark.system_context(reason="...")``.
 # Child processes (daphne, Celery, manage.py) and other threads open their own
 # connections and always run under RLS.
-
-# Directories whose tests still arrange rows without acting as their user (#20
-# point 3): they keep the system context until converted, except the tests
-# marked ``rls`` there, which already did.
-NOT_YET_CONVERTED = frozenset({"acceptance", "analytics", "lake"})
-TESTS = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        parts = item.path.resolve().relative_to(TESTS).parts
-        converted = item.get_closest_marker("rls") is not None
-        if len(parts) > 1 and parts[0] in NOT_YET_CONVERTED and not converted:
-            item.add_marker(pytest.mark.system_context(reason="not yet converted to RLS (#20)"))
 
 
 @pytest.fixture(autouse=True)
