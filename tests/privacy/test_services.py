@@ -71,12 +71,10 @@ def test_rescanning_replaces_findings(owner, scanner):
     event = make_event(owner, text="Reach me at someone@example.com")
     with as_user(owner):
         pii_scan_events(user_id=owner.pk, event_ids=[event.id])
-    with as_user(owner):
         pii_scan_events(user_id=owner.pk, event_ids=[event.id, event.id])
     assert _findings(owner) == [(event.id, "text", "EMAIL_ADDRESS", "medium")]
     with as_user(owner):
         Event.objects.filter(id=event.id).update(text="Nothing here any more")
-    with as_user(owner):
         pii_scan_events(user_id=owner.pk, event_ids=[event.id])
     assert _findings(owner) == []
 
@@ -104,7 +102,6 @@ def test_backfill_is_resumable_and_idempotent(owner, outsider, scanner):
     # Nothing new: nothing to do. A rescan replaces, it does not double.
     with as_user(owner):
         assert pii_scan_backfill(user_id=owner.pk).events == 0
-    with as_user(owner):
         again = pii_scan_backfill(user_id=owner.pk, rescan=True)
     assert again.events == 7
     assert count_of(owner, PiiFinding) == 7
