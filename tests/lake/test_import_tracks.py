@@ -14,8 +14,8 @@ from tests.acting import as_user, takeout_import, takeout_prepare
 from .conftest import make_zip
 from .takeout.test_tracks import GPX, KML
 
-# Not under row-level security: the importer sets its user context itself (as its
-# task does), and the assertions count every row, whoever owns it.
+# The import service runs as its task runs it, in the owner's context (as_user):
+# the counts are of the owner's rows.
 pytestmark = pytest.mark.django_db
 
 
