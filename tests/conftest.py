@@ -123,27 +123,74 @@ def background(tmp_path) -> Iterator[Callable[..., subprocess.Popen]]:
             process.kill()
 
 
-# --- row-level security (apps/privacy/rls.py) -------------------------------------------
-# Tests arrange rows of several users with the ORM, so by default the test's own
-# connection works in the system context (all rows). Tests of isolation itself
-# are marked ``@pytest.mark.rls``: their connection starts with no context, as a
-# request or task does. Child processes (daphne, Celery, manage.py) and other
-# threads open their own connections and always run under real RLS.
+# --- row-level security (apps/privacy/rls.py, apps/core/db/context.py) ---------------------
+# Every in-process DB test runs as the app does: the test's connection is the app
+# role under RLS and starts with no user context, so a request, task or command
+# must enter its user's context itself, and a test's own setup and reads act as
+# the user whose rows they are (tests/acting.py's ``as_user`` and helpers, the
+# ``import_takeout`` fixture, an app's own in tests/<app>/). The system context (every user's
+# rows) only where a test says why: ``@pytest.mark.system_context(reason="...")``.
+# Child processes (daphne, Celery, manage.py) and other threads open their own
+# connections and always run under RLS.
 
 
 @pytest.fixture(autouse=True)
-def _rls_system_context(request):
+def _rls_as_in_production(request):
     uses_db = request.node.get_closest_marker("django_db") is not None or (
         "_django_db_helper" in request.fixturenames
     )
-    if not uses_db or request.node.get_closest_marker("rls") is not None:
+    if not uses_db:
         yield
         return
     request.getfixturevalue("_django_db_helper")  # the test's database, transaction or not
-    from apps.core.db.context import system_context
+    from apps.core.db.context import no_user_context, system_context
 
+    marker = request.node.get_closest_marker("system_context")
+    if marker is None:
+        with no_user_context():
+            yield
+        return
+    from tests.acting import system_context_reason
+
+    try:
+        system_context_reason(marker)
+    except ValueError as error:
+        pytest.fail(str(error))
     with system_context():
         yield
+
+
+@pytest.fixture
+def import_takeout(tmp_path):
+    """``import_takeout(user, *paths, status="done", **sample)``: a Takeout import of
+    ``paths`` (none: the sample Takeout, ``build_sample_takeout(**sample)``)
+    prepared and run to the end as ``user``, as the import task runs it; checks
+    it ended with ``status`` (None: whatever it ended with) and returns the Import."""
+    from apps.lake.sample_takeout import build_sample_takeout
+    from tests.acting import takeout_import
+
+    built = iter(range(1, 1_000))
+
+    def run(user, *paths: Path, status: str | None = "done", **sample):
+        if not paths:
+            paths = (build_sample_takeout(tmp_path / f"takeout-{next(built):03}.zip", **sample),)
+        finished = takeout_import(user, *paths)
+        assert finished is not None, "another process holds the import's lock"
+        if status is not None:
+            assert finished.status == status, finished.error
+        return finished
+
+    return run
+
+
+@pytest.fixture
+def eager_celery():
+    """Tasks queued during the test run at once, in the test's process (and connection)."""
+    from datapunk.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
 
 
 # --- the product as a client meets it: the nginx front, daphne behind it ---

@@ -14,6 +14,7 @@ from apps.connectors.discord import profile_record, snowflake_time
 from apps.connectors.microsoft import event_record
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
+from tests.acting import all_of, refreshed
 from tests.connectors.conftest import (  # noqa: F401 - fixtures of the connector tests
     _clean_outbound_state,
     fast_outbound,
@@ -39,8 +40,8 @@ def test_spotify_recently_played_real_response_syncs_end_to_end(realdata, owner,
     sync_connection(owner.pk, conn.pk)
     sync_connection(owner.pk, conn.pk)
 
-    plays = Event.objects.filter(user=owner, kind="spotify.play").order_by("occurred_at")
-    assert plays.count() == 2
+    plays = all_of(owner, Event, "occurred_at", kind="spotify.play")
+    assert len(plays) == 2
     # Stored to the second, as the extended streaming history dates the same plays
     # (apps/lake/takeout/spotify.py); the exact played_at stays in data.
     assert plays[0].occurred_at == datetime(2023, 9, 22, 15, 23, 14, tzinfo=UTC)
@@ -51,8 +52,7 @@ def test_spotify_recently_played_real_response_syncs_end_to_end(realdata, owner,
     ]
     assert {p.title for p in plays} == {i["track"]["name"] for i in body["items"]}
     assert all(p.text and p.url.startswith("https://open.spotify.com/track/") for p in plays)
-    conn.refresh_from_db()
-    assert conn.cursor["played_after"] == body["cursors"]["after"] == "1695397413750"
+    assert refreshed(conn).cursor["played_after"] == body["cursors"]["after"] == "1695397413750"
 
 
 def test_graph_docs_event_maps_to_one_calendar_event(realdata):

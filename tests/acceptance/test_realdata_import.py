@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.lake.models import Event, Import, ImportEntry, LocationPoint, Place, Quarantine, Visit
+from tests.acting import as_user
 
 pytestmark = pytest.mark.django_db
 
@@ -96,21 +97,22 @@ def _import(paths, username):
 def test_every_record_lands_and_a_second_run_adds_nothing(owner, takeout):
     out, err = _import(takeout, owner.username)
 
-    run = Import.objects.get()
-    assert run.status == Import.Status.DONE
-    kinds = {kind: Event.objects.filter(kind=kind).count() for kind in EXPECTED_EVENTS}
-    assert kinds == EXPECTED_EVENTS
-    assert LocationPoint.objects.count() == EXPECTED_POINTS
-    assert (
-        Visit.objects.count() == 64 + 9 + 2
-    )  # placeVisits, their childVisits, the device timeline's visits
-    assert Place.objects.count() >= 5  # at least the device timeline's frequent places
+    with as_user(owner):
+        run = Import.objects.get()
+        assert run.status == Import.Status.DONE
+        kinds = {kind: Event.objects.filter(kind=kind).count() for kind in EXPECTED_EVENTS}
+        assert kinds == EXPECTED_EVENTS
+        assert LocationPoint.objects.count() == EXPECTED_POINTS
+        assert (
+            Visit.objects.count() == 64 + 9 + 2
+        )  # placeVisits, their childVisits, the device timeline's visits
+        assert Place.objects.count() >= 5  # at least the device timeline's frequent places
 
-    broken = ImportEntry.objects.get(path="Takeout/Keep/broken-json-note.json")
-    assert broken.status == ImportEntry.Status.FAILED
-    assert "invalid JSON" in broken.error
-    assert Quarantine.objects.filter(entry=broken).count() == 1
-    skipped = set(ImportEntry.objects.filter(status="skipped").values_list("path", flat=True))
+        broken = ImportEntry.objects.get(path="Takeout/Keep/broken-json-note.json")
+        assert broken.status == ImportEntry.Status.FAILED
+        assert "invalid JSON" in broken.error
+        assert Quarantine.objects.filter(entry=broken).count() == 1
+        skipped = set(ImportEntry.objects.filter(status="skipped").values_list("path", flat=True))
     assert {p for p in skipped if p.endswith(".jpg")} == {
         f"Takeout/Google Photos/Photos from 2016/{name}.jpg"
         for name in (
@@ -129,19 +131,21 @@ def test_every_record_lands_and_a_second_run_adds_nothing(owner, takeout):
     assert f"import {run.pk}: done;" in out
 
     seen = run.records_written + run.records_duplicate
-    counts = (
-        Event.objects.count(),
-        LocationPoint.objects.count(),
-        Visit.objects.count(),
-        Place.objects.count(),
-    )
+    with as_user(owner):
+        counts = (
+            Event.objects.count(),
+            LocationPoint.objects.count(),
+            Visit.objects.count(),
+            Place.objects.count(),
+        )
     out, _ = _import(takeout, owner.username)
-    second = Import.objects.exclude(pk=run.pk).get()
-    assert second.records_written == 0
-    assert second.records_duplicate == seen
-    assert (
-        Event.objects.count(),
-        LocationPoint.objects.count(),
-        Visit.objects.count(),
-        Place.objects.count(),
-    ) == counts
+    with as_user(owner):
+        second = Import.objects.exclude(pk=run.pk).get()
+        assert second.records_written == 0
+        assert second.records_duplicate == seen
+        assert (
+            Event.objects.count(),
+            LocationPoint.objects.count(),
+            Visit.objects.count(),
+            Place.objects.count(),
+        ) == counts

@@ -17,9 +17,9 @@ from apps.lake.models import Event, Import
 from apps.lake.normalize import event_row
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.spotify import extended_play_record
+from tests.acting import takeout_import
 from tests.lake.conftest import make_zip
 from tests.lake.takeout.test_spotify import extended_track
-from tests.lake.test_import_takeout import run_import
 
 RECENTLY_PLAYED = (
     "spotify-web-api-java/src/test/fixtures/requests/data/player/"
@@ -66,7 +66,7 @@ def _store_api(owner, items) -> None:
 
 def _import(owner, tmp_path, name: str, members: dict) -> None:
     archive = make_zip(tmp_path / name, {k: json.dumps(v) for k, v in members.items()})
-    run = run_import(owner, archive)
+    run = takeout_import(owner, archive)
     assert run.status == Import.Status.DONE, run.error
 
 

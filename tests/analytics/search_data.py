@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
+from tests.acting import store_records
 
 
 def at(day: str) -> datetime:
@@ -73,4 +73,4 @@ def store_life(user_id: int, *, source: str = "takeout") -> list[int]:
         EventRecord(kind=kind, occurred_at=at(day), title=title, text=text, url=url)
         for kind, day, title, text, url in LIFE
     ]
-    return records_store(user_id=user_id, source=source, records=records).event_ids
+    return store_records(user_id, records, source=source).event_ids

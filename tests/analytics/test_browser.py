@@ -12,9 +12,8 @@ import pytest
 
 from apps.analytics.tasks import refresh_aggregates
 from apps.lake.models import Event
+from tests.acting import count_of
 from tests.browser import SCREENSHOTS, sign_in
-
-from .conftest import import_sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "a long enough password"
@@ -23,13 +22,13 @@ OFFLINE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
 
 
 @pytest.fixture
-def reader(make_user, tmp_path, settings):
+def reader(make_user, tmp_path, settings, import_takeout):
     settings.DATAPUNK_MAP_TILE_URL = OFFLINE_TILES
     user = make_user("reader", password=PASSWORD)
-    import_sample(user, tmp_path, points=600, days=10)
+    import_takeout(user, points=600, days=10)
     refresh_aggregates(user.pk)
     # Database reads happen here, before Playwright runs its event loop in this thread.
-    user.event_count = Event.objects.filter(user=user).count()
+    user.event_count = count_of(user, Event)
     return user
 
 

@@ -16,7 +16,7 @@ from apps.lake.takeout.records import LocationRecord
 from apps.stream.devices.services import device_create, device_records_store
 from tests.stream.test_feed_consumer import _communicator, _session_cookie
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 T0 = datetime(2026, 11, 1, 8, tzinfo=UTC)
 HOME = (48.8566, 2.3522)

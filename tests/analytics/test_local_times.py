@@ -21,7 +21,7 @@ from apps.lake.takeout.records import EventRecord
 
 from .search_data import store_life
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 KOLKATA = "Asia/Kolkata"  # +05:30
 NEW_YORK_SUMMER = dt.timezone(dt.timedelta(hours=-4))

@@ -57,10 +57,10 @@ def test_dashboard_shows_the_series_and_totals(client, sample_owner):
     assert "youtube.watch" in page
 
 
-def test_dashboard_before_the_series_are_computed_says_so(client, owner, tmp_path):
-    from .conftest import import_sample
+def test_dashboard_before_the_series_are_computed_says_so(client, owner, tmp_path, import_takeout):
+    from .conftest import SAMPLE
 
-    import_sample(owner, tmp_path)
+    import_takeout(owner, **SAMPLE)
     client.force_login(owner)
     page = client.get("/").content.decode()
     assert 'id="series-pending"' in page

@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.analytics.aggregates import timescale_has_community_features
 from apps.analytics.policies import chunk_policies_apply
 from apps.lake.models import Event, LocationPoint
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
+from tests.acting import all_of, count_of, store_records
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +20,9 @@ pytestmark = pytest.mark.django_db
 def _old_and_new(user):
     now = timezone.now()
     old = now - dt.timedelta(days=400)
-    records_store(
-        user_id=user.pk,
-        source="test",
-        records=[
+    store_records(
+        user,
+        [
             EventRecord(kind="t.old", occurred_at=old, title="old"),
             EventRecord(kind="t.new", occurred_at=now, title="new"),
             LocationRecord(recorded_at=old, latitude=1, longitude=1),
@@ -37,7 +36,7 @@ def test_nothing_is_dropped_or_compressed_by_default(owner, settings):
     assert settings.DATAPUNK_COMPRESS_AFTER_DAYS == 0
     _old_and_new(owner)
     assert chunk_policies_apply() == []
-    assert Event.objects.count() == 2 and LocationPoint.objects.count() == 2
+    assert count_of(owner, Event) == 2 and count_of(owner, LocationPoint) == 2
 
 
 @pytest.mark.django_db(transaction=True)  # drop_chunks wants the rows' FK checks done
@@ -48,8 +47,8 @@ def test_retention_drops_chunks_older_than_the_setting(owner, settings):
     assert len(said) == 2 and all("200 days" in line for line in said)
     if timescale_has_community_features():
         pytest.skip("a retention job drops the chunks later; its registration is checked above")
-    assert list(Event.objects.values_list("title", flat=True)) == ["new"]
-    assert LocationPoint.objects.count() == 1
+    assert [event.title for event in all_of(owner, Event)] == ["new"]
+    assert count_of(owner, LocationPoint) == 1
 
 
 def test_compression_says_what_this_server_can_do(owner, settings, capsys):

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.analytics.search.services import embeddings_backfill
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
+from tests.acting import as_user, store_records
 
 from .search_data import LIFE, at, store_life
 
@@ -15,14 +15,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def life(owner):
     ids = store_life(owner.pk)
-    embeddings_backfill(user_id=owner.pk)
+    with as_user(owner):
+        embeddings_backfill(user_id=owner.pk)
     return dict(zip([title for _, _, title, _, _ in LIFE], ids, strict=True))
 
 
 @pytest.fixture
 def api(owner):
     client = APIClient()
-    client.force_authenticate(owner)
+    client.force_login(owner)
     return client
 
 
@@ -60,8 +61,9 @@ def test_filters_narrow_the_results(api, life, owner):
     spoon = EventRecord(
         kind="youtube.watch", occurred_at=at("2023-01-07T19:00"), title="Carving a wooden spoon"
     )
-    records_store(user_id=owner.pk, source="ingest", records=[spoon])
-    embeddings_backfill(user_id=owner.pk)
+    store_records(owner, [spoon], source="ingest")
+    with as_user(owner):
+        embeddings_backfill(user_id=owner.pk)
 
     everything = search(api, q="woodworking")["results"]
     assert {hit["source"] for hit in everything} == {"takeout", "ingest"}
@@ -96,14 +98,15 @@ def test_filters_narrow_the_results(api, life, owner):
 
 def test_another_user_never_sees_the_owners_events(life, outsider):
     client = APIClient()
-    client.force_authenticate(outsider)
+    client.force_login(outsider)
     body = search(client, q="that ramen place in Osaka")
     assert body["results"] == []
     assert body["indexing"] == {"embedded": 0, "pending": 0}
 
     # Even with the outsider's own data indexed, only their own rows come back.
     store_life(outsider.pk, source="ingest")
-    embeddings_backfill(user_id=outsider.pk)
+    with as_user(outsider):
+        embeddings_backfill(user_id=outsider.pk)
     results = search(client, q="that ramen place in Osaka")["results"]
     assert results and {hit["source"] for hit in results} == {"ingest"}
     assert not set(life.values()) & {hit["id"] for hit in results}
@@ -146,15 +149,14 @@ def test_a_user_with_nothing_embedded_yet_is_told_how_much_is_indexing(api, owne
     assert body["indexing"] == {"embedded": 0, "pending": len(LIFE)}
 
 
-@pytest.mark.rls
 def test_row_level_security_hides_another_users_vectors_even_when_asked_for(owner, outsider):
     from apps.analytics.embeddings import embed_query
     from apps.analytics.filters import EventFilters
     from apps.analytics.search.selectors import nearest_event_refs
-    from apps.core.db.context import system_context, user_context
+    from apps.core.db.context import user_context
 
-    with system_context():
-        store_life(owner.pk)
+    store_life(owner.pk)
+    with as_user(owner):
         embeddings_backfill(user_id=owner.pk)
     vector = embed_query("that ramen place in Osaka")
     # A bug that asked for the owner's rows from the outsider's session gets nothing.

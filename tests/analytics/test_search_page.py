@@ -3,6 +3,7 @@
 import pytest
 
 from apps.analytics.search.services import embeddings_backfill
+from tests.acting import as_user
 from tests.browser import SCREENSHOTS
 
 from .search_data import LIFE, store_life
@@ -17,7 +18,8 @@ def reader(make_user):
     # Database work happens before Playwright starts its event loop in this thread.
     user = make_user("reader", password=PASSWORD)
     store_life(user.pk)
-    embeddings_backfill(user_id=user.pk)
+    with as_user(user):
+        embeddings_backfill(user_id=user.pk)
     # The web process embeds queries with the same model: load it before the clock runs.
     from apps.analytics.embeddings import embed_query
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from apps.analytics.models import Embedding
 from apps.analytics.search.selectors import text_events
 from apps.lake.sample_takeout import build_sample_takeout
+from tests.acting import as_user, count_of
 from tests.conftest import CELERY_WORKER, import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,17 +33,18 @@ def test_an_import_is_embedded_by_the_worker_and_found_by_search(
         timeout=120,
     )
     assert imported.returncode == 0, imported.stderr
-    expected = text_events(owner.pk).count()
+    with as_user(owner):
+        expected = text_events(owner.pk).count()
     assert expected > 20
 
     deadline = time.monotonic() + 240  # the worker loads the model once, then embeds
-    while Embedding.objects.filter(user=owner).count() < expected:
+    while count_of(owner, Embedding) < expected:
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
         assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()[-3000:]
         time.sleep(0.5)
 
     client = APIClient()
-    client.force_authenticate(owner)
+    client.force_login(owner)
     body = client.get("/api/search/", {"q": "fado music tonight"}).json()
     assert body["indexing"] == {"embedded": expected, "pending": 0}
     assert "fado" in body["results"][0]["title"].lower()

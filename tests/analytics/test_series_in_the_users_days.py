@@ -32,7 +32,7 @@ from apps.lake.metrics import metrics_write
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord, MetricRecord
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 KOLKATA, KATHMANDU = "Asia/Kolkata", "Asia/Kathmandu"  # +05:30, +05:45
 STEPS = "derived:com.google.step_count.delta:com.google.android.gms:estimated_steps"

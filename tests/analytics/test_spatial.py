@@ -10,6 +10,7 @@ from apps.analytics.geofences import geofence_crossings, geofence_events_emit
 from apps.analytics.models import Geofence
 from apps.analytics.spatial import detect_stays, haversine_m, merge_visits, stays_of
 from apps.lake.models import Event, Visit
+from tests.acting import all_of, as_user, count_of
 
 from .conftest import at, store_fixes
 
@@ -63,32 +64,36 @@ def test_stays_are_named_after_overlapping_visits_and_lone_visits_are_kept(owner
     from apps.lake.models import Place
 
     store_fixes(owner, _day_of_fixes(6))
-    place = Place.objects.create(
-        user=owner, place_id="cafe", name="Café Demo", location=Point(CAFE[1], CAFE[0], srid=4326)
-    )
-    Visit.objects.create(
-        user=owner,
-        place=place,
-        started_at=at(6, 9, 20),
-        ended_at=at(6, 10, 0),
-        location=Point(CAFE[1], CAFE[0], srid=4326),
-        content_hash=b"v1",
-    )
-    Visit.objects.create(  # no fixes at all that evening: kept as its own stay
-        user=owner,
-        place=place,
-        started_at=at(6, 19),
-        ended_at=at(6, 21),
-        location=Point(CAFE[1], CAFE[0], srid=4326),
-        content_hash=b"v2",
-    )
-    stays = stays_of(user_id=owner.pk, start=at(6, 0), end=at(7, 0))
-    assert [(s.name, s.origin) for s in stays] == [
-        ("", ["points"]),
-        ("Café Demo", ["points", "visit"]),
-        ("", ["points"]),
-        ("Café Demo", ["visit"]),
-    ]
+    with as_user(owner):
+        place = Place.objects.create(
+            user=owner,
+            place_id="cafe",
+            name="Café Demo",
+            location=Point(CAFE[1], CAFE[0], srid=4326),
+        )
+        Visit.objects.create(
+            user=owner,
+            place=place,
+            started_at=at(6, 9, 20),
+            ended_at=at(6, 10, 0),
+            location=Point(CAFE[1], CAFE[0], srid=4326),
+            content_hash=b"v1",
+        )
+        Visit.objects.create(  # no fixes at all that evening: kept as its own stay
+            user=owner,
+            place=place,
+            started_at=at(6, 19),
+            ended_at=at(6, 21),
+            location=Point(CAFE[1], CAFE[0], srid=4326),
+            content_hash=b"v2",
+        )
+        stays = stays_of(user_id=owner.pk, start=at(6, 0), end=at(7, 0))
+        assert [(s.name, s.origin) for s in stays] == [
+            ("", ["points"]),
+            ("Café Demo", ["points", "visit"]),
+            ("", ["points"]),
+            ("Café Demo", ["visit"]),
+        ]
 
 
 def test_merge_visits_ignores_a_visit_far_away():
@@ -171,12 +176,13 @@ def test_geofence_crossings_become_enter_and_exit_events_once(client, owner):
     client.force_login(owner)
     response = _circle(client)
     assert response.status_code == 201, response.content
-    geofence = Geofence.objects.get(pk=response.json()["id"])
-    crossings = geofence_crossings(geofence=geofence)
-    assert [c.direction for c in crossings] == ["enter", "exit", "enter", "exit"]
-    assert geofence_events_emit(geofence_id=geofence.pk) == 4
-    assert geofence_events_emit(geofence_id=geofence.pk) == 0  # idempotent
-    events = Event.objects.filter(user=owner, kind__startswith="geofence.").order_by("occurred_at")
+    with as_user(owner):  # as the task runs the service
+        geofence = Geofence.objects.get(pk=response.json()["id"])
+        crossings = geofence_crossings(geofence=geofence)
+        assert [c.direction for c in crossings] == ["enter", "exit", "enter", "exit"]
+        assert geofence_events_emit(geofence_id=geofence.pk) == 4
+        assert geofence_events_emit(geofence_id=geofence.pk) == 0  # idempotent
+    events = all_of(owner, Event, "occurred_at", kind__startswith="geofence.")
     assert [e.kind for e in events] == ["geofence.enter", "geofence.exit"] * 2
     assert events[0].title == "Entered Café" and events[0].data["geofence_id"] == geofence.pk
     assert at(6, 9) < events[0].occurred_at < at(6, 9, 20)
@@ -205,8 +211,9 @@ def test_polygon_geofence(client, owner):
     )
     assert response.status_code == 201, response.content
     assert response.json()["area"]["type"] == "Polygon"
-    geofence = Geofence.objects.get(pk=response.json()["id"])
-    assert [c.direction for c in geofence_crossings(geofence=geofence)] == ["enter", "exit"]
+    with as_user(owner):
+        geofence = Geofence.objects.get(pk=response.json()["id"])
+        assert [c.direction for c in geofence_crossings(geofence=geofence)] == ["enter", "exit"]
 
 
 @pytest.mark.parametrize(
@@ -242,7 +249,7 @@ def test_geofence_bad_input_is_a_400(client, owner, body):
     response = client.post("/api/geofences/", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["detail"]
-    assert not Geofence.objects.exists()
+    assert count_of(owner, Geofence) == 0
 
 
 def test_geofence_non_object_body_and_duplicate_name(client, owner):
@@ -266,7 +273,7 @@ def test_another_users_geofence_is_not_found(client, owner, outsider):
     client.force_login(owner)
     assert client.get(f"/api/geofences/{pk}/").json()["name"] == "Café"
     assert client.delete(f"/api/geofences/{pk}/").status_code == 204
-    assert not Geofence.objects.exists()
+    assert count_of(owner, Geofence) == 0
 
 
 def test_emit_task_covers_every_geofence_of_the_user(owner):
@@ -275,12 +282,13 @@ def test_emit_task_covers_every_geofence_of_the_user(owner):
     from apps.analytics.tasks import emit_geofence_events
 
     store_fixes(owner, _day_of_fixes(6))
-    Geofence.objects.create(
-        user=owner, name="a", center=Point(CAFE[1], CAFE[0], srid=4326), radius_m=100
-    )
-    Geofence.objects.create(
-        user=owner, name="b", center=Point(CAFE[1], CAFE[0], srid=4326), radius_m=200
-    )
+    with as_user(owner):
+        Geofence.objects.create(
+            user=owner, name="a", center=Point(CAFE[1], CAFE[0], srid=4326), radius_m=100
+        )
+        Geofence.objects.create(
+            user=owner, name="b", center=Point(CAFE[1], CAFE[0], srid=4326), radius_m=200
+        )
     emit_geofence_events(owner.pk)
-    assert Event.objects.filter(user=owner, kind="geofence.enter").count() == 2
+    assert count_of(owner, Event, kind="geofence.enter") == 2
     emit_geofence_events(owner.pk, 10**9)  # a geofence that is gone: quietly nothing

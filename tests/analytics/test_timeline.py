@@ -11,8 +11,9 @@ from apps.analytics.filters import EventFilters
 from apps.analytics.timeline import Cursor, timeline_queryset
 from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
+from tests.acting import all_of, as_user, count_of
 
-from .conftest import at, store_events
+from .conftest import SAMPLE, at, store_events
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def test_cursor_pages_walk_every_event_once_newest_first(client, sample_owner):
     client.force_login(sample_owner)
     events = _all_pages(client)
     ids = [event["id"] for event in events]
-    assert len(ids) == len(set(ids)) == Event.objects.filter(user=sample_owner).count()
+    assert len(ids) == len(set(ids)) == count_of(sample_owner, Event)
     keys = [(event["occurred_at"], event["id"]) for event in events]
     assert keys == sorted(keys, reverse=True)
 
@@ -53,9 +54,7 @@ def test_filters_by_kind_prefix_source_and_dates(client, sample_owner):
     client.force_login(sample_owner)
     watches = _all_pages(client, "kind=youtube.*")
     assert {e["kind"] for e in watches} == {"youtube.watch"}
-    assert (
-        len(watches) == Event.objects.filter(user=sample_owner, kind="youtube.watch").count() == 4
-    )
+    assert len(watches) == count_of(sample_owner, Event, kind="youtube.watch") == 4
     two = _all_pages(client, "kind=chrome.visit,keep.note")
     assert {e["kind"] for e in two} == {"chrome.visit", "keep.note"}
     assert _all_pages(client, "source=nowhere") == []
@@ -133,19 +132,17 @@ def test_bad_input_is_a_400_with_a_message(client, sample_owner, query):
 
 
 def test_another_users_place_is_refused_like_a_missing_one(
-    client, sample_owner, outsider, tmp_path
+    client, sample_owner, outsider, tmp_path, import_takeout
 ):
     from apps.lake.models import Place
 
-    from .conftest import import_sample
-
-    import_sample(outsider, tmp_path)
-    theirs = Place.objects.filter(user=outsider).first()
+    import_takeout(outsider, **SAMPLE)
+    theirs = all_of(outsider, Place, "pk")[0]
     client.force_login(sample_owner)
     response = client.get(f"/api/events/?place={theirs.pk}")
     assert response.status_code == 400
     assert "no place" in response.json()["detail"]
-    mine = Place.objects.filter(user=sample_owner, location__isnull=False).first()
+    mine = all_of(sample_owner, Place, "pk", location__isnull=False)[0]
     assert client.get(f"/api/events/?place={mine.pk}&radius=300").status_code == 200
 
 
@@ -189,7 +186,7 @@ def test_a_deep_page_is_an_index_range_scan_not_a_sort(owner):
         user=owner, filters=EventFilters(), cursor=Cursor(occurred_at=at(3), id=10**9)
     )[:50]
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with as_user(owner), connection.cursor() as cursor:  # planned under the user's policy
         cursor.execute("SET LOCAL enable_seqscan = off")  # tiny test tables: judge the plan shape
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())

@@ -99,17 +99,8 @@ def test_a_user_with_measurements_only_has_a_timeline(client, owner):
     assert summaries(page) == {"2024-05-01": "12 steps"}
 
 
-@pytest.fixture
-def celery_eager():
-    from datapunk.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
 def test_the_series_follow_the_users_zone_and_its_change(
-    client, owner, celery_eager, django_capture_on_commit_callbacks
+    client, owner, eager_celery, django_capture_on_commit_callbacks
 ):
     if series_is_continuous(METRICS_DAILY):
         pytest.skip("a continuous aggregate cuts days at UTC midnight (README)")

@@ -10,6 +10,7 @@ from django.conf import settings as django_settings
 
 from apps.connectors.models import Connection
 from apps.stream.ratelimit import redis_client
+from tests.acting import as_user
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET, FakeProvider
 from tests.connectors.fakes.discord import FakeDiscord
 from tests.connectors.fakes.google import FakeGoogle
@@ -69,7 +70,7 @@ def spotify(fast_outbound) -> Iterator[FakeSpotify]:
 
 
 def make_connection(user, provider: str, fake: FakeProvider, **extra) -> Connection:
-    """A connection as connecting leaves it, with tokens the fake issued."""
+    """A connection as connecting leaves it, with tokens the fake issued (written as ``user``)."""
     access, refresh = fake.issue_tokens()
     conn = Connection(
         user=user,
@@ -80,7 +81,8 @@ def make_connection(user, provider: str, fake: FakeProvider, **extra) -> Connect
     )
     conn.access_token = access
     conn.refresh_token = refresh
-    conn.save()
+    with as_user(user):
+        conn.save()
     return conn
 
 

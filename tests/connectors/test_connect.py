@@ -9,7 +9,9 @@ import requests
 from allauth.socialaccount.models import SocialAccount, SocialToken
 
 from apps.connectors.models import Connection
+from apps.core.db.context import system_context
 from apps.privacy.models import AuditEntry
+from tests.acting import as_user, count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +37,10 @@ def test_connecting_keeps_sealed_tokens_audits_and_leaves_allauth_none(client, o
     landed = _connect(client, "spotify", spotify)
 
     assert landed == "/connections/"
-    conn = Connection.objects.get(user=owner, provider="spotify")
+    with as_user(owner):
+        conn = one_of(owner, Connection, provider="spotify")
+        entry = AuditEntry.objects.get(action="connector.consent", user_id=owner.pk)
+        assert count_of(owner, SocialAccount, provider="spotify", uid="fakeuser") > 0
     assert conn.external_id == "fakeuser" and conn.display_name == "Fake User"
     assert conn.status == Connection.Status.ACTIVE
     assert conn.access_token in spotify.access and conn.refresh_token in spotify.refresh
@@ -48,9 +53,7 @@ def test_connecting_keeps_sealed_tokens_audits_and_leaves_allauth_none(client, o
     assert conn.token_expires_at is not None
     authorize = next(r for r in spotify.log if r.path == "/authorize")
     assert sorted(authorize.query["scope"].split()) == sorted(conn.scopes)
-    assert SocialAccount.objects.filter(user=owner, provider="spotify", uid="fakeuser").exists()
     assert SocialToken.objects.count() == 0
-    entry = AuditEntry.objects.get(action="connector.consent", user_id=owner.pk)
     assert entry.target == f"connection:{conn.pk}" and entry.detail["provider"] == "spotify"
 
     page = client.get("/connections/").content.decode()
@@ -60,20 +63,22 @@ def test_connecting_keeps_sealed_tokens_audits_and_leaves_allauth_none(client, o
 def test_reconnecting_after_revocation_reactivates_and_keeps_the_cursor(client, owner, spotify):
     client.force_login(owner)
     _connect(client, "spotify", spotify)
-    conn = Connection.objects.get(user=owner)
-    Connection.objects.filter(pk=conn.pk).update(
-        status=Connection.Status.NEEDS_RECONSENT,
-        access_token_sealed="",
-        cursor={"played_after": "5"},
-    )
+    with as_user(owner):
+        conn = one_of(owner, Connection)
+        Connection.objects.filter(pk=conn.pk).update(
+            status=Connection.Status.NEEDS_RECONSENT,
+            access_token_sealed="",
+            cursor={"played_after": "5"},
+        )
 
     _connect(client, "spotify", spotify)
 
-    conn.refresh_from_db()
-    assert Connection.objects.filter(user=owner).count() == 1
+    with as_user(owner):
+        refreshed(conn)
+        assert count_of(owner, Connection) == 1
+        assert AuditEntry.objects.filter(action="connector.consent", user_id=owner.pk).count() == 2
     assert conn.status == Connection.Status.ACTIVE and conn.access_token
     assert conn.cursor == {"played_after": "5"}
-    assert AuditEntry.objects.filter(action="connector.consent", user_id=owner.pk).count() == 2
 
 
 def test_an_account_connected_by_another_user_is_not_taken_over(client, owner, outsider, spotify):
@@ -83,8 +88,10 @@ def test_an_account_connected_by_another_user_is_not_taken_over(client, owner, o
 
     _connect(client, "spotify", spotify)
 
-    assert not Connection.objects.filter(user=owner).exists()
-    assert Connection.objects.filter(user=outsider).count() == 1
+    with as_user(owner):
+        assert not count_of(owner, Connection) > 0
+    with as_user(outsider):
+        assert count_of(outsider, Connection) == 1
 
 
 def test_signing_in_with_a_provider_keeps_no_token(client, owner, spotify, settings):
@@ -94,7 +101,8 @@ def test_signing_in_with_a_provider_keeps_no_token(client, owner, spotify, setti
     back = urlsplit(consent.headers["Location"])
     client.get(f"{back.path}?{back.query}")
 
-    assert not Connection.objects.exists()
+    with system_context():  # no one's: the new account's and everyone else's
+        assert not Connection.objects.exists()
     assert SocialToken.objects.count() == 0
 
 
@@ -130,43 +138,37 @@ def test_sync_now_and_disconnect_refuse_other_users_ids_and_bad_input(
     assert client.post("/connections/999999/sync/").status_code == 404
     assert client.get("/connections/abc/sync/").status_code == 404
     assert client.get(f"/connections/{theirs.pk}/sync/").status_code in (404, 405)
-    theirs.refresh_from_db()
-    assert theirs.status == Connection.Status.ACTIVE and theirs.access_token
+    assert refreshed(theirs).status == Connection.Status.ACTIVE and theirs.access_token
     client.logout()
     assert client.post(f"/connections/{theirs.pk}/disconnect/").status_code == 302  # to login
-    theirs.refresh_from_db()
-    assert theirs.status == Connection.Status.ACTIVE
+    assert refreshed(theirs).status == Connection.Status.ACTIVE
 
 
-def test_sync_now_queues_the_sync(client, owner, spotify, django_capture_on_commit_callbacks):
-    from datapunk.celery import app
-
+def test_sync_now_queues_the_sync(
+    client, owner, spotify, eager_celery, django_capture_on_commit_callbacks
+):
     conn = make_connection(owner, "spotify", spotify)
     client.force_login(owner)
-    app.conf.task_always_eager = True
-    try:
-        response = client.post(f"/connections/{conn.pk}/sync/", follow=True)
-    finally:
-        app.conf.task_always_eager = False
+    response = client.post(f"/connections/{conn.pk}/sync/", follow=True)
 
     assert "Sync of" in response.content.decode()
-    conn.refresh_from_db()
-    assert conn.last_sync_at is not None
+    assert refreshed(conn).last_sync_at is not None
 
 
 def test_disconnect_deletes_the_tokens_and_the_social_account(client, owner, spotify):
     client.force_login(owner)
     _connect(client, "spotify", spotify)
-    conn = Connection.objects.get(user=owner)
+    with as_user(owner):
+        conn = one_of(owner, Connection)
 
     response = client.post(f"/connections/{conn.pk}/disconnect/", follow=True)
 
     assert response.status_code == 200
-    conn.refresh_from_db()
-    assert conn.status == Connection.Status.REVOKED
+    assert refreshed(conn).status == Connection.Status.REVOKED
     assert conn.access_token_sealed == "" and conn.refresh_token_sealed == ""
-    assert not SocialAccount.objects.filter(user=owner).exists()
-    assert AuditEntry.objects.filter(action="connector.disconnect", user_id=owner.pk).exists()
+    assert not count_of(owner, SocialAccount) > 0
+    with as_user(owner):
+        assert AuditEntry.objects.filter(action="connector.disconnect", user_id=owner.pk).exists()
 
 
 def test_the_login_url_of_an_unconfigured_provider_is_a_404_not_a_500(client, owner, settings):
@@ -178,7 +180,8 @@ def test_the_login_url_of_an_unconfigured_provider_is_a_404_not_a_500(client, ow
         start = client.post(f"/accounts/{provider}/login/?process=connect")
         back = client.get(f"/accounts/{provider}/login/callback/?code=x&state=y")
         assert (start.status_code, back.status_code) == (404, 404), provider
-    assert not Connection.objects.exists()
+    with as_user(owner):
+        assert not Connection.objects.exists()
 
 
 def test_a_forged_callback_connects_nothing(client, owner, spotify):
@@ -188,7 +191,8 @@ def test_a_forged_callback_connects_nothing(client, owner, spotify):
     response = client.get("/accounts/spotify/login/callback/?code=stolen&state=forged")
 
     assert response.status_code < 500
-    assert not Connection.objects.exists()
+    with as_user(owner):
+        assert not Connection.objects.exists()
     assert not [r for r in spotify.log if r.path == "/api/token"]
 
 

@@ -10,6 +10,7 @@ from apps.connectors.discord import snowflake_time
 from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
+from tests.acting import count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 from tests.connectors.test_connect import _connect
 
@@ -21,8 +22,8 @@ def test_profile_and_guilds_are_stored_once(owner, discord):
 
     sync_connection(owner.pk, conn.pk)
 
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 230
-    profile = Event.objects.get(user=owner, kind="discord.profile")
+    assert count_of(owner, Event, kind="discord.guild") == 230
+    profile = one_of(owner, Event, kind="discord.profile")
     assert profile.title == "Nelly" and profile.occurred_at == snowflake_time("80351110224678912")
     guild_calls = [r for r in discord.data_calls() if r.path.endswith("/guilds")]
     assert [r.query["after"] for r in guild_calls][0] == "0" and len(guild_calls) == 2
@@ -32,12 +33,12 @@ def test_profile_and_guilds_are_stored_once(owner, discord):
     discord.add_guilds(1)
     sync_connection(owner.pk, conn.pk)
 
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 231
-    assert Event.objects.filter(user=owner, kind="discord.profile").count() == 1
+    assert count_of(owner, Event, kind="discord.guild") == 231
+    assert count_of(owner, Event, kind="discord.profile") == 1
 
     discord.user["global_name"] = "Nelly B."  # a new name is
     sync_connection(owner.pk, conn.pk)
-    assert Event.objects.filter(user=owner, kind="discord.profile").count() == 2
+    assert count_of(owner, Event, kind="discord.profile") == 2
 
 
 def test_snowflakes_tell_their_time():
@@ -50,14 +51,14 @@ def test_snowflakes_tell_their_time():
 def test_connect_sync_and_disconnect(client, owner, discord):
     client.force_login(owner)
     _connect(client, "discord", discord)
-    conn = Connection.objects.get(user=owner, provider="discord")
+    conn = one_of(owner, Connection, provider="discord")
     assert conn.external_id == discord.user["id"] and conn.display_name == "Nelly"
 
     sync_connection(owner.pk, conn.pk)
     refresh = conn.refresh_token
     client.post(f"/connections/{conn.pk}/disconnect/")
 
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 230
+    assert count_of(owner, Event, kind="discord.guild") == 230
     assert refresh not in discord.refresh
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.REVOKED

@@ -7,12 +7,13 @@ import json
 import pytest
 
 from apps.connectors.tasks import sync_connection
+from apps.core.db.context import system_context
 from apps.lake.models import Event, Import, ImportEntry
 from apps.lake.takeout.discord import ACTIVITY_SKIP_REASON
+from tests.acting import all_of, as_user, count_of, one_of
 from tests.connectors.conftest import make_connection
 from tests.lake.conftest import make_zip
 from tests.lake.takeout.test_discord import message
-from tests.lake.test_import_takeout import run_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,34 +44,36 @@ def _package(tmp_path, guild_ids: list[str]):
 
 
 def test_a_package_lands_messages_channels_account_and_skips_telemetry_with_a_reason(
-    owner, tmp_path
+    owner, tmp_path, import_takeout
 ):
-    run = run_import(owner, _package(tmp_path, ["9", "10"]))
+    run = import_takeout(owner, _package(tmp_path, ["9", "10"]))
 
     assert run.status == Import.Status.DONE, run.error
-    assert Event.objects.filter(user=owner, kind="discord.message").count() == 35
-    assert Event.objects.filter(user=owner, kind="discord.channel").count() == 2
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 2
-    assert Event.objects.filter(user=owner, kind="discord.account").count() == 1
-    skipped = ImportEntry.objects.get(import_run=run, path__startswith="Activity/")
+    assert count_of(owner, Event, kind="discord.message") == 35
+    assert count_of(owner, Event, kind="discord.channel") == 2
+    assert count_of(owner, Event, kind="discord.guild") == 2
+    assert count_of(owner, Event, kind="discord.account") == 1
+    skipped = one_of(owner, ImportEntry, import_run=run, path__startswith="Activity/")
     assert (skipped.status, skipped.error) == (ImportEntry.Status.SKIPPED, ACTIVITY_SKIP_REASON)
     assert run.records_quarantined == 0
 
-    again = run_import(owner, _package(tmp_path, ["9", "10"]))
+    again = import_takeout(owner, _package(tmp_path, ["9", "10"]))
     assert (again.records_written, again.records_duplicate) == (0, 35 + 3 + 2 + 1)
 
 
-def test_servers_of_the_package_are_the_guilds_the_connector_stored(owner, discord, tmp_path):
+def test_servers_of_the_package_are_the_guilds_the_connector_stored(
+    owner, discord, tmp_path, import_takeout
+):
     sync_connection(owner.pk, make_connection(owner, "discord", discord).pk)
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 230
+    assert count_of(owner, Event, kind="discord.guild") == 230
     known = [g["id"] for g in discord.guilds[:3]]
 
-    run = run_import(owner, _package(tmp_path, [*known, "77"]))
+    run = import_takeout(owner, _package(tmp_path, [*known, "77"]))
 
     assert run.status == Import.Status.DONE, run.error
     # Three of the package's four servers are guilds the API listed: one new row.
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 231
-    kept = Event.objects.get(user=owner, kind="discord.guild", data__id=known[0])
+    assert count_of(owner, Event, kind="discord.guild") == 231
+    kept = one_of(owner, Event, kind="discord.guild", data__id=known[0])
     assert kept.source == "discord"
 
 
@@ -86,20 +89,22 @@ def test_guilds_stored_before_get_their_id_as_identity_and_merge(owner, discord)
     migration = importlib.import_module("apps.connectors.migrations.0003_discord_guild_identity")
     guild = discord.guilds[0]
     for number, name in enumerate(("Old name", guild["name"])):
-        Event.objects.create(
-            user=owner,
-            source="discord",
-            kind="discord.guild",
-            occurred_at=UNDATED,
-            title=name,
-            data={**guild, "name": name},
-            content_hash=bytes([number]) * 16,  # what the old identity gave: two rows
-        )
+        with as_user(owner):
+            Event.objects.create(
+                user=owner,
+                source="discord",
+                kind="discord.guild",
+                occurred_at=UNDATED,
+                title=name,
+                data={**guild, "name": name},
+                content_hash=bytes([number]) * 16,  # what the old identity gave: two rows
+            )
 
-    migration.guilds_known_by_id(None, SimpleNamespace(connection=connection))
+    with system_context():  # as migrate runs it: every user's guilds
+        migration.guilds_known_by_id(None, SimpleNamespace(connection=connection))
 
-    [kept] = Event.objects.filter(user=owner, kind="discord.guild")
+    [kept] = all_of(owner, Event, kind="discord.guild")
     assert kept.title == guild["name"]
     # A sync now finds it: 230 guilds listed, 229 new.
     sync_connection(owner.pk, make_connection(owner, "discord", discord).pk)
-    assert Event.objects.filter(user=owner, kind="discord.guild").count() == 230
+    assert count_of(owner, Event, kind="discord.guild") == 230

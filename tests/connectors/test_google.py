@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from apps.connectors.google import HEART_RATE_STREAM
+from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.metric_models import HealthMetric
 from apps.lake.models import Event
+from tests.acting import all_of, count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 from tests.connectors.test_connect import _connect
 
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _count(user, kind: str) -> int:
-    return Event.objects.filter(user=user, kind=kind).count()
+    return count_of(user, Event, kind=kind)
 
 
 def test_youtube_and_fit_are_synced_once_and_then_only_what_is_new(owner, google):
@@ -27,20 +29,20 @@ def test_youtube_and_fit_are_synced_once_and_then_only_what_is_new(owner, google
     assert _count(owner, "fit.session") == 45
     # Heart rate is a series of measurements of Fit's merged stream, not events.
     assert not _count(owner, "fit.heart_rate")
-    beats = HealthMetric.objects.filter(user=owner, metric="heart_rate")
-    assert beats.count() == 2500
-    assert set(beats.values_list("stream", "unit")) == {(HEART_RATE_STREAM, "bpm")}
-    like = Event.objects.get(user=owner, kind="youtube.activity", data__id="act1")
+    beats = all_of(owner, HealthMetric, metric="heart_rate")
+    assert len(beats) == 2500
+    assert {(beat.stream, beat.unit) for beat in beats} == {(HEART_RATE_STREAM, "bpm")}
+    like = one_of(owner, Event, kind="youtube.activity", data__id="act1")
     assert like.text == "like" and like.url == "https://www.youtube.com/watch?v=vid1"
-    run = Event.objects.get(user=owner, kind="fit.session", data__id="session0")
+    run = one_of(owner, Event, kind="fit.session", data__id="session0")
     assert (run.ended_at - run.occurred_at).total_seconds() == 40 * 60
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.cursor["fit_sessions_token"] == "45"
 
     calls = len(google.data_calls())
     sync_connection(owner.pk, conn.pk)
-    assert Event.objects.filter(user=owner).count() == 130 + 45
-    assert beats.count() == 2500
+    assert count_of(owner, Event) == 130 + 45
+    assert count_of(owner, HealthMetric, metric="heart_rate") == 2500
     second = google.data_calls()[calls:]
     assert all("publishedAfter" in r.query for r in second if "activities" in r.path)
     assert [r.query.get("pageToken") for r in second if r.path.endswith("/sessions")] == ["45"]
@@ -63,7 +65,7 @@ def test_connecting_google_asks_for_offline_access(client, owner, google):
         "https://www.googleapis.com/auth/fitness.heart_rate.read"
         in authorize.query["scope"].split()
     )
-    conn = owner.connections.get()
+    conn = one_of(owner, Connection)
     assert conn.external_id == "108204268033311374519" and conn.refresh_token
 
 
@@ -87,11 +89,11 @@ def test_a_session_deleted_in_fit_arrives_as_a_deletion(owner, google):
 
     sessions = [r for r in google.data_calls() if r.path.endswith("/sessions")]
     assert sessions and all(r.query.get("includeDeleted") == "true" for r in sessions)
-    [deleted] = Event.objects.filter(user=owner, kind="fit.session_deleted")
+    [deleted] = all_of(owner, Event, kind="fit.session_deleted")
     assert deleted.data["id"] == "session3"
-    stored = Event.objects.get(user=owner, kind="fit.session", data__id="session3")
+    stored = one_of(owner, Event, kind="fit.session", data__id="session3")
     assert deleted.occurred_at == stored.occurred_at
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.cursor["fit_sessions_token"] == "46"
 
 
@@ -100,8 +102,7 @@ def test_heart_rate_a_watch_uploads_late_is_not_lost(owner, google):
 
     conn = make_connection(owner, "google", google)
     sync_connection(owner.pk, conn.pk)
-    beats = HealthMetric.objects.filter(user=owner, metric="heart_rate")
-    assert beats.count() == 2500
+    assert count_of(owner, HealthMetric, metric="heart_rate") == 2500
 
     # Measured an hour before the first sync, uploaded after it: inside the
     # window the first sync read already.
@@ -109,6 +110,6 @@ def test_heart_rate_a_watch_uploads_late_is_not_lost(owner, google):
     google.add_heart_at(measured, 123.0)
     sync_connection(owner.pk, conn.pk)
 
-    assert beats.count() == 2501
-    late = beats.get(start=measured)
+    assert count_of(owner, HealthMetric, metric="heart_rate") == 2501
+    late = one_of(owner, HealthMetric, metric="heart_rate", start=measured)
     assert late.value == 123.0

@@ -9,22 +9,22 @@ from apps.connectors.tasks import sync_connection
 from apps.core.db.context import system_context, user_context
 from apps.lake.models import Event
 from apps.stream.models import DeadLetter
+from tests.acting import refreshed
 from tests.connectors.conftest import make_connection
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_task_given_another_users_connection_does_nothing(owner, outsider, spotify, settings):
     settings.DATAPUNK_OUTBOUND = {**settings.DATAPUNK_OUTBOUND, "attempts": 1}
-    with system_context():
-        conn = make_connection(owner, "spotify", spotify)
+    conn = make_connection(owner, "spotify", spotify)
 
     sync_connection(outsider.pk, conn.pk)  # a forged or mistaken pair
 
     assert spotify.data_calls() == []
     with system_context():
         assert not Event.objects.exists()
-        conn.refresh_from_db()
+        refreshed(conn)
         assert conn.last_sync_at is None
 
     spotify.fail_next(1, 500)

@@ -10,13 +10,14 @@ from apps.connectors.microsoft import event_record, graph_time
 from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
+from tests.acting import all_of, count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _count(user, kind: str) -> int:
-    return Event.objects.filter(user=user, kind=kind).count()
+    return count_of(user, Event, kind=kind)
 
 
 def test_a_full_sync_follows_next_links_and_stores_the_delta_link(owner, graph):
@@ -26,29 +27,29 @@ def test_a_full_sync_follows_next_links_and_stores_the_delta_link(owner, graph):
 
     assert _count(owner, "calendar.event") == 120
     assert _count(owner, "outlook.message") == 75
-    conn.refresh_from_db()
+    refreshed(conn)
     assert "$deltatoken=120" in conn.cursor["calendar_link"]
     assert "$deltatoken=75" in conn.cursor["mail_link"]
     calendar_calls = [r for r in graph.data_calls() if "calendarView" in r.path]
     assert len(calendar_calls) == 3  # 50 + 50 + 20, pages of the asked size
     assert 'outlook.timezone="UTC"' in calendar_calls[0].headers["prefer"]
-    event = Event.objects.filter(user=owner, kind="calendar.event").order_by("occurred_at").first()
+    event = all_of(owner, Event, "occurred_at", kind="calendar.event")[0]
     assert event.title == "Meeting 0" and event.text == "Room 0"
     assert event.occurred_at == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert event.ended_at == datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
-    mail = Event.objects.filter(user=owner, kind="outlook.message").order_by("occurred_at").first()
+    mail = all_of(owner, Event, "occurred_at", kind="outlook.message")[0]
     assert mail.title == "Invoice 0" and mail.text == "Billing <billing@example.com>"
 
 
 def test_a_second_sync_asks_for_changes_only_and_adds_nothing(owner, graph):
     conn = make_connection(owner, "microsoft", graph)
     sync_connection(owner.pk, conn.pk)
-    total = Event.objects.filter(user=owner).count()
+    total = count_of(owner, Event)
     calls = len(graph.data_calls())
 
     sync_connection(owner.pk, conn.pk)
 
-    assert Event.objects.filter(user=owner).count() == total
+    assert count_of(owner, Event) == total
     second = graph.data_calls()[calls:]
     assert len(second) == 2 and all("$deltatoken" in r.query for r in second)
 
@@ -65,8 +66,8 @@ def test_added_changed_and_removed_events_arrive_with_the_next_delta(owner, grap
     sync_connection(owner.pk, conn.pk)
 
     assert _count(owner, "calendar.event") == 122  # one new, one new version of a changed one
-    assert Event.objects.filter(user=owner, title="Meeting 0 (moved)").exists()
-    removed = Event.objects.get(user=owner, kind="calendar.event_removed")
+    assert count_of(owner, Event, title="Meeting 0 (moved)") > 0
+    removed = one_of(owner, Event, kind="calendar.event_removed")
     assert removed.data["@removed"] == {"reason": "deleted"}
     assert _count(owner, "outlook.message") == 76
 
@@ -77,7 +78,7 @@ def test_a_revoked_consent_marks_the_connection(owner, graph):
 
     sync_connection(owner.pk, conn.pk)
 
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.NEEDS_RECONSENT
     refresh = next(r for r in graph.log if r.path.endswith("/token"))
     assert refresh.form["scope"].split() == [
@@ -111,8 +112,8 @@ def test_an_expired_delta_token_is_a_full_resync_not_a_dead_letter(owner, graph)
     sync_connection(owner.pk, conn.pk)
 
     assert _count(owner, "calendar.event") == 121 and _count(owner, "outlook.message") == 76
-    assert not DeadLetter.objects.filter(user_id=owner.pk).exists()
-    conn.refresh_from_db()
+    assert not count_of(owner, DeadLetter) > 0
+    refreshed(conn)
     assert conn.last_error == "" and conn.status == Connection.Status.ACTIVE
     assert "generation=1" in conn.cursor["calendar_link"]
     assert "generation=1" in conn.cursor["mail_link"]
@@ -141,13 +142,13 @@ def test_the_calendar_window_moves_on_so_events_far_ahead_keep_arriving(owner, g
     conn = make_connection(owner, "microsoft", graph)
     monkeypatch.setattr(microsoft, "now_utc", lambda: now - timedelta(days=60))
     sync_connection(owner.pk, conn.pk)
-    assert not Event.objects.filter(user=owner, title="Far ahead").exists()
+    assert not count_of(owner, Event, title="Far ahead") > 0
     assert _count(owner, "calendar.event") == 120
 
     monkeypatch.setattr(microsoft, "now_utc", lambda: now)
     sync_connection(owner.pk, conn.pk)
 
-    assert Event.objects.filter(user=owner, title="Far ahead").exists()
+    assert count_of(owner, Event, title="Far ahead") > 0
     assert _count(owner, "calendar.event") == 121  # the rest read again, stored once
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.cursor["calendar_window_from"] == now.strftime("%Y-%m-%dT%H:%M:%SZ")

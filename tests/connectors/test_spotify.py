@@ -8,6 +8,7 @@ from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
 from apps.stream.models import DeadLetter
+from tests.acting import all_of, count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _kinds(user) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for kind in Event.objects.filter(user=user).values_list("kind", flat=True):
+    for kind in (event.kind for event in all_of(user, Event)):
         counts[kind] = counts.get(kind, 0) + 1
     return counts
 
@@ -31,10 +32,10 @@ def test_a_full_sync_stores_every_item_and_a_second_adds_nothing(owner, spotify)
         "spotify.playlist_change": 3,
         "spotify.playlist_track": 21,
     }
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.last_sync_at is not None and conn.last_error == ""
     assert set(conn.cursor) == {"played_after", "saved_since", "playlists"}
-    play = Event.objects.filter(user=owner, kind="spotify.play").order_by("-occurred_at").first()
+    play = all_of(owner, Event, "-occurred_at", kind="spotify.play")[0]
     assert play.source == "spotify"
     assert play.title == "Song 119" and play.text == "Artist 0"
     assert play.url == "https://open.spotify.com/track/track00119"
@@ -43,7 +44,7 @@ def test_a_full_sync_stores_every_item_and_a_second_adds_nothing(owner, spotify)
     calls_before = len(spotify.data_calls())
     sync_connection(owner.pk, conn.pk)
 
-    assert Event.objects.filter(user=owner).count() == 274
+    assert count_of(owner, Event) == 274
     second = spotify.data_calls()[calls_before:]
     # The cursor is used: plays are asked for after the newest one, saved
     # tracks stop at the first page, unchanged playlists are not read again.
@@ -68,7 +69,7 @@ def test_what_is_new_at_the_provider_is_all_a_later_sync_adds(owner, spotify):
     assert after["spotify.saved_track"] == before["spotify.saved_track"] + 2
     assert after["spotify.playlist_track"] == before["spotify.playlist_track"] + 4
     assert after["spotify.playlist_change"] == before["spotify.playlist_change"] + 1
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.cursor["playlists"]["playlist1"] == "snap-playlist1-1"
 
 
@@ -81,7 +82,7 @@ def test_a_malformed_item_goes_to_quarantine_and_the_rest_is_stored(owner, spoti
     sync_connection(owner.pk, conn.pk)
 
     assert _kinds(owner)["spotify.play"] == 119
-    bad = Quarantine.objects.get(user=owner)
+    bad = one_of(owner, Quarantine)
     assert "track" in bad.reason
 
 
@@ -91,7 +92,7 @@ def test_a_sync_of_a_connection_that_needs_consent_does_not_call_the_provider(ow
     sync_connection(owner.pk, conn.pk)
 
     assert spotify.data_calls() == []
-    assert not Event.objects.filter(user=owner).exists()
+    assert not count_of(owner, Event) > 0
 
 
 def test_an_item_with_a_broken_time_is_quarantined_without_stopping_the_sync(owner, spotify):
@@ -103,8 +104,8 @@ def test_an_item_with_a_broken_time_is_quarantined_without_stopping_the_sync(own
     sync_connection(owner.pk, conn.pk)
 
     assert _kinds(owner)["spotify.play"] == 119
-    assert "yesterday-ish" in Quarantine.objects.get(user=owner).excerpt
-    conn.refresh_from_db()
+    assert "yesterday-ish" in one_of(owner, Quarantine).excerpt
+    refreshed(conn)
     assert conn.last_error == "" and int(conn.cursor["played_after"]) > 0
 
 
@@ -117,9 +118,9 @@ def test_a_body_that_is_not_json_becomes_a_dead_letter(owner, spotify):
 
     sync_connection(owner.pk, conn.pk)
 
-    letter = DeadLetter.objects.get(user=owner)
+    letter = one_of(owner, DeadLetter)
     assert "not JSON" in letter.error
-    conn.refresh_from_db()
+    refreshed(conn)
     assert "not JSON" in conn.last_error
 
 
@@ -130,10 +131,10 @@ def test_playlists_are_read_from_the_items_route_whose_entries_carry_item(owner,
 
     asked = {r.path for r in spotify.data_calls() if r.path.startswith("/v1/playlists/")}
     assert asked == {f"/v1/playlists/playlist{n}/items" for n in range(3)}
-    entry = Event.objects.filter(user=owner, kind="spotify.playlist_track").order_by("pk").first()
+    entry = all_of(owner, Event, "pk", kind="spotify.playlist_track")[0]
     assert entry.title == "Song 20000" and entry.text == "Playlist 0"
     assert entry.url == "https://open.spotify.com/track/track20000"
-    change = Event.objects.filter(user=owner, kind="spotify.playlist_change").order_by("pk")[0]
+    change = all_of(owner, Event, "pk", kind="spotify.playlist_change")[0]
     assert change.text == "7 tracks"
 
 
@@ -149,7 +150,7 @@ def test_a_playlist_spotify_refuses_is_skipped_with_a_note_and_the_sync_goes_on(
 
     sync_connection(owner.pk, conn.pk)
 
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.last_sync_at is not None and conn.last_error == ""
     assert len(conn.sync_notes) == 1
     assert f"answered {status}" in conn.sync_notes[0] and says in conn.sync_notes[0]
@@ -161,7 +162,7 @@ def test_a_playlist_spotify_refuses_is_skipped_with_a_note_and_the_sync_goes_on(
         "spotify.playlist_track": 21,
     }
     assert refused not in conn.cursor["playlists"]  # tried again next time
-    assert not DeadLetter.objects.filter(user=owner).exists()
+    assert not count_of(owner, DeadLetter) > 0
 
     client.force_login(owner)
     page = client.get("/connections/").content.decode()
@@ -169,6 +170,6 @@ def test_a_playlist_spotify_refuses_is_skipped_with_a_note_and_the_sync_goes_on(
 
     spotify.refused.pop(refused)
     sync_connection(owner.pk, conn.pk)
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.sync_notes == []
     assert _kinds(owner)["spotify.playlist_track"] == 24

@@ -15,12 +15,12 @@ import pytest
 
 from apps.analytics import aggregates
 from apps.connectors.tasks import sync_connection
-from apps.lake.models import Event, Import
+from apps.lake.models import Event, Import, ImportEntry
+from tests.acting import all_of, as_user, count_of, one_of
 from tests.connectors.conftest import make_connection
 from tests.connectors.fakes.spotify import START
 from tests.lake.conftest import make_zip
 from tests.lake.takeout.test_spotify import extended_episode, extended_track
-from tests.lake.test_import_takeout import run_import
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,68 +68,66 @@ def _export(tmp_path: Path, plays: range, ms_played: int) -> Path:
 
 
 def _plays(user) -> int:
-    return Event.objects.filter(user=user, kind="spotify.play").count()
+    return count_of(user, Event, kind="spotify.play")
 
 
 def test_an_export_imported_after_a_sync_enriches_the_plays_instead_of_doubling_them(
-    owner, spotify, tmp_path
+    owner, spotify, tmp_path, import_takeout
 ):
     sync_connection(owner.pk, make_connection(owner, "spotify", spotify).pk)
     assert _plays(owner) == 120
 
     # Plays 100..119 are the API's too; the export adds 1 episode and 4 account-data plays.
-    run = run_import(owner, _export(tmp_path, range(100, 120), ms_played=61_000))
+    run = import_takeout(owner, _export(tmp_path, range(100, 120), ms_played=61_000))
 
     assert run.status == Import.Status.DONE, run.error
     assert _plays(owner) == 120 + 1 + 4
-    products = dict(run.entries.values_list("path", "product"))
+    products = {entry.path: entry.product for entry in all_of(owner, ImportEntry, import_run=run)}
     assert products["Spotify Extended Streaming History/Streaming_History_Audio_2026.json"] == (
         "spotify.extended_history"
     )
     assert products["Spotify Account Data/StreamingHistory_music_0.json"] == (
         "spotify.streaming_history"
     )
-    assert Event.objects.filter(user=owner, kind="spotify.search").count() == 1
-    play = Event.objects.get(user=owner, kind="spotify.play", title="Song 110")
+    assert count_of(owner, Event, kind="spotify.search") == 1
+    play = one_of(owner, Event, kind="spotify.play", title="Song 110")
     assert play.data["ms_played"] == 61_000 and play.data["ip_addr"] == "192.0.2.111"
     assert play.data["history"][0]["track"]["id"] == "track00110"  # the API's copy kept
     assert play.occurred_at == START + timedelta(minutes=440)
 
-    again = run_import(owner, _export(tmp_path, range(100, 120), ms_played=61_000))
+    again = import_takeout(owner, _export(tmp_path, range(100, 120), ms_played=61_000))
     assert again.records_written == 0
     assert _plays(owner) == 125
 
     # Listening minutes of the day: the API's plays at their track length, the
     # twenty streams at their real 61 s.
-    aggregates.aggregates_refresh(user_id=owner.pk)
-    [day] = [
-        row
-        for row in aggregates.media_minutes_per_day(user_id=owner.pk)
-        if row["day"] == START.date()
-    ]
+    with as_user(owner):
+        aggregates.aggregates_refresh(user_id=owner.pk)
+        minutes = aggregates.media_minutes_per_day(user_id=owner.pk)
+    [day] = [row for row in minutes if row["day"] == START.date()]
     api_seconds = sum((180_000 + n) / 1000 for n in range(100))
     assert day["minutes"] == round((api_seconds + 20 * 61) / 60, 1)
 
 
 def test_a_sync_after_the_export_adds_only_the_plays_the_export_did_not_have(
-    owner, spotify, tmp_path
+    owner, spotify, tmp_path, import_takeout
 ):
-    run = run_import(owner, _export(tmp_path, range(0, 110), ms_played=30_000))
+    run = import_takeout(owner, _export(tmp_path, range(0, 110), ms_played=30_000))
     assert run.status == Import.Status.DONE, run.error
     assert _plays(owner) == 110 + 1 + 4
 
     sync_connection(owner.pk, make_connection(owner, "spotify", spotify).pk)
 
     assert _plays(owner) == 120 + 1 + 4
-    kept = Event.objects.get(user=owner, kind="spotify.play", title="Song 5")
+    kept = one_of(owner, Event, kind="spotify.play", title="Song 5")
     assert kept.data["ms_played"] == 30_000 and kept.source == "takeout"
-    new = Event.objects.get(user=owner, kind="spotify.play", title="Song 115")
+    new = one_of(owner, Event, kind="spotify.play", title="Song 115")
     assert new.source == "spotify" and "ms_played" not in new.data
-    assert START.replace(tzinfo=UTC) == Event.objects.get(user=owner, title="Song 0").occurred_at
+    assert START.replace(tzinfo=UTC) == one_of(owner, Event, title="Song 0").occurred_at
 
 
 def test_an_interrupted_extended_history_import_resumes_where_it_stopped(
-    owner, tmp_path, monkeypatch
+    owner, tmp_path, monkeypatch, import_takeout
 ):
     from django.db import OperationalError
 
@@ -148,11 +146,11 @@ def test_an_interrupted_extended_history_import_resumes_where_it_stopped(
 
     monkeypatch.setattr(writer.BatchWriter, "flush", flaky_flush)
     with pytest.raises(OperationalError):
-        run_import(owner, archive)
+        import_takeout(owner, archive, status=None)
     assert _plays(owner) == 300  # three batches of the extended history, then it stopped
-    assert Import.objects.get(user=owner).status == Import.Status.RUNNING
+    assert one_of(owner, Import).status == Import.Status.RUNNING
 
-    run = run_import(owner, archive)
+    run = import_takeout(owner, archive, status=None)
 
     assert run.status == Import.Status.DONE, run.error
     assert _plays(owner) == 1000 + 1 + 4

@@ -14,14 +14,15 @@ from apps.connectors.tasks import refresh_expiring_tokens, sync_connection
 from apps.core.feed import feed_group
 from apps.lake.models import Event
 from apps.privacy.models import AuditEntry
-from datapunk.celery import app as celery_app
+from tests.acting import as_user, count_of, refreshed
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _table_dump(table: str) -> str:
-    with db.cursor() as cursor:
+def _table_dump(table: str, user) -> str:
+    """The table as pg_dump would write it, of the rows ``user`` may read."""
+    with as_user(user), db.cursor() as cursor:
         copy_sql = f"COPY (SELECT * FROM {table}) TO STDOUT"
         with cursor.cursor.copy(copy_sql) as copy:
             return b"".join(bytes(chunk) for chunk in copy).decode()
@@ -32,13 +33,13 @@ def test_a_dump_of_the_tables_holds_no_usable_token(owner, spotify):
     access, refresh = conn.access_token, conn.refresh_token
     sync_connection(owner.pk, conn.pk)  # a sync refreshes nothing yet, but reads the tokens
 
-    dump = _table_dump("connectors_connection")
+    dump = _table_dump("connectors_connection", owner)
     assert str(conn.pk) in dump and "spotify" in dump
     assert access not in dump and refresh not in dump
     assert access[3:12] not in dump  # no fragment of it either
-    assert _table_dump("socialaccount_socialtoken") == ""
+    assert _table_dump("socialaccount_socialtoken", owner) == ""
     # What is stored opens only with the key.
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.access_token == access
 
 
@@ -49,13 +50,13 @@ def test_an_expired_token_is_refreshed_before_the_sync(owner, spotify):
 
     sync_connection(owner.pk, conn.pk)
 
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.access_token != old_access
     assert conn.refresh_token == old_refresh  # Spotify sent none: the old one is kept
     assert conn.token_expires_at > datetime.now(UTC) + timedelta(minutes=50)
     tokens = [r for r in spotify.log if r.path == "/api/token"]
     assert [r.form["grant_type"] for r in tokens] == ["refresh_token"]
-    assert Event.objects.filter(user=owner).count() == 274
+    assert count_of(owner, Event) == 274
 
 
 def test_a_token_that_expires_mid_sync_is_refreshed_once(owner, spotify):
@@ -65,7 +66,7 @@ def test_a_token_that_expires_mid_sync_is_refreshed_once(owner, spotify):
     sync_connection(owner.pk, conn.pk)
 
     assert len([r for r in spotify.log if r.path == "/api/token"]) == 1
-    assert Event.objects.filter(user=owner).count() == 274
+    assert count_of(owner, Event) == 274
 
 
 def test_a_revoked_grant_marks_the_connection_and_tells_the_user(owner, spotify, client):
@@ -77,25 +78,18 @@ def test_a_revoked_grant_marks_the_connection_and_tells_the_user(owner, spotify,
 
     sync_connection(owner.pk, conn.pk)
 
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.NEEDS_RECONSENT
     assert conn.access_token_sealed == "" and conn.refresh_token_sealed == ""
     assert "connect it again" in conn.last_error
-    assert not Event.objects.filter(user=owner).exists()
+    assert not count_of(owner, Event) > 0
     message = async_to_sync(layer.receive)(channel)["message"]
     assert message["type"] == "connector.status"
     assert message["data"]["status"] == "needs_reconsent"
-    assert AuditEntry.objects.filter(action="connector.needs_reconsent", user_id=owner.pk).exists()
+    assert count_of(owner, AuditEntry, action="connector.needs_reconsent") == 1
     client.force_login(owner)
     page = client.get("/connections/").content.decode()
     assert "needs your consent again" in page
-
-
-@pytest.fixture
-def eager_celery():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
 
 
 def test_beat_refreshes_the_tokens_that_expire_within_35_minutes(
@@ -111,8 +105,8 @@ def test_beat_refreshes_the_tokens_that_expire_within_35_minutes(
 
     assert refresh_expiring_tokens() == 1
 
-    soon.refresh_from_db()
-    later.refresh_from_db()
+    refreshed(soon)
+    refreshed(later)
     assert soon.access_token != soon_token
     assert soon.token_expires_at > datetime.now(UTC) + timedelta(minutes=50)
     assert later.access_token == later_token

@@ -9,6 +9,7 @@ import pytest
 from apps.connectors.models import Connection
 from apps.connectors.tasks import sync_connection
 from apps.lake.models import Event
+from tests.acting import all_of, count_of, refreshed
 from tests.connectors.conftest import make_connection
 from tests.connectors.fakes.base import CLIENT_ID
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _follows(user) -> int:
-    return Event.objects.filter(user=user, kind="twitch.follow").count()
+    return count_of(user, Event, kind="twitch.follow")
 
 
 def test_followed_channels_are_synced_once(owner, twitch):
@@ -27,7 +28,7 @@ def test_followed_channels_are_synced_once(owner, twitch):
     assert _follows(owner) == 250
     calls = twitch.data_calls()
     assert len(calls) == 3 and all(c.headers["client-id"] == CLIENT_ID for c in calls)
-    newest = Event.objects.filter(user=owner).order_by("-occurred_at").first()
+    newest = all_of(owner, Event, "-occurred_at")[0]
     assert newest.title == "Streamer249" and newest.url == "https://www.twitch.tv/streamer249"
     assert newest.source == "twitch"
 
@@ -37,7 +38,7 @@ def test_followed_channels_are_synced_once(owner, twitch):
 
     assert _follows(owner) == 252
     assert len(twitch.data_calls()) == 5  # one page each time: the walk stops at the cursor
-    conn.refresh_from_db()
+    refreshed(conn)
     assert (
         conn.cursor["followed_since"] == datetime(2026, 10, 11, 23, 0, tzinfo=UTC).isoformat()
     )  # follow 251
@@ -48,13 +49,13 @@ def test_an_expired_token_is_refreshed_and_a_dead_refresh_token_asks_for_consent
     twitch.expire_all()
     sync_connection(owner.pk, conn.pk)
     assert _follows(owner) == 250
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.refresh_token in twitch.refresh  # Twitch rotates refresh tokens: the new one kept
 
     twitch.revoke_all()
     sync_connection(owner.pk, conn.pk)
 
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.NEEDS_RECONSENT
 
 
@@ -68,6 +69,6 @@ def test_disconnect_revokes_the_token_at_twitch(owner, twitch, client):
     revoke = next(r for r in twitch.log if r.path == "/oauth2/revoke")
     assert revoke.form["token"] == access and revoke.form["client_id"] == CLIENT_ID
     assert access not in twitch.access  # the fake answered 200: Twitch forgot it
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.REVOKED and not conn.refresh_token_sealed
     assert conn.last_error == ""  # no "could not be told to revoke" note

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from apps.lake.models import Event
+from tests.acting import count_of, refreshed
 from tests.conftest import CELERY_WORKER, ROOT
 from tests.connectors.conftest import make_connection
 from tests.connectors.fakes.base import CLIENT_ID, CLIENT_SECRET
@@ -48,11 +49,11 @@ def test_a_worker_runs_the_queued_sync(owner, spotify, child_env, background, tm
 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        conn.refresh_from_db()
+        refreshed(conn)
         if conn.last_sync_at:
             break
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
         time.sleep(0.3)
     else:
         pytest.fail("the worker did not sync: " + (tmp_path / "worker.log").read_text()[-3000:])
-    assert Event.objects.filter(user=owner).count() == 274
+    assert count_of(owner, Event) == 274

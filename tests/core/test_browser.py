@@ -2,21 +2,16 @@
 
 import pytest
 
-from apps.lake.sample_takeout import build_sample_takeout
-from apps.lake.services import takeout_import_prepare, takeout_import_run
 from tests.browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def finished_import(make_user, tmp_path):
+def finished_import(make_user, import_takeout):
     # Database work happens before Playwright starts its event loop in this thread.
     user = make_user("reader", password="a long enough password")
-    run = takeout_import_prepare(
-        user=user, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=50)]
-    )
-    return takeout_import_run(import_id=run.pk)
+    return import_takeout(user, points=50)
 
 
 def test_sign_in_and_see_an_import_with_its_summary(finished_import, browser, live_server):

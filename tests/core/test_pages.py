@@ -61,12 +61,8 @@ def test_home_shows_an_empty_lake_with_the_way_in(client, owner):
 
 
 @pytest.mark.django_db
-def test_home_counts_only_the_users_own_data(client, owner, outsider, tmp_path):
-    from apps.lake.sample_takeout import build_sample_takeout
-    from apps.lake.services import takeout_import_prepare, takeout_import_run
-
-    archive = build_sample_takeout(tmp_path / "takeout.zip", points=40)
-    takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[archive]).pk)
+def test_home_counts_only_the_users_own_data(client, owner, outsider, import_takeout):
+    import_takeout(owner, points=40)
     client.force_login(owner)
     page = client.get("/").content.decode()
     assert "<strong>40</strong> location points" in page

@@ -14,22 +14,13 @@ from apps.core.timezones import set_zone, zone_of
 from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 KOLKATA = "Asia/Kolkata"  # +05:30, no DST
 UTC = dt.UTC
 # 18:00 UTC on 2 May is 23:30 in Kolkata (still the 2nd); 19:00 UTC is 00:30 on the 3rd.
 LATE_ON_THE_2ND = dt.datetime(2024, 5, 2, 18, 0, tzinfo=UTC)
 EARLY_ON_THE_3RD = dt.datetime(2024, 5, 2, 19, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def celery_eager():
-    from datapunk.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def _store(user, *records):
@@ -102,7 +93,7 @@ def test_the_refresh_of_all_users_uses_each_owners_zone(owner, outsider):
 
 
 def test_a_change_of_zone_recomputes_the_days(
-    owner, client, celery_eager, django_capture_on_commit_callbacks
+    owner, client, eager_celery, django_capture_on_commit_callbacks
 ):
     _two_events(owner)
     assert _per_day(owner) == {dt.date(2024, 5, 2): 2}

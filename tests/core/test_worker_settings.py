@@ -23,15 +23,18 @@ def test_inbound_delivery_prune_is_scheduled_and_prunes() -> None:
 def test_the_scheduled_prune_forgets_old_ids() -> None:
     from apps.stream.models import InboundDelivery
     from apps.stream.tasks import prune_inbound_deliveries
+    from tests.acting import as_user
 
     user = get_user_model().objects.create_user("pruner", password="x-long-password-1")
     old = timezone.now() - timedelta(hours=2)
-    InboundDelivery.objects.create(user=user, channel="ingest", message_id="a", received_at=old)
-    InboundDelivery.objects.create(
-        user=user, channel="ingest", message_id="b", received_at=timezone.now()
-    )
+    with as_user(user):
+        InboundDelivery.objects.create(user=user, channel="ingest", message_id="a", received_at=old)
+        InboundDelivery.objects.create(
+            user=user, channel="ingest", message_id="b", received_at=timezone.now()
+        )
     assert prune_inbound_deliveries.apply().get() == 1
-    assert list(InboundDelivery.objects.values_list("message_id", flat=True)) == ["b"]
+    with as_user(user):
+        assert list(InboundDelivery.objects.values_list("message_id", flat=True)) == ["b"]
 
 
 def test_redis_redelivers_only_after_the_longest_task() -> None:

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from apps.lake.models import Place
+from tests.acting import as_user, refreshed
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +16,10 @@ def staff_client(client, make_user):
 
 
 def test_a_place_shows_and_saves_its_point_as_text(staff_client, owner, admin_access):
-    place = Place.objects.create(
-        user=owner, place_id="ChIJ-test", location=Point(-9.1393, 38.7223, srid=4326)
-    )
+    with as_user(owner):
+        place = Place.objects.create(
+            user=owner, place_id="ChIJ-test", location=Point(-9.1393, 38.7223, srid=4326)
+        )
     admin_access(staff_client, "owner", reason="fix a place's point")
     url = f"/admin/lake/place/{place.pk}/change/"
 
@@ -38,7 +40,7 @@ def test_a_place_shows_and_saves_its_point_as_text(staff_client, owner, admin_ac
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
-    place.refresh_from_db()
+    refreshed(place)
     assert (place.name, place.location.x, place.location.y) == ("Miradouro", -9.13, 38.71)
 
 
@@ -52,22 +54,23 @@ def test_the_import_page_stays_light_with_100k_entries(
 ):
     from apps.lake.models import Import, ImportEntry
 
-    run = Import.objects.create(user=owner, fingerprint="f" * 64, members_total=100_000)
     products = ["location.records", "photos.sidecar", ""]
-    ImportEntry.objects.bulk_create(
-        (
-            ImportEntry(
-                import_run=run,
-                user=owner,
-                path=f"Takeout/member-{i:06d}.json",
-                product=products[i % 3],
-                status="skipped" if products[i % 3] == "" else "done",
-                records_written=2,
-            )
-            for i in range(100_000)
-        ),
-        batch_size=10_000,
-    )
+    with as_user(owner):
+        run = Import.objects.create(user=owner, fingerprint="f" * 64, members_total=100_000)
+        ImportEntry.objects.bulk_create(
+            (
+                ImportEntry(
+                    import_run=run,
+                    user=owner,
+                    path=f"Takeout/member-{i:06d}.json",
+                    product=products[i % 3],
+                    status="skipped" if products[i % 3] == "" else "done",
+                    records_written=2,
+                )
+                for i in range(100_000)
+            ),
+            batch_size=10_000,
+        )
 
     admin_access(staff_client, "owner", reason="why an import took long")
     with django_assert_max_num_queries(20):

@@ -5,7 +5,7 @@ from django.db import connection
 
 from apps.lake import services
 from apps.lake.models import Import, ImportEntry
-from apps.lake.services import takeout_import_prepare, takeout_import_run
+from tests.acting import count_of, takeout_import
 
 from .conftest import make_zip, records_json
 
@@ -29,8 +29,8 @@ def test_a_failed_member_is_published_outside_its_transaction(owner, tmp_path, m
             "Takeout/Location History/Records.json": records_json(5),
         },
     )
-    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[path]).pk)
+    run = takeout_import(owner, path)
     assert run.status == Import.Status.DONE
-    assert run.entries.filter(status=ImportEntry.Status.FAILED).count() == 1
+    assert count_of(owner, ImportEntry, import_run=run, status=ImportEntry.Status.FAILED) == 1
     assert published, "nothing was published"
     assert [kind for kind, in_block in published if in_block] == []

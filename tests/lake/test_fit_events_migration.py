@@ -24,7 +24,7 @@ from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
 from apps.lake.writer import BatchWriter
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 migration = importlib.import_module("apps.lake.migrations.0005_fit_metric_events_to_healthmetric")
 rollup_migration = importlib.import_module(

@@ -23,10 +23,11 @@ from apps.core.models import UserSettings
 from apps.lake.metric_models import HealthMetric
 from apps.lake.metrics import metric_series, preferred_stream
 from apps.lake.models import Event, Import
+from tests.acting import takeout_import
 
 from .conftest import make_zip
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 KOLKATA = ZoneInfo("Asia/Kolkata")
 OFFSET = dt.timezone(dt.timedelta(hours=5, minutes=30))
@@ -135,7 +136,6 @@ def test_fixture_would_catch_a_sum_over_streams_or_utc_days():
 
 
 def test_daily_steps_of_all_data_equal_googles_daily_csv_in_the_users_zone(owner, tmp_path, client):
-    from .test_import_takeout import run_import
 
     with user_context(owner.pk):
         UserSettings.objects.create(user=owner, time_zone="Asia/Kolkata", time_zone_chosen=True)
@@ -146,7 +146,7 @@ def test_daily_steps_of_all_data_equal_googles_daily_csv_in_the_users_zone(owner
     for day in DAILY_STEPS:
         members[f"Takeout/Fit/Daily activity metrics/{day.isoformat()}.csv"] = interval_csv(day)
     with user_context(owner.pk):
-        run = run_import(owner, make_zip(tmp_path / "takeout.zip", members))
+        run = takeout_import(owner, make_zip(tmp_path / "takeout.zip", members))
     assert run.status == Import.Status.DONE, run.error
     assert run.records_quarantined == 0
 

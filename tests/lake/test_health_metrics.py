@@ -21,7 +21,7 @@ from apps.lake.metrics import (
     preferred_stream,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 IST = ZoneInfo("Asia/Kolkata")
 ESTIMATED = PREFERRED_STREAMS["steps"][0]

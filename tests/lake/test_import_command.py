@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.lake.models import Import
+from tests.acting import count_of
 from tests.conftest import import_takeout_command
 
 from .conftest import make_zip
@@ -24,7 +25,7 @@ def test_an_empty_folder_is_refused_before_anything_is_stored(owner, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CommandError, match="there are no files in it"):
         _import(str(tmp_path / "empty"), "--user", owner.username)
-    assert not Import.objects.exists()
+    assert count_of(owner, Import) == 0
 
 
 def test_files_that_are_not_takeout_are_named_as_such(owner, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 from apps.lake.models import Import
 from apps.lake.tasks import run_takeout_import
 from apps.lake.uploads import upload_path
+from tests.acting import one_of
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,7 @@ def test_parts_are_shown_by_name_size_and_sha256(client, owner, sample_zip, uplo
     run_id = started.json()["id"]
     run_takeout_import(run_id)
     # The server still knows where the part is (a resumed import reads it from there).
-    assert Import.objects.get(pk=run_id).parts[0]["path"].startswith(str(upload_dir))
+    assert one_of(owner, Import, pk=run_id).parts[0]["path"].startswith(str(upload_dir))
 
     detail = client.get(f"/api/imports/{run_id}/")
     listing = client.get("/api/imports/")
@@ -93,11 +94,11 @@ def test_a_part_gone_from_the_server_is_named_without_its_folder(
     run_id = _start(client, upload_id)
     from apps.lake.models import Upload
 
-    upload_path(Upload.objects.get(pk=upload_id)).unlink()  # the disk lost it
+    upload_path(one_of(owner, Upload, pk=upload_id)).unlink()  # the disk lost it
 
     run_takeout_import(run_id)
 
-    run = Import.objects.get(pk=run_id)
+    run = one_of(owner, Import, pk=run_id)
     assert run.status == Import.Status.FAILED
     assert "takeout-001.zip" in run.error
     for response in (client.get(f"/api/imports/{run_id}/"), client.get("/api/imports/")):

@@ -6,20 +6,17 @@ import pytest
 from django.db import OperationalError
 
 from apps.lake.models import Event, Import, LocationPoint, Quarantine, Visit
-from apps.lake.services import takeout_import_prepare, takeout_import_run
+from apps.lake.services import takeout_import_run
 from apps.lake.takeout import registry
 from apps.lake.takeout.records import Parser
+from tests.acting import as_user, takeout_import, takeout_prepare
 
 from .conftest import make_zip
 from .takeout.test_tracks import GPX, KML
 
-# Not under row-level security: the importer sets its user context itself (as its
-# task does), and the assertions count every row, whoever owns it.
+# The import service runs as its task runs it, in the owner's context (as_user):
+# the counts are of the owner's rows.
 pytestmark = pytest.mark.django_db
-
-
-def run_import(user, *paths):
-    return takeout_import_run(import_id=takeout_import_prepare(user=user, paths=list(paths)).pk)
 
 
 def gpx_points(count: int) -> bytes:
@@ -31,35 +28,36 @@ def gpx_points(count: int) -> bytes:
 
 
 def test_lone_track_files_land_in_the_lake_and_a_second_import_adds_nothing(owner, tmp_path):
-    gpx = tmp_path / "day.gpx"
-    gpx.write_bytes(GPX)
-    kmz = tmp_path / "trip.kmz"
-    with zipfile.ZipFile(kmz, "w") as archive:
-        archive.writestr("doc.kml", KML)
-    csv = tmp_path / "log.txt"
-    csv.write_text("time;latitude;longitude\n2024-02-01T00:00:00Z;10,5;20,5\n")
+    with as_user(owner):
+        gpx = tmp_path / "day.gpx"
+        gpx.write_bytes(GPX)
+        kmz = tmp_path / "trip.kmz"
+        with zipfile.ZipFile(kmz, "w") as archive:
+            archive.writestr("doc.kml", KML)
+        csv = tmp_path / "log.txt"
+        csv.write_text("time;latitude;longitude\n2024-02-01T00:00:00Z;10,5;20,5\n")
 
-    run = run_import(owner, gpx, kmz, csv)
+        run = takeout_import(owner, gpx, kmz, csv)
 
-    assert run.status == Import.Status.DONE, run.error
-    assert set(run.entries.values_list("product", flat=True)) == {
-        "tracks.gpx",
-        "tracks.kml",
-        "tracks.csv",
-    }
-    assert LocationPoint.objects.filter(source="gpx").count() == 3
-    assert LocationPoint.objects.filter(source="kml").count() == 4
-    assert LocationPoint.objects.filter(source="csv").count() == 1
-    assert Visit.objects.count() == 1
-    assert Event.objects.filter(kind="track.waypoint").count() == 3
-    paths = Event.objects.filter(kind="track.path")
-    assert sorted(paths.values_list("title", flat=True)) == ["Drawn", "Plan", "Walk home"]
-    assert all(p.data["undated_reason"] for p in paths)
-    assert Quarantine.objects.filter(reason__contains="outside the globe").count() == 1
+        assert run.status == Import.Status.DONE, run.error
+        assert set(run.entries.values_list("product", flat=True)) == {
+            "tracks.gpx",
+            "tracks.kml",
+            "tracks.csv",
+        }
+        assert LocationPoint.objects.filter(source="gpx").count() == 3
+        assert LocationPoint.objects.filter(source="kml").count() == 4
+        assert LocationPoint.objects.filter(source="csv").count() == 1
+        assert Visit.objects.count() == 1
+        assert Event.objects.filter(kind="track.waypoint").count() == 3
+        paths = Event.objects.filter(kind="track.path")
+        assert sorted(paths.values_list("title", flat=True)) == ["Drawn", "Plan", "Walk home"]
+        assert all(p.data["undated_reason"] for p in paths)
+        assert Quarantine.objects.filter(reason__contains="outside the globe").count() == 1
 
-    again = run_import(owner, gpx, kmz, csv)
-    assert again.records_written == 0
-    assert again.records_duplicate == run.records_written
+        again = takeout_import(owner, gpx, kmz, csv)
+        assert again.records_written == 0
+        assert again.records_duplicate == run.records_written
 
 
 def test_an_interrupted_track_import_resumes_without_loss_or_duplicates(
@@ -88,23 +86,25 @@ def test_an_interrupted_track_import_resumes_without_loss_or_duplicates(
         "parser_for",
         lambda p, head=b"": flaky if p.suffix == ".gpx" else original(p, head),
     )
-    run = takeout_import_prepare(user=owner, paths=[path])
-    with pytest.raises(OperationalError):
-        takeout_import_run(import_id=run.pk)
-    assert 0 < LocationPoint.objects.count() < 1000  # some batches were committed
+    run = takeout_prepare(owner, path)
+    with as_user(owner):
+        with pytest.raises(OperationalError):
+            takeout_import_run(import_id=run.pk)
+        assert 0 < LocationPoint.objects.count() < 1000  # some batches were committed
 
-    finished = takeout_import_run(import_id=run.pk)
+        finished = takeout_import_run(import_id=run.pk)
 
-    assert finished.status == Import.Status.DONE
-    assert LocationPoint.objects.count() == 1000
+        assert finished.status == Import.Status.DONE
+        assert LocationPoint.objects.count() == 1000
     assert (finished.records_written, finished.records_duplicate) == (1000, 0)
 
 
 def test_a_broken_track_file_is_quarantined_with_its_reason(owner, tmp_path):
-    path = tmp_path / "broken.gpx"
-    path.write_bytes(gpx_points(10)[:-40])
-    run = run_import(owner, path)
-    [entry] = run.entries.all()
-    assert entry.status == "failed"
-    assert "invalid or truncated GPX" in entry.error
-    assert LocationPoint.objects.count() == 0
+    with as_user(owner):
+        path = tmp_path / "broken.gpx"
+        path.write_bytes(gpx_points(10)[:-40])
+        run = takeout_import(owner, path)
+        [entry] = run.entries.all()
+        assert entry.status == "failed"
+        assert "invalid or truncated GPX" in entry.error
+        assert LocationPoint.objects.count() == 0

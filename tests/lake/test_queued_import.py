@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from apps.lake.models import Import
+from tests.acting import one_of, refreshed
 from tests.conftest import CELERY_WORKER, import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,7 @@ def test_queued_import_warns_without_a_worker_and_runs_when_one_starts(
     subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, capture_output=True)
     queued = _import_takeout(sample_zip, owner.username, child_env)
     assert queued.returncode == 0, queued.stderr
-    run = Import.objects.get(user=owner)
+    run = one_of(owner, Import)
     assert f"Queued import {run.pk}" in queued.stdout
     assert "No Celery worker answered" in queued.stdout
     assert run.status == Import.Status.PENDING and run.task_id
@@ -37,7 +38,7 @@ def test_queued_import_warns_without_a_worker_and_runs_when_one_starts(
     worker = background("worker", CELERY_WORKER, child_env)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        run.refresh_from_db()
+        refreshed(run)
         if run.status == Import.Status.DONE:
             break
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]

@@ -8,6 +8,7 @@ import pytest
 
 from apps.lake.models import Import, ImportEntry, LocationPoint
 from apps.lake.sample_takeout import write_records_zip
+from tests.acting import all_of, count_of, one_of, refreshed
 from tests.conftest import import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +27,7 @@ def test_killed_import_resumes_exactly(owner, tmp_path, child_env):
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            entry = ImportEntry.objects.filter(import_run__user=owner).first()
+            entry = next(iter(all_of(owner, ImportEntry)), None)
             if entry is not None and entry.checkpoint > 0:
                 break
             assert child.poll() is None, "import finished before it could be interrupted"
@@ -39,10 +40,10 @@ def test_killed_import_resumes_exactly(owner, tmp_path, child_env):
         if child.poll() is None:
             child.kill()
 
-    run = Import.objects.get(user=owner)
-    entry = run.entries.get()
+    run = one_of(owner, Import)
+    entry = one_of(owner, ImportEntry, import_run=run)
     assert run.status == Import.Status.RUNNING  # as the kill left it
-    committed = LocationPoint.objects.filter(user=owner).count()
+    committed = count_of(owner, LocationPoint)
     assert 0 < committed < POINTS
     assert committed == entry.records_written == entry.checkpoint
 
@@ -55,9 +56,9 @@ def test_killed_import_resumes_exactly(owner, tmp_path, child_env):
     assert resumed.returncode == 0, resumed.stderr
     assert f"Resuming import {run.pk}" in resumed.stdout
 
-    run.refresh_from_db()
+    refreshed(run)
     assert run.status == Import.Status.DONE
-    assert Import.objects.filter(user=owner).count() == 1
-    assert LocationPoint.objects.filter(user=owner).count() == POINTS
+    assert count_of(owner, Import) == 1
+    assert count_of(owner, LocationPoint) == POINTS
     assert run.records_written == POINTS
     assert run.records_duplicate == 0  # the resumed run skipped what was committed, re-sent nothing

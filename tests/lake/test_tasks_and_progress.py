@@ -6,8 +6,8 @@ from channels.layers import get_channel_layer
 
 from apps.core.feed import feed_group
 from apps.lake.models import Import
-from apps.lake.services import takeout_import_prepare
 from apps.lake.tasks import run_takeout_import
+from tests.acting import refreshed, takeout_prepare
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +16,11 @@ def test_task_runs_the_import_and_publishes_progress(owner, sample_zip):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(feed_group(owner.pk), channel)
-    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run = takeout_prepare(owner, sample_zip)
 
     run_takeout_import(run.pk)  # the task function itself, as a worker calls it
 
-    run.refresh_from_db()
+    refreshed(run)
     assert run.status == Import.Status.DONE
     messages = []
     while True:
@@ -45,12 +45,12 @@ def test_task_for_a_missing_import_is_a_no_op():
 
 
 def test_task_for_a_finished_import_changes_nothing(owner, sample_zip):
-    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run = takeout_prepare(owner, sample_zip)
     run_takeout_import(run.pk)
-    run.refresh_from_db()
+    refreshed(run)
     written = run.records_written
     run_takeout_import(run.pk)
-    run.refresh_from_db()
+    refreshed(run)
     assert run.records_written == written
 
 
@@ -59,7 +59,7 @@ def test_task_retries_when_the_database_connection_is_lost(monkeypatch, owner, s
 
     from apps.lake import tasks
 
-    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run = takeout_prepare(owner, sample_zip)
 
     calls = []
 
@@ -78,7 +78,7 @@ def test_task_retries_when_the_database_connection_is_lost(monkeypatch, owner, s
 def test_task_does_not_retry_other_errors(monkeypatch, owner, sample_zip):
     from apps.lake import tasks
 
-    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run = takeout_prepare(owner, sample_zip)
 
     calls = []
 

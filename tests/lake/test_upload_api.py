@@ -6,6 +6,15 @@ import pytest
 
 from apps.lake.models import Import, LocationPoint, Upload
 from apps.lake.tasks import run_takeout_import
+from tests.acting import (
+    all_of,
+    as_user,
+    count_of,
+    one_of,
+    refreshed,
+    takeout_import,
+    takeout_prepare,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,10 +71,10 @@ def test_upload_resumes_after_a_dropped_connection_and_imports(
     assert started.status_code == 201, started.content
     assert queued == [(started.json()["id"],)]  # queued once, after the row was stored
     run_takeout_import(started.json()["id"])  # what the worker does with it
-    run = Import.objects.get(pk=started.json()["id"])
+    run = one_of(owner, Import, pk=started.json()["id"])
     assert run.status == Import.Status.DONE
     assert run.parts[0]["sha256"] == hashlib.sha256(data).hexdigest()
-    assert LocationPoint.objects.filter(user=owner).count() == 300
+    assert count_of(owner, LocationPoint) == 300
     detail = client.get(f"/api/imports/{run.pk}/").json()
     assert {entry["path"] for entry in detail["entries"]} >= {"Takeout/Chrome/History.json"}
 
@@ -78,7 +87,7 @@ def test_checksum_mismatch_is_refused_and_data_discarded(client, owner):
     response = client.post(f"/api/uploads/{upload_id}/complete/")
     assert response.status_code == 400
     assert "checksum mismatch" in response.json()["detail"]
-    assert Upload.objects.get(pk=upload_id).received == 0
+    assert one_of(owner, Upload, pk=upload_id).received == 0
 
 
 def test_incomplete_upload_cannot_be_imported(client, owner):
@@ -131,7 +140,7 @@ def test_a_hostile_upload_is_rejected_when_the_import_is_asked_for(client, owner
     )
     assert response.status_code == 400
     assert "unsafe member path" in response.json()["detail"]
-    assert not Import.objects.exists()
+    assert count_of(owner, Import) == 0
 
 
 def test_anonymous_clients_cannot_upload(client):
@@ -141,9 +150,8 @@ def test_anonymous_clients_cannot_upload(client):
 def test_quarantined_items_of_an_import_are_listed_for_their_owner_only(
     client, owner, outsider, sample_zip
 ):
-    from apps.lake.services import takeout_import_prepare, takeout_import_run
 
-    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
+    run = takeout_import(owner, sample_zip)
     assert run is not None and run.records_quarantined == 1
 
     client.force_login(owner)
@@ -168,9 +176,9 @@ def test_an_upload_is_deleted_only_once_its_import_no_longer_reads_it(
     _chunk(client, upload_id, 0, data)
     client.post(f"/api/uploads/{upload_id}/complete/")
     client.post("/api/imports/", {"uploads": [upload_id]}, content_type="application/json")
-    upload = Upload.objects.get(pk=upload_id)
+    upload = one_of(owner, Upload, pk=upload_id)
     path = upload_path(upload)
-    assert path.is_file() and upload.import_run.status == Import.Status.PENDING
+    assert path.is_file() and one_of(owner, Import, pk=upload.import_run_id).status == "pending"
 
     response = client.delete(f"/api/uploads/{upload_id}/")
     assert response.status_code == 409
@@ -183,8 +191,8 @@ def test_an_upload_is_deleted_only_once_its_import_no_longer_reads_it(
     client.force_login(owner)
     assert client.delete(f"/api/uploads/{upload_id}/").status_code == 204
     assert not path.parent.exists()
-    assert not Upload.objects.filter(pk=upload_id).exists()
-    run = Import.objects.get(pk=upload.import_run_id)
+    assert count_of(owner, Upload, pk=upload_id) == 0
+    run = one_of(owner, Import, pk=upload.import_run_id)
     assert run.status == Import.Status.DONE and run.records_written > 0  # the history stays
 
 
@@ -199,7 +207,7 @@ def test_a_filename_that_names_no_file_is_refused(client, owner, name):
     assert response.status_code == 400
     # The serializer refuses a blank name itself; the rest the service words.
     assert "filename" in str(response.json())
-    assert not Upload.objects.exists()
+    assert count_of(owner, Upload) == 0
 
 
 def test_an_empty_chunk_adds_nothing(client, owner):
@@ -243,7 +251,7 @@ def test_an_upload_read_by_two_imports_is_kept_until_both_have_finished(
     assert f"import {first_run} still reads this upload" in response.json()["detail"]
 
     run_takeout_import(first_run)
-    assert Import.objects.get(pk=first_run).status == Import.Status.DONE
+    assert one_of(owner, Import, pk=first_run).status == Import.Status.DONE
     assert client.delete(f"/api/uploads/{shared}/").status_code == 204
 
 
@@ -259,17 +267,17 @@ def test_an_import_names_each_upload_once(client, owner):
 
 def test_quarantine_reasons_and_excerpts_are_shown_cut_and_masked(client, owner, sample_zip):
     from apps.lake.models import ImportEntry, Quarantine
-    from apps.lake.services import takeout_import_prepare, takeout_import_run
 
-    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
-    entry = ImportEntry.objects.filter(import_run=run).order_by("path").first()
+    run = takeout_import(owner, sample_zip)
+    entry = all_of(owner, ImportEntry, "path", import_run=run)[0]
     # What a parser's error context looks like when the bad value is personal.
-    stored = Quarantine.objects.create(
-        user=owner,
-        entry=entry,
-        reason="visit time: 'write to alice.smith@example.org' is not an ISO time",
-        excerpt='{"title": "paid with 4111 1111 1111 1111", "note": "' + "x" * 5000 + '"}',
-    )
+    with as_user(owner):
+        stored = Quarantine.objects.create(
+            user=owner,
+            entry=entry,
+            reason="visit time: 'write to alice.smith@example.org' is not an ISO time",
+            excerpt='{"title": "paid with 4111 1111 1111 1111", "note": "' + "x" * 5000 + '"}',
+        )
     client.force_login(owner)
     items = client.get(f"/api/imports/{run.pk}/quarantine/").json()["results"]
     [item] = [item for item in items if item["id"] == stored.pk]
@@ -279,7 +287,7 @@ def test_quarantine_reasons_and_excerpts_are_shown_cut_and_masked(client, owner,
         assert "4111 1111 1111 1111" not in shown
     assert "a***@example.org" in item["reason"] and "1111" in item["excerpt"]
     assert len(item["excerpt"]) <= 200
-    stored.refresh_from_db()
+    refreshed(stored)
     assert "alice.smith@example.org" in stored.reason  # kept as it was, for the export
 
 
@@ -288,9 +296,9 @@ def test_an_imports_progress_is_read_in_the_feeds_shape_by_its_owner_only(
 ):
     # What a page reads once its feed socket is open (static/js/imports.js), for
     # the messages it missed: the same fields as the feed's import.progress data.
-    from apps.lake.services import takeout_import_prepare, takeout_import_run
+    from apps.lake.services import takeout_import_run
 
-    run = takeout_import_prepare(user=owner, paths=[sample_zip])
+    run = takeout_prepare(owner, sample_zip)
     client.force_login(owner)
     before = client.get(f"/api/imports/{run.pk}/progress/").json()
     assert (before["import_id"], before["status"], before["records_written"]) == (
@@ -299,7 +307,8 @@ def test_an_imports_progress_is_read_in_the_feeds_shape_by_its_owner_only(
         0,
     )
 
-    takeout_import_run(import_id=run.pk)
+    with as_user(owner):  # as the import task runs it
+        takeout_import_run(import_id=run.pk)
     after = client.get(f"/api/imports/{run.pk}/progress/").json()
     assert after["status"] == "done"
     assert after["records_written"] == 300 + 34 + 1  # points, events, the walk's steps
@@ -319,10 +328,9 @@ def test_the_import_page_does_not_wait_for_the_pii_model_while_it_loads(
     import threading
 
     from apps.lake.quarantine_display import WITHHELD
-    from apps.lake.services import takeout_import_prepare, takeout_import_run
     from apps.privacy.pii import preload as pii_preload
 
-    run = takeout_import_run(import_id=takeout_import_prepare(user=owner, paths=[sample_zip]).pk)
+    run = takeout_import(owner, sample_zip)
     assert run is not None and run.records_quarantined == 1
     loaded = threading.Event()
     loading = threading.Thread(target=loaded.wait, daemon=True)  # a preload under way

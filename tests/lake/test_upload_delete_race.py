@@ -23,6 +23,7 @@ from django.test import Client
 
 from apps.lake.models import Import, Upload
 from apps.lake.uploads import upload_path
+from tests.acting import all_of, as_user, count_of, one_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,14 +54,15 @@ def _part(blob: bytes, round_no: int) -> bytes:
 
 
 def _completed_upload(user, data: bytes) -> Upload:
-    upload = Upload.objects.create(
-        user=user,
-        filename="takeout.zip",
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        received=len(data),
-        status=Upload.Status.COMPLETE,
-    )
+    with as_user(user):
+        upload = Upload.objects.create(
+            user=user,
+            filename="takeout.zip",
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            received=len(data),
+            status=Upload.Status.COMPLETE,
+        )
     path = upload_path(upload)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -124,27 +126,27 @@ def test_an_upload_is_never_deleted_under_a_starting_import(owner, blob):
     for round_no, (import_delay, delete_delay) in enumerate(TIMINGS):
         upload = _completed_upload(owner, _part(blob, round_no))
         path: Path = upload_path(upload)
-        imports_before = set(Import.objects.values_list("pk", flat=True))
+        imports_before = {run.pk for run in all_of(owner, Import)}
 
         answers = _race(owner, upload.pk, import_delay=import_delay, delete_delay=delete_delay)
 
         timing = f"import after {import_delay}s, delete after {delete_delay}s: {answers}"
         imported, deleted = answers["import"][0], answers["delete"][0]
-        new_imports = Import.objects.exclude(pk__in=imports_before)
+        new_imports = [run for run in all_of(owner, Import) if run.pk not in imports_before]
         if imported == 201:
             # The import won: the upload, its file and its tie to the import stay.
             assert deleted == 409, timing
             assert "still reads this upload" in answers["delete"][1], timing
-            run = new_imports.get()
-            assert Upload.objects.get(pk=upload.pk).import_run_id == run.pk, timing
+            [run] = new_imports
+            assert one_of(owner, Upload, pk=upload.pk).import_run_id == run.pk, timing
             assert path.is_file(), timing
             outcomes.append("import")
         else:
             # The deletion won: the import was refused and nothing of it exists.
             assert (imported, deleted) == (400, 204), timing
             assert "no such uploads of yours" in answers["import"][1], timing
-            assert not new_imports.exists(), timing
-            assert not Upload.objects.filter(pk=upload.pk).exists(), timing
+            assert not new_imports, timing
+            assert count_of(owner, Upload, pk=upload.pk) == 0, timing
             assert not path.exists(), timing
             outcomes.append("delete")
     # The first timing lets the deletion go first, the last the import: both ways were taken.

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from apps.lake.models import Upload
+from tests.acting import count_of, one_of
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_a_part_over_the_size_limit_is_413(client, owner, settings):
     response = _announce(client, 10 * GB + 1)
     assert response.status_code == 413
     assert "at most 10737418240 bytes" in response.json()["detail"]
-    assert not Upload.objects.exists()
+    assert count_of(owner, Upload) == 0
 
 
 def test_the_quota_counts_every_upload_kept(client, owner, outsider, settings):
@@ -61,7 +62,7 @@ def test_a_part_the_disk_cannot_hold_is_507(client, owner, settings, tmp_path):
     # The reserve counts too: a part that fits only by eating it is refused.
     settings.DATAPUNK_DISK_RESERVE_BYTES = disk
     assert _announce(client, 1000).status_code == 507
-    assert not Upload.objects.exists()
+    assert count_of(owner, Upload) == 0
 
 
 def test_each_chunk_is_checked_against_the_free_space_and_the_chunk_limit(
@@ -84,7 +85,7 @@ def test_each_chunk_is_checked_against_the_free_space_and_the_chunk_limit(
     settings.DATAPUNK_DISK_RESERVE_BYTES = shutil.disk_usage(tmp_path).total
     no_room = _first_chunk(client, upload_id, data)
     assert no_room.status_code == 507
-    assert Upload.objects.get(pk=upload_id).received == 0
+    assert one_of(owner, Upload, pk=upload_id).received == 0
 
     settings.DATAPUNK_DISK_RESERVE_BYTES = 0
     ok = _first_chunk(client, upload_id, data)
@@ -143,7 +144,7 @@ def test_parts_under_way_hold_their_room_on_the_disk(client, owner, outsider, se
     response = _announce(client, part, name="takeout-002.zip")
     assert response.status_code == 507
     assert "uploads under way" in response.json()["detail"]
-    assert Upload.objects.filter(user=outsider).count() == 0
+    assert count_of(outsider, Upload) == 0
 
 
 def test_the_default_quota_is_the_upload_disk_less_the_reserve(client, owner, settings, tmp_path):

@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 
 from apps.lake.models import Event, LocationPoint
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord, LocationRecord
+from tests.acting import all_of, count_of, store_records
 
 pytestmark = pytest.mark.django_db
 
@@ -18,39 +18,26 @@ MOMENT = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC)
 def test_a_second_store_in_the_same_transaction_does_not_move_the_first_batch_again(
     owner, outsider
 ):
-    with transaction.atomic():
-        records_store(
-            user_id=owner.pk,
-            source="one",
-            records=[EventRecord(kind="a.b", occurred_at=MOMENT, title="owner's")],
+    with transaction.atomic():  # as a group commit stores several users' items
+        store_records(
+            owner, [EventRecord(kind="a.b", occurred_at=MOMENT, title="owner's")], source="one"
         )
-        records_store(
-            user_id=outsider.pk,
+        store_records(
+            outsider,
+            [EventRecord(kind="a.b", occurred_at=MOMENT, title="outsider's")],
             source="two",
-            records=[EventRecord(kind="a.b", occurred_at=MOMENT, title="outsider's")],
         )
-    assert list(Event.objects.filter(user=outsider).values_list("title", "source")) == [
-        ("outsider's", "two")
-    ]
-    assert list(Event.objects.filter(user=owner).values_list("title", "source")) == [
-        ("owner's", "one")
-    ]
+    assert [(e.title, e.source) for e in all_of(outsider, Event)] == [("outsider's", "two")]
+    assert [(e.title, e.source) for e in all_of(owner, Event)] == [("owner's", "one")]
 
 
 def test_points_through_staging_stay_with_their_user(owner, outsider):
     fix = LocationRecord(recorded_at=MOMENT, latitude=1.0, longitude=2.0)
     with transaction.atomic():
-        records_store(user_id=owner.pk, source="one", records=[fix])
-        records_store(user_id=owner.pk, source="one", records=[fix])  # duplicate: via staging
-        records_store(
-            user_id=outsider.pk,
-            source="two",
-            records=[LocationRecord(recorded_at=MOMENT, latitude=3.0, longitude=4.0)],
-        )
-        records_store(
-            user_id=outsider.pk,
-            source="two",
-            records=[LocationRecord(recorded_at=MOMENT, latitude=3.0, longitude=4.0)],
-        )
-    assert LocationPoint.objects.filter(user=owner).count() == 1
-    assert LocationPoint.objects.filter(user=outsider).count() == 1
+        store_records(owner, [fix], source="one")
+        store_records(owner, [fix], source="one")  # duplicate: via staging
+        theirs = LocationRecord(recorded_at=MOMENT, latitude=3.0, longitude=4.0)
+        store_records(outsider, [theirs], source="two")
+        store_records(outsider, [theirs], source="two")
+    assert count_of(owner, LocationPoint) == 1
+    assert count_of(outsider, LocationPoint) == 1

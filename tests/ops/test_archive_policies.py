@@ -14,6 +14,7 @@ from apps.lake.uploads import upload_create, upload_path
 from apps.ops.models import ArchiveRun
 from apps.ops.services import schedule_ensure
 from apps.ops.tasks import archive_policies
+from tests.acting import as_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,45 +29,46 @@ def dirs(settings, tmp_path):
 
 
 def _upload(user, name: str, content: bytes, age_days: int) -> Upload:
-    upload = upload_create(user=user, filename=name, size=len(content), sha256="0" * 64)
-    upload_path(upload).write_bytes(content)
-    Upload.objects.filter(pk=upload.pk).update(
-        created_at=timezone.now() - timedelta(days=age_days), status=Upload.Status.COMPLETE
-    )
+    with as_user(user):
+        upload = upload_create(user=user, filename=name, size=len(content), sha256="0" * 64)
+        upload_path(upload).write_bytes(content)
+        Upload.objects.filter(pk=upload.pk).update(
+            created_at=timezone.now() - timedelta(days=age_days), status=Upload.Status.COMPLETE
+        )
     return upload
 
 
 def _quarantine(user, reason: str, age_days: int) -> Quarantine:
-    item = Quarantine.objects.create(user=user, reason=reason, excerpt="{bad json")
-    Quarantine.objects.filter(pk=item.pk).update(
-        created_at=timezone.now() - timedelta(days=age_days)
-    )
+    with as_user(user):
+        item = Quarantine.objects.create(user=user, reason=reason, excerpt="{bad json")
+        Quarantine.objects.filter(pk=item.pk).update(
+            created_at=timezone.now() - timedelta(days=age_days)
+        )
     return item
 
 
-# Under real row-level security, as the beat task runs: no context until the service enters one.
-@pytest.mark.rls
+# As the beat task runs: no context until the service enters one.
 def test_old_parts_and_quarantine_are_archived_and_counted(dirs, owner, outsider):
-    with system_context():
-        old = _upload(owner, "takeout-001.zip", b"old part " * 1000, age_days=40)
-        recent = _upload(owner, "takeout-002.zip", b"recent part", age_days=3)
-        busy = _upload(outsider, "takeout-003.zip", b"still being imported", age_days=40)
-        # An unfinished import still reads the busy part: it must stay.
+    old = _upload(owner, "takeout-001.zip", b"old part " * 1000, age_days=40)
+    recent = _upload(owner, "takeout-002.zip", b"recent part", age_days=3)
+    busy = _upload(outsider, "takeout-003.zip", b"still being imported", age_days=40)
+    # An unfinished import still reads the busy part: it must stay.
+    with as_user(outsider):
         Import.objects.create(
             user=outsider,
             status=Import.Status.RUNNING,
             parts=[{"path": str(upload_path(busy).resolve()), "name": "takeout-003.zip"}],
         )
-        _quarantine(owner, "old reason", age_days=100)
-        _quarantine(outsider, "old too", age_days=91)
-        fresh = _quarantine(owner, "fresh reason", age_days=1)
+    _quarantine(owner, "old reason", age_days=100)
+    _quarantine(outsider, "old too", age_days=91)
+    fresh = _quarantine(owner, "fresh reason", age_days=1)
 
     run = ArchiveRun.objects.get(pk=archive_policies())  # the beat task, called directly
 
     assert run.status == ArchiveRun.Status.DONE, run.error
     assert (run.uploads_archived, run.uploads_kept, run.quarantine_archived) == (1, 1, 2)
     assert run.uploads_bytes == len(b"old part " * 1000)
-    with system_context():
+    with system_context():  # both users' rows: what the run left on the shared disk
         assert set(Upload.objects.values_list("pk", flat=True)) == {recent.pk, busy.pk}
         left = list(Quarantine.objects.values_list("pk", flat=True))
     assert not upload_path(old).exists() and upload_path(busy).exists()
@@ -91,7 +93,8 @@ def test_a_part_that_cannot_be_archived_stays_and_is_named(dirs, owner):
     run = ArchiveRun.objects.get(pk=archive_policies())
     assert run.status == ArchiveRun.Status.PARTIAL
     assert f"upload {upload.pk}" in run.error
-    assert Upload.objects.filter(pk=upload.pk).exists() and upload_path(upload).exists()
+    with as_user(owner):
+        assert Upload.objects.filter(pk=upload.pk).exists() and upload_path(upload).exists()
 
 
 def test_beat_schedule_is_written_by_code_and_idempotent(settings):

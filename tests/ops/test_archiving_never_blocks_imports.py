@@ -6,11 +6,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
-from apps.core.db.context import user_context
 from apps.core.db.roles import table_owner
-from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout
-from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops.selectors import backup_health
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +44,7 @@ def _switch_wal() -> None:
 
 
 def test_import_succeeds_while_wal_archiving_fails_and_archiving_catches_up_after(
-    make_user, tmp_path
+    make_user, tmp_path, import_takeout
 ):
     stanza = django_settings.DATAPUNK_BACKUP_STANZA
     _, failed_before = _archiver()
@@ -58,12 +55,7 @@ def test_import_succeeds_while_wal_archiving_fails_and_archiving_catches_up_afte
     )
     try:
         owner = make_user("archiving-broken")
-        with user_context(owner.pk):
-            run = takeout_import_prepare(
-                user=owner, paths=[build_sample_takeout(tmp_path / "t.zip", points=200)]
-            )
-            run = takeout_import_run(import_id=run.pk)
-        assert run is not None and run.status == Import.Status.DONE, run and run.error
+        import_takeout(owner, build_sample_takeout(tmp_path / "t.zip", points=200))
         _switch_wal()
         assert _wait(lambda: _archiver()[1] > failed_before, 60), "archive_command never failed"
         health = backup_health()

@@ -21,11 +21,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from apps.core.db.context import user_context
 from apps.core.db.roles import table_owner
-from apps.lake.models import Import
 from apps.lake.sample_takeout import build_sample_takeout, records_json_lines
-from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.ops import pgbackrest
 from apps.ops.selectors import backup_list
 from apps.ops.services import backup_run
@@ -38,13 +35,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _import(user, path: Path) -> None:
-    with user_context(user.pk):
-        run = takeout_import_prepare(user=user, paths=[path])
-        run = takeout_import_run(import_id=run.pk)
-    assert run is not None and run.status == Import.Status.DONE, run and run.error
 
 
 def _records_zip(path: Path, *, points: int, seed: int, start: datetime) -> Path:
@@ -122,7 +112,7 @@ def _add_vectors(count: int, offset: int) -> None:
 
 
 def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_state(
-    make_user, tmp_path, settings, vectors, pg_root
+    make_user, tmp_path, settings, vectors, pg_root, import_takeout
 ):
     settings.UPLOAD_DIR = tmp_path / "uploads"
     settings.DATAPUNK_BACKUP_UPLOADS_DIR = tmp_path / "upload-backups"
@@ -132,7 +122,7 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
     # most days, full once a day as the schedule would: the server may hold other
     # databases (a long-lived machine), and without a new full now and then
     # retention never expires anything. The first backup of a repository is full.
-    _import(owner, build_sample_takeout(tmp_path / "first.zip", points=300, seed=7))
+    import_takeout(owner, build_sample_takeout(tmp_path / "first.zip", points=300, seed=7))
     _add_vectors(5, 0)
     fulls = [backup for backup in backup_list() if backup.kind == "full"]
     recent_full = fulls and fulls[-1].age_seconds < 86400
@@ -148,8 +138,10 @@ def test_point_in_time_restore_into_a_scratch_cluster_brings_back_the_first_stat
 
     # Second state: a later year of points (new chunks), more vectors, another user.
     later = datetime(2025, 6, 1, tzinfo=UTC)
-    _import(owner, _records_zip(tmp_path / "second.zip", points=200, seed=9, start=later))
-    _import(make_user("drill-2"), build_sample_takeout(tmp_path / "third.zip", points=50, seed=3))
+    import_takeout(owner, _records_zip(tmp_path / "second.zip", points=200, seed=9, start=later))
+    import_takeout(
+        make_user("drill-2"), build_sample_takeout(tmp_path / "third.zip", points=50, seed=3)
+    )
     _add_vectors(3, 5)
     with table_owner(), connection.cursor() as cursor:
         second = lake_state(cursor)

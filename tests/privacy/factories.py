@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apps.lake.models import Event
+from tests.acting import as_user
 
 BASE = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -21,14 +22,16 @@ def make_event(
     kind: str = "keep.note",
     minutes: int = 0,
 ) -> Event:
-    return Event.objects.create(
-        user=user,
-        source="takeout",
-        kind=kind,
-        occurred_at=BASE + timedelta(minutes=minutes),
-        title=title,
-        text=text,
-        url=url,
-        data=data or {},
-        content_hash=os.urandom(16),
-    )
+    """An event of ``user``'s, written as ``user``."""
+    with as_user(user):
+        return Event.objects.create(
+            user=user,
+            source="takeout",
+            kind=kind,
+            occurred_at=BASE + timedelta(minutes=minutes),
+            title=title,
+            text=text,
+            url=url,
+            data=data or {},
+            content_hash=os.urandom(16),
+        )

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from apps.privacy.models import AuditEntry
 from apps.privacy.pii.models import PiiFinding, RedactionPolicy
 from apps.privacy.services import pii_scan_events
+from tests.acting import as_user, count_of, one_of
 from tests.privacy.factories import make_event
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ TITLE = "Mail from maria.keller@example.org, card 4111 1111 1111 1111"
 def client_for():
     def login(user) -> APIClient:
         client = APIClient()
-        client.force_authenticate(user)
+        client.force_login(user)
         return client
 
     return login
@@ -28,7 +29,8 @@ def client_for():
 @pytest.fixture
 def event(owner, scanner):
     event = make_event(owner, title=TITLE, data={"subject": TITLE})
-    pii_scan_events(user_id=owner.pk, event_ids=[event.id])
+    with as_user(owner):
+        pii_scan_events(user_id=owner.pk, event_ids=[event.id])
     return event
 
 
@@ -47,7 +49,7 @@ def test_reveal_returns_the_value_to_the_owner_and_is_audited(client_for, owner,
     )
     assert response.status_code == 200
     assert response.json() == {"id": event.id, "field": "data/subject", "value": TITLE}
-    entry = AuditEntry.objects.get(action="pii.reveal")
+    entry = one_of(owner, AuditEntry, action="pii.reveal")
     assert (entry.user_id, entry.actor_id) == (owner.pk, owner.pk)
     assert entry.target == f"event:{event.id}.data/subject"
     assert entry.ip == "127.0.0.1"
@@ -60,7 +62,8 @@ def test_another_users_event_is_not_found(client_for, outsider, event):
         f"/api/privacy/events/{event.id}/reveal/", {"field": "title"}, format="json"
     )
     assert response.status_code == 404
-    assert not AuditEntry.objects.filter(action="pii.reveal").exists()
+    assert count_of(outsider, AuditEntry, action="pii.reveal") == 0
+    assert count_of(event.user_id, AuditEntry, action="pii.reveal") == 0
     assert client.get(f"/api/privacy/findings/?event={event.id}").json()["count"] == 0
 
 
@@ -77,8 +80,8 @@ def test_another_users_event_is_not_found(client_for, outsider, event):
 def test_no_credentials_no_answer(method, path, body, event):
     response = getattr(APIClient(), method)(path.format(id=event.id), body, format="json")
     assert response.status_code in (401, 403)
-    assert not AuditEntry.objects.filter(action="pii.reveal").exists()
-    assert not RedactionPolicy.objects.exists()
+    assert count_of(event.user_id, AuditEntry, action="pii.reveal") == 0
+    assert count_of(event.user_id, RedactionPolicy) == 0
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,7 @@ def test_reveal_with_wrong_input_is_a_400(client_for, owner, event, body):
         f"/api/privacy/events/{event.id}/reveal/", body, format="json"
     )
     assert response.status_code == 400
-    assert not AuditEntry.objects.filter(action="pii.reveal").exists()
+    assert count_of(owner, AuditEntry, action="pii.reveal") == 0
 
 
 def test_a_reveal_the_service_refuses_answers_the_one_error_shape(client_for, owner, event):
@@ -123,10 +126,11 @@ def test_odd_event_ids_are_not_found(client_for, owner, event_id):
 
 def test_findings_list_names_spans_not_values(client_for, owner, outsider, event, scanner):
     theirs = make_event(outsider, text="other@example.com")
-    pii_scan_events(user_id=outsider.pk, event_ids=[theirs.id])
+    with as_user(outsider):
+        pii_scan_events(user_id=outsider.pk, event_ids=[theirs.id])
     body = client_for(owner).get("/api/privacy/findings/").json()
     # The e-mail and the card, in the title and again in data/subject.
-    assert body["count"] == PiiFinding.objects.filter(user=owner).count() == 4
+    assert body["count"] == count_of(owner, PiiFinding) == 4
     assert {row["event_id"] for row in body["results"]} == {event.id}
     assert "maria" not in str(body)
     high = client_for(owner).get("/api/privacy/findings/?risk=high").json()
@@ -151,7 +155,7 @@ def test_policy_defaults_update_and_audit(client_for, owner, outsider, event):
     response = client.put("/api/privacy/policy/", policy, format="json")
     assert response.status_code == 200
     assert client.get("/api/privacy/policy/").json() == policy
-    assert AuditEntry.objects.filter(action="pii.policy", user_id=owner.pk).count() == 1
+    assert count_of(owner, AuditEntry, action="pii.policy") == 1
     masked = client.get(f"/api/privacy/events/{event.id}/").json()["title"]
     assert masked == "Mail from maria.keller@example.org, card **** **** **** 1111"
     # The outsider's policy is their own.
@@ -171,7 +175,7 @@ def test_policy_defaults_update_and_audit(client_for, owner, outsider, event):
 def test_policy_with_wrong_input_is_a_400_and_changes_nothing(client_for, owner, body):
     response = client_for(owner).put("/api/privacy/policy/", body, format="json")
     assert response.status_code == 400
-    assert not RedactionPolicy.objects.filter(user=owner).exists()
+    assert count_of(owner, RedactionPolicy) == 0
 
 
 def test_policy_page(client, owner, event):
@@ -186,10 +190,10 @@ def test_policy_page(client, owner, event):
     assert "maria" not in html
     response = client.post("/privacy/pii/", {"high": "hash", "medium": "mask", "low": "show"})
     assert response.status_code == 302
-    assert RedactionPolicy.objects.get(user=owner).high == "hash"
+    assert one_of(owner, RedactionPolicy).high == "hash"
     assert "Saved: the API and exports" in client.get(response.url).content.decode()
     bad = client.post("/privacy/pii/", {"high": "nope", "medium": "mask", "low": "show"})
-    assert bad.status_code == 200 and RedactionPolicy.objects.get(user=owner).high == "hash"
+    assert bad.status_code == 200 and one_of(owner, RedactionPolicy).high == "hash"
 
 
 def test_admin_lists_findings(client, make_user, event):

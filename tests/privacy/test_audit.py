@@ -12,7 +12,7 @@ from apps.lake.models import Place
 from apps.privacy.audit import audit_connector_consent
 from apps.privacy.models import AuditEntry
 
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 def _entries(**filters) -> list[AuditEntry]:

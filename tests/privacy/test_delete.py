@@ -16,10 +16,9 @@ from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import AuditEntry
 from apps.privacy.rls import rls_apply, user_owned_tables
 from apps.privacy.tasks import run_export, run_user_data_delete
+from tests.acting import refreshed
 
-from .conftest import import_sample
-
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
@@ -38,8 +37,8 @@ def _counts(user_id: int) -> dict[str, int]:
     return counts
 
 
-def _give_rows_and_files(user, tmp_path, name: str) -> list:
-    import_sample(user, tmp_path, seed_name=name)
+def _give_rows_and_files(user, import_takeout, name: str) -> list:
+    import_takeout(user, points=200)
     with user_context(user.pk):
         upload = Upload.objects.create(user=user, filename=f"{name}.zip", size=1, sha256="0" * 64)
         upload_path(upload).parent.mkdir(parents=True)
@@ -49,7 +48,7 @@ def _give_rows_and_files(user, tmp_path, name: str) -> list:
         cursor.execute("INSERT INTO privacy_test_raw (user_id, note) VALUES (%s, 'raw')", [user.pk])
     run_export(user.pk, export.pk)
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     return [upload_path(upload), export_path(export)]
 
 
@@ -62,10 +61,10 @@ def raw_table():
 
 
 def test_delete_leaves_no_row_of_the_user_in_any_table(
-    alice, bob, tmp_path, raw_table, django_capture_on_commit_callbacks
+    alice, bob, tmp_path, raw_table, django_capture_on_commit_callbacks, import_takeout
 ):
-    alice_files = _give_rows_and_files(alice, tmp_path, "alice")
-    bob_files = _give_rows_and_files(bob, tmp_path, "bob")
+    alice_files = _give_rows_and_files(alice, import_takeout, "alice")
+    bob_files = _give_rows_and_files(bob, import_takeout, "bob")
     before_alice, before_bob = _counts(alice.pk), _counts(bob.pk)
     for table in (
         "lake_event",
@@ -110,8 +109,8 @@ def test_delete_leaves_no_row_of_the_user_in_any_table(
     assert _counts(bob.pk) == before_bob
 
 
-def test_a_failing_receiver_does_not_stop_the_deletion(alice, tmp_path):
-    import_sample(alice, tmp_path, points=30)
+def test_a_failing_receiver_does_not_stop_the_deletion(alice, tmp_path, import_takeout):
+    import_takeout(alice, points=30)
 
     def revoke(sender, user_id, **kwargs):
         raise RuntimeError("provider unreachable")
@@ -127,8 +126,8 @@ def test_a_failing_receiver_does_not_stop_the_deletion(alice, tmp_path):
     assert "provider unreachable" in entry.detail["failed_receivers"][0]
 
 
-def test_closing_the_account_removes_it_and_its_tokens(alice, bob, tmp_path):
-    import_sample(alice, tmp_path, points=30)
+def test_closing_the_account_removes_it_and_its_tokens(alice, bob, tmp_path, import_takeout):
+    import_takeout(alice, points=30)
     Token.objects.create(user=alice)
     before_bob = _counts(bob.pk)
     run_user_data_delete(alice.pk, alice.pk, None, True)
@@ -139,9 +138,9 @@ def test_closing_the_account_removes_it_and_its_tokens(alice, bob, tmp_path):
 
 
 def test_the_api_asks_for_the_password_or_the_typed_username(
-    client, alice, make_user, tmp_path, django_capture_on_commit_callbacks
+    client, alice, make_user, tmp_path, django_capture_on_commit_callbacks, import_takeout
 ):
-    import_sample(alice, tmp_path, points=30)
+    import_takeout(alice, points=30)
     client.force_login(alice)  # (audited: a login entry)
     before = _counts(alice.pk)
     for body in (

@@ -19,10 +19,9 @@ from apps.privacy.exports import export_create, export_path, is_secret_field
 from apps.privacy.models import AuditEntry, Export
 from apps.privacy.ownership import user_owned_models
 from apps.privacy.tasks import run_export
+from tests.acting import refreshed
 
-from .conftest import import_sample
-
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
@@ -35,9 +34,11 @@ def _ids_in_db(model, user_id: int) -> set[int]:
         return set(model.objects.filter(user_id=user_id).values_list("pk", flat=True))
 
 
-def test_export_round_trip_holds_every_row_of_the_user_and_none_of_others(alice, bob, tmp_path):
-    import_sample(alice, tmp_path, seed_name="alice")
-    import_sample(bob, tmp_path, points=80, seed_name="bob")
+def test_export_round_trip_holds_every_row_of_the_user_and_none_of_others(
+    alice, bob, tmp_path, import_takeout
+):
+    import_takeout(alice, points=200)
+    import_takeout(bob, points=80)
     with user_context(alice.pk):
         Upload.objects.create(user=alice, filename="a.zip", size=1, sha256="0" * 64)
         export = export_create(user_id=alice.pk)
@@ -45,7 +46,7 @@ def test_export_round_trip_holds_every_row_of_the_user_and_none_of_others(alice,
     run_export(alice.pk, export.pk)  # the task as a worker runs it, under real RLS
 
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
         finished_entry = AuditEntry.objects.get(action="export.finished", user_id=alice.pk)
     assert export.status == Export.Status.DONE, export.error
     with zipfile.ZipFile(export_path(export)) as archive:
@@ -76,7 +77,7 @@ def test_a_task_for_someone_elses_export_writes_nothing(alice, bob):
         export = export_create(user_id=alice.pk)
     run_export(bob.pk, export.pk)  # bob's context cannot even see the row
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     assert export.status == Export.Status.PENDING
     assert not export_path(export).exists()
 
@@ -92,9 +93,9 @@ def test_secret_fields_are_left_out():
 
 
 def test_export_through_the_api_with_progress_and_owner_only_download(
-    client, alice, bob, tmp_path, django_capture_on_commit_callbacks
+    client, alice, bob, tmp_path, django_capture_on_commit_callbacks, import_takeout
 ):
-    import_sample(alice, tmp_path, points=100)
+    import_takeout(alice, points=100)
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(feed_group(alice.pk), channel)

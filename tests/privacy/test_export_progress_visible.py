@@ -14,11 +14,10 @@ from apps.privacy import exports
 from apps.privacy.exports import export_create, export_path
 from apps.privacy.models import Export
 from apps.privacy.tasks import run_export
-
-from .conftest import import_sample
+from tests.acting import refreshed
 
 # Committed for real: another connection sees only what the export commits.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 POINTS = 240
 CHUNK = 40
@@ -30,9 +29,9 @@ def export_dir(tmp_path, settings):
 
 
 def test_rows_written_are_seen_by_another_connection_while_a_table_is_written(
-    alice, tmp_path, monkeypatch
+    alice, tmp_path, monkeypatch, import_takeout
 ):
-    import_sample(alice, tmp_path, points=POINTS, seed_name="alice")
+    import_takeout(alice, points=POINTS)
     with user_context(alice.pk):
         export = export_create(user_id=alice.pk)
     monkeypatch.setattr(exports, "CHUNK", CHUNK)
@@ -63,7 +62,7 @@ def test_rows_written_are_seen_by_another_connection_while_a_table_is_written(
         other.shutdown()
 
     with system_context():
-        export.refresh_from_db()
+        refreshed(export)
     assert export.status == Export.Status.DONE, export.error
     with zipfile.ZipFile(export_path(export)) as archive:
         assert "lake_locationpoint.json" in archive.namelist()

@@ -20,14 +20,13 @@ from apps.lake.services import takeout_import_prepare
 from apps.lake.tasks import run_takeout_import
 from datapunk.asgi import application
 
-from .conftest import import_sample
-
 
 @pytest.mark.django_db
-@pytest.mark.rls
-def test_b_reads_nothing_of_a_through_the_api_and_pages(client, alice, bob, tmp_path):
-    alices = import_sample(alice, tmp_path, seed_name="alice")
-    bobs = import_sample(bob, tmp_path, points=20, seed_name="bob")
+def test_b_reads_nothing_of_a_through_the_api_and_pages(
+    client, alice, bob, tmp_path, import_takeout
+):
+    alices = import_takeout(alice, points=200)
+    bobs = import_takeout(bob, points=20)
     with user_context(alice.pk):
         upload = Upload.objects.create(user=alice, filename="a.zip", size=10, sha256="0" * 64)
     token = Token.objects.create(user=bob)
@@ -83,7 +82,6 @@ def _socket(cookie: str) -> WebsocketCommunicator:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.rls
 async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
     from apps.lake.sample_takeout import build_sample_takeout
 
@@ -113,8 +111,9 @@ async def test_b_hears_nothing_of_a_import_on_the_feed(alice, bob, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.rls
-async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(alice, bob, tmp_path):
+async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(
+    alice, bob, tmp_path, import_takeout
+):
     from channels.db import database_sync_to_async
 
     from apps.core.db.context import run_as_user
@@ -122,7 +121,7 @@ async def test_a_consumer_reads_in_its_users_context_from_its_worker_thread(alic
 
     def prepare() -> None:
         for user in (alice, bob):
-            import_sample(user, tmp_path, points=10, seed_name=user.username)
+            import_takeout(user, points=10)
 
     await sync_to_async(prepare)()
 

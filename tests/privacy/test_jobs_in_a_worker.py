@@ -18,9 +18,7 @@ from apps.privacy.tasks import run_export, run_user_data_delete
 from datapunk.celery import app
 from tests.conftest import CELERY_WORKER
 
-from .conftest import import_sample
-
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _send(task, args: list, broker: str) -> None:
@@ -39,13 +37,13 @@ def _wait(condition, worker, log, seconds: float = 90) -> None:
 
 
 def test_a_worker_exports_then_deletes_the_users_data(
-    alice, bob, tmp_path, child_env, background, settings
+    alice, bob, tmp_path, child_env, background, settings, import_takeout
 ):
     export_dir = tmp_path / "exports"
     settings.EXPORT_DIR = export_dir
     child_env["DATAPUNK_EXPORT_DIR"] = str(export_dir)
-    import_sample(alice, tmp_path, points=120, seed_name="alice")
-    import_sample(bob, tmp_path, points=40, seed_name="bob")
+    import_takeout(alice, points=120)
+    import_takeout(bob, points=40)
     with user_context(alice.pk):
         export = export_create(user_id=alice.pk)
     subprocess.run(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from apps.privacy.services import pii_scan_events
+from tests.acting import as_user
 from tests.browser import SCREENSHOTS, sign_in
 from tests.privacy.factories import make_event
 
@@ -24,7 +25,8 @@ def scanned_mail(make_user, scanner):
         text="card 4111 1111 1111 1111, server 192.168.178.1",
         data={"to": [{"email": "maria.keller@example.org"}], "kcal": 14.16169065485398},
     )
-    pii_scan_events(user_id=user.pk, event_ids=[event.id])
+    with as_user(user):
+        pii_scan_events(user_id=user.pk, event_ids=[event.id])
     return event.id
 
 

@@ -5,26 +5,24 @@ from __future__ import annotations
 import pytest
 
 from apps.lake.models import Event
-from apps.lake.sample_takeout import build_sample_takeout
-from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.privacy.selectors import finding_counts_of
 from apps.privacy.services import pii_scan_backfill
+from tests.acting import as_user, one_of
 from tests.browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def scanned_import(make_user, tmp_path, scanner):
+def scanned_import(make_user, import_takeout, scanner):
     # Database work happens before Playwright starts its event loop in this thread.
     user = make_user("reader", password="a long enough password")
-    run = takeout_import_prepare(
-        user=user, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=20)]
-    )
-    takeout_import_run(import_id=run.pk)
-    pii_scan_backfill(user_id=user.pk)
-    contact = Event.objects.get(user=user, kind="contacts.contact", title="Ana Demo")
-    return user, finding_counts_of(user_id=user.pk), contact.id
+    import_takeout(user, points=20)
+    with as_user(user):
+        pii_scan_backfill(user_id=user.pk)
+        counts = finding_counts_of(user_id=user.pk)
+    contact = one_of(user, Event, kind="contacts.contact", title="Ana Demo")
+    return user, counts, contact.id
 
 
 def test_personal_data_page_and_masked_event(scanned_import, browser, live_server):

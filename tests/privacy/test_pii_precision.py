@@ -93,7 +93,6 @@ def test_a_long_text_is_scanned_to_its_end(scanner):
 
 
 @pytest.mark.django_db
-@pytest.mark.rls
 def test_pii_after_many_strings_is_found_and_masked(owner, scanner):
     """#22 item 4: the 200th string and beyond were never scanned."""
     data = {"items": [f"line {n}" for n in range(400)]}
@@ -113,7 +112,6 @@ def test_pii_after_many_strings_is_found_and_masked(owner, scanner):
 
 
 @pytest.mark.django_db
-@pytest.mark.rls
 def test_masking_changes_only_spans_found_never_numbers(owner, scanner):
     data = {
         "Calories (kcal)": "14.16169065485398",
@@ -134,7 +132,6 @@ def test_masking_changes_only_spans_found_never_numbers(owner, scanner):
 
 
 @pytest.mark.django_db
-@pytest.mark.rls
 def test_rescan_removes_findings_the_new_version_does_not_confirm(owner, scanner):
     with user_context(owner.pk):
         fit = make_event(owner, title="Fit", data={"Calories (kcal)": "14.16169065485398"})

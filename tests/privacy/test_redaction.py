@@ -9,6 +9,7 @@ from apps.privacy.pii.models import RedactionPolicy
 from apps.privacy.redaction import partial_mask, redact_event_payloads
 from apps.privacy.selectors import event_payload_of
 from apps.privacy.services import pii_scan_events
+from tests.acting import as_user
 from tests.privacy.factories import make_event
 
 pytestmark = pytest.mark.django_db
@@ -25,46 +26,52 @@ def scanned(owner, scanner):
         text=TEXT,
         data={"title": TITLE, "to": [{"email": "maria.keller@example.org"}], "n": 1},
     )
-    pii_scan_events(user_id=owner.pk, event_ids=[event.id])
+    with as_user(owner):
+        pii_scan_events(user_id=owner.pk, event_ids=[event.id])
     return event
 
 
 def _page(owner, event) -> dict:
-    return event_payload_of(user_id=owner.pk, event_id=event.id)
+    with as_user(owner):
+        return event_payload_of(user_id=owner.pk, event_id=event.id)
 
 
 def test_default_policy_masks_high_and_medium_everywhere(owner, scanned):
-    [masked] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
-    assert masked["title"] == "Mail from <EMAIL_ADDRESS> to T** F******"
-    assert masked["text"] == "card <CREDIT_CARD>, server <IP_ADDRESS>"
-    # The copy of the title and the address inside data are masked as well.
-    assert masked["data"]["title"] == masked["title"]
-    assert masked["data"]["to"][0]["email"] == "<EMAIL_ADDRESS>"
-    assert masked["data"]["n"] == 1
-    assert "maria" not in str(masked) and "4111" not in str(masked)
+    with as_user(owner):
+        [masked] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
+        assert masked["title"] == "Mail from <EMAIL_ADDRESS> to T** F******"
+        assert masked["text"] == "card <CREDIT_CARD>, server <IP_ADDRESS>"
+        # The copy of the title and the address inside data are masked as well.
+        assert masked["data"]["title"] == masked["title"]
+        assert masked["data"]["to"][0]["email"] == "<EMAIL_ADDRESS>"
+        assert masked["data"]["n"] == 1
+        assert "maria" not in str(masked) and "4111" not in str(masked)
 
 
 def test_the_input_is_not_modified(owner, scanned):
-    page = [_page(owner, scanned)]
-    redact_event_payloads(user_id=owner.pk, payloads=page)
-    assert page[0]["title"] == TITLE
+    with as_user(owner):
+        page = [_page(owner, scanned)]
+        redact_event_payloads(user_id=owner.pk, payloads=page)
+        assert page[0]["title"] == TITLE
 
 
 def test_policy_show_partial_and_hash(owner, scanned):
-    RedactionPolicy.objects.create(user=owner, high="partial", medium="hash", low="show")
-    [masked] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
-    digest = value_digest(user_id=owner.pk, value="maria.keller@example.org")
-    assert masked["title"] == f"Mail from <EMAIL_ADDRESS:{digest}> to Tom Fischer"
-    assert masked["text"].startswith("card **** **** **** 1111, server <IP_ADDRESS:")
-    RedactionPolicy.objects.filter(user=owner).update(high="show", medium="show", low="show")
-    [shown] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
-    assert shown["title"] == TITLE and shown["text"] == TEXT
+    with as_user(owner):
+        RedactionPolicy.objects.create(user=owner, high="partial", medium="hash", low="show")
+        [masked] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
+        digest = value_digest(user_id=owner.pk, value="maria.keller@example.org")
+        assert masked["title"] == f"Mail from <EMAIL_ADDRESS:{digest}> to Tom Fischer"
+        assert masked["text"].startswith("card **** **** **** 1111, server <IP_ADDRESS:")
+        RedactionPolicy.objects.filter(user=owner).update(high="show", medium="show", low="show")
+        [shown] = redact_event_payloads(user_id=owner.pk, payloads=[_page(owner, scanned)])
+        assert shown["title"] == TITLE and shown["text"] == TEXT
 
 
 def test_hash_is_stable_per_user_and_differs_across_users(owner, outsider):
-    a = value_digest(user_id=owner.pk, value="x@example.com")
-    assert a == value_digest(user_id=owner.pk, value="x@example.com")
-    assert a != value_digest(user_id=outsider.pk, value="x@example.com")
+    with as_user(owner):
+        a = value_digest(user_id=owner.pk, value="x@example.com")
+        assert a == value_digest(user_id=owner.pk, value="x@example.com")
+        assert a != value_digest(user_id=outsider.pk, value="x@example.com")
 
 
 @pytest.mark.parametrize(
@@ -84,36 +91,43 @@ def test_partial_masks(entity, value, expected):
 
 
 def test_one_query_per_page(owner, scanner, django_assert_num_queries):
-    events = [make_event(owner, text=f"write to user{i}@example.com", minutes=i) for i in range(40)]
-    pii_scan_events(user_id=owner.pk, event_ids=[e.id for e in events])
-    page = [_page(owner, e) for e in events]
-    with django_assert_num_queries(1):
-        masked = redact_event_payloads(user_id=owner.pk, payloads=page)
-    assert {m["text"] for m in masked} == {"write to <EMAIL_ADDRESS>"}
+    with as_user(owner):
+        events = [
+            make_event(owner, text=f"write to user{i}@example.com", minutes=i) for i in range(40)
+        ]
+        pii_scan_events(user_id=owner.pk, event_ids=[e.id for e in events])
+        page = [_page(owner, e) for e in events]
+        with django_assert_num_queries(1):
+            masked = redact_event_payloads(user_id=owner.pk, payloads=page)
+        assert {m["text"] for m in masked} == {"write to <EMAIL_ADDRESS>"}
 
 
 def test_changed_text_fails_closed(owner, scanned):
-    page = _page(owner, scanned)
-    page["title"] = page["title"][:20]  # a serializer that cuts titles
-    page["text"] = "card 4111 1111 1111 1112 and more"  # text no longer what was scanned
-    [masked] = redact_event_payloads(user_id=owner.pk, payloads=[page])
-    assert masked["title"] == "<REDACTED>"
-    assert masked["text"] == "<REDACTED>"
+    with as_user(owner):
+        page = _page(owner, scanned)
+        page["title"] = page["title"][:20]  # a serializer that cuts titles
+        page["text"] = "card 4111 1111 1111 1112 and more"  # text no longer what was scanned
+        [masked] = redact_event_payloads(user_id=owner.pk, payloads=[page])
+        assert masked["title"] == "<REDACTED>"
+        assert masked["text"] == "<REDACTED>"
 
 
 def test_other_users_findings_never_apply(owner, outsider, scanned):
     page = _page(owner, scanned)
-    assert redact_event_payloads(user_id=outsider.pk, payloads=[page]) == [page]
+    with as_user(outsider):
+        assert redact_event_payloads(user_id=outsider.pk, payloads=[page]) == [page]
 
 
 def test_payloads_without_findings_or_ids_pass_through(owner):
-    page = [{"id": 10**12, "title": "x"}, {"title": "no id"}]
-    assert redact_event_payloads(user_id=owner.pk, payloads=page) == page
-    assert redact_event_payloads(user_id=owner.pk, payloads=[]) == []
+    with as_user(owner):
+        page = [{"id": 10**12, "title": "x"}, {"title": "no id"}]
+        assert redact_event_payloads(user_id=owner.pk, payloads=page) == page
+        assert redact_event_payloads(user_id=owner.pk, payloads=[]) == []
 
 
 def test_ids_written_as_strings_are_masked_too(owner, scanned):
-    page = _page(owner, scanned)
-    page["id"] = str(page["id"])
-    [masked] = redact_event_payloads(user_id=owner.pk, payloads=[page])
-    assert "<EMAIL_ADDRESS>" in masked["title"]
+    with as_user(owner):
+        page = _page(owner, scanned)
+        page["id"] = str(page["id"])
+        [masked] = redact_event_payloads(user_id=owner.pk, payloads=[page])
+        assert "<EMAIL_ADDRESS>" in masked["title"]

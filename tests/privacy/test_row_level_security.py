@@ -1,6 +1,6 @@
 """Row-level security: user B never reads or writes user A's rows, even unfiltered.
 
-These tests run as the app does (``rls`` marker): the connection is the app
+These tests run as the app does (as every test does, tests/conftest.py): the connection is the app
 role, with no context until a test enters one.
 """
 
@@ -22,9 +22,7 @@ from apps.privacy.models import AuditEntry
 from apps.privacy.ownership import user_owned_models
 from apps.privacy.rls import POLICY, isolated_tables, rls_apply, user_owned_tables
 
-from .conftest import import_sample
-
-pytestmark = [pytest.mark.django_db, pytest.mark.rls]
+pytestmark = pytest.mark.django_db
 
 
 def _count(model, **filters) -> int:
@@ -80,9 +78,9 @@ def test_a_table_added_later_is_born_isolated():
         assert cursor.fetchall() == [(POLICY,)]
 
 
-def test_unfiltered_orm_reads_only_the_context_users_rows(alice, bob, tmp_path):
-    import_sample(alice, tmp_path, seed_name="alice")
-    import_sample(bob, tmp_path, points=50, seed_name="bob")
+def test_unfiltered_orm_reads_only_the_context_users_rows(alice, bob, tmp_path, import_takeout):
+    import_takeout(alice, points=200)
+    import_takeout(bob, points=50)
     with system_context():
         totals = {m: m.objects.count() for m in user_owned_models()}
         alices = {m: _count(m, user_id=alice.pk) for m in user_owned_models()}
@@ -106,8 +104,8 @@ def test_unfiltered_orm_reads_only_the_context_users_rows(alice, bob, tmp_path):
             assert model.objects.count() == 0, model
 
 
-def test_b_cannot_write_change_or_delete_a_rows(alice, bob, tmp_path):
-    import_sample(alice, tmp_path)
+def test_b_cannot_write_change_or_delete_a_rows(alice, bob, tmp_path, import_takeout):
+    import_takeout(alice, points=200)
     with system_context():
         alices_events = _count(Event, user_id=alice.pk)
     with user_context(bob.pk):

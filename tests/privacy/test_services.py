@@ -12,17 +12,19 @@ from apps.privacy import services
 from apps.privacy.fields import event_fields, field_value
 from apps.privacy.pii.models import PiiFinding, PiiScanState
 from apps.privacy.services import pii_scan_backfill, pii_scan_events
+from tests.acting import all_of, as_user, count_of, one_of
 from tests.privacy.factories import make_event
 
 pytestmark = pytest.mark.django_db
 
 
 def _findings(user) -> list[tuple[int, str, str, str]]:
-    return list(
-        PiiFinding.objects.filter(user=user)
-        .order_by("event_id", "field", "span_start")
-        .values_list("event_id", "field", "entity_type", "risk")
-    )
+    with as_user(user):
+        return list(
+            PiiFinding.objects.filter(user=user)
+            .order_by("event_id", "field", "span_start")
+            .values_list("event_id", "field", "entity_type", "risk")
+        )
 
 
 def test_findings_name_event_field_span_score_and_class(owner, scanner):
@@ -32,11 +34,11 @@ def test_findings_name_event_field_span_score_and_class(owner, scanner):
         text="My card 4111 1111 1111 1111, ask Maria Keller",
         data={"header": "Gmail", "to": [{"name": "Tom Fischer", "phone": "+1 415 555 0132"}]},
     )
-    result = pii_scan_events(user_id=owner.pk, event_ids=[event.id])
+    with as_user(owner):
+        result = pii_scan_events(user_id=owner.pk, event_ids=[event.id])
     assert result.events == 1
     rows = {
-        (f.field, f.entity_type, f.risk): f
-        for f in PiiFinding.objects.filter(user=owner, event_id=event.id)
+        (f.field, f.entity_type, f.risk): f for f in all_of(owner, PiiFinding, event_id=event.id)
     }
     assert set(rows) == {
         ("title", "EMAIL_ADDRESS", "medium"),
@@ -67,37 +69,43 @@ def test_data_paths_round_trip():
 
 def test_rescanning_replaces_findings(owner, scanner):
     event = make_event(owner, text="Reach me at someone@example.com")
-    pii_scan_events(user_id=owner.pk, event_ids=[event.id])
-    pii_scan_events(user_id=owner.pk, event_ids=[event.id, event.id])
+    with as_user(owner):
+        pii_scan_events(user_id=owner.pk, event_ids=[event.id])
+        pii_scan_events(user_id=owner.pk, event_ids=[event.id, event.id])
     assert _findings(owner) == [(event.id, "text", "EMAIL_ADDRESS", "medium")]
-    Event.objects.filter(id=event.id).update(text="Nothing here any more")
-    pii_scan_events(user_id=owner.pk, event_ids=[event.id])
+    with as_user(owner):
+        Event.objects.filter(id=event.id).update(text="Nothing here any more")
+        pii_scan_events(user_id=owner.pk, event_ids=[event.id])
     assert _findings(owner) == []
 
 
 def test_scanning_ignores_other_users_events(owner, outsider, scanner):
     theirs = make_event(outsider, text="call +1 415 555 0132")
-    result = pii_scan_events(user_id=owner.pk, event_ids=[theirs.id])
+    with as_user(owner):
+        result = pii_scan_events(user_id=owner.pk, event_ids=[theirs.id])
     assert result.events == 0
-    assert PiiFinding.objects.count() == 0
+    assert count_of(owner, PiiFinding) == 0
 
 
 def test_backfill_is_resumable_and_idempotent(owner, outsider, scanner):
     events = [make_event(owner, text=f"user{i}@example.com", minutes=i) for i in range(7)]
     make_event(outsider, text="other@example.com")
-    first = pii_scan_backfill(user_id=owner.pk, max_events=3, batch_size=2)
+    with as_user(owner):
+        first = pii_scan_backfill(user_id=owner.pk, max_events=3, batch_size=2)
     assert (first.events, first.findings, first.more) == (3, 3, True)
-    state = PiiScanState.objects.get(user=owner)
+    state = one_of(owner, PiiScanState)
     assert state.last_event_id == events[2].id
-    rest = pii_scan_backfill(user_id=owner.pk)
+    with as_user(owner):
+        rest = pii_scan_backfill(user_id=owner.pk)
     assert (rest.events, rest.more) == (4, False)
     assert [row[0] for row in _findings(owner)] == [e.id for e in events]
     # Nothing new: nothing to do. A rescan replaces, it does not double.
-    assert pii_scan_backfill(user_id=owner.pk).events == 0
-    again = pii_scan_backfill(user_id=owner.pk, rescan=True)
+    with as_user(owner):
+        assert pii_scan_backfill(user_id=owner.pk).events == 0
+        again = pii_scan_backfill(user_id=owner.pk, rescan=True)
     assert again.events == 7
-    assert PiiFinding.objects.filter(user=owner).count() == 7
-    assert not PiiFinding.objects.filter(user=outsider).exists()
+    assert count_of(owner, PiiFinding) == 7
+    assert count_of(outsider, PiiFinding) == 0
 
 
 def test_a_crash_mid_backfill_keeps_committed_batches(owner, scanner, monkeypatch):
@@ -112,23 +120,15 @@ def test_a_crash_mid_backfill_keeps_committed_batches(owner, scanner, monkeypatc
         return real(**kwargs)
 
     monkeypatch.setattr(services, "_findings_for", crash_on_second_batch)
-    with pytest.raises(RuntimeError):
+    with as_user(owner), pytest.raises(RuntimeError):
         pii_scan_backfill(user_id=owner.pk, batch_size=2)
-    state = PiiScanState.objects.get(user=owner)
+    state = one_of(owner, PiiScanState)
     assert state.last_event_id == events[1].id
-    assert PiiFinding.objects.filter(user=owner).count() == 2
+    assert count_of(owner, PiiFinding) == 2
     monkeypatch.setattr(services, "_findings_for", real)
-    assert pii_scan_backfill(user_id=owner.pk, batch_size=2).events == 4
-    assert PiiFinding.objects.filter(user=owner).count() == 6
-
-
-@pytest.fixture
-def eager_celery():
-    from datapunk.celery import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
+    with as_user(owner):
+        assert pii_scan_backfill(user_id=owner.pk, batch_size=2).events == 4
+    assert count_of(owner, PiiFinding) == 6
 
 
 def _connection_user() -> str | None:
@@ -178,12 +178,17 @@ def test_import_signal_runs_the_backfill_in_the_users_context(
 def test_a_broker_outage_does_not_fail_the_sender(
     owner, django_capture_on_commit_callbacks, monkeypatch
 ):
+    attempts = []
+
     def down(*args, **kwargs):
+        attempts.append(args)
         raise ConnectionError("broker down")
 
     monkeypatch.setattr("apps.privacy.tasks.pii_scan_user.delay", down)
     with django_capture_on_commit_callbacks(execute=True):
-        import_finished.send(sender=None, user_id=owner.pk, import_id=1)
+        responses = import_finished.send(sender=None, user_id=owner.pk, import_id=1)
+    assert attempts == [(owner.pk,)]  # the scan was asked for, the broker refused it
+    assert responses  # and the import's signal went out all the same
 
 
 def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
@@ -194,7 +199,8 @@ def test_a_contacts_name_is_a_person_whatever_the_model_says(owner, scanner):
         data={"properties": {"FN": [{"value": "Ana Demo"}], "N": [{"value": "Demo;Ana;;;"}]}},
     )
     note = make_event(owner, kind="keep.note", title="Ana Demo")
-    pii_scan_events(user_id=owner.pk, event_ids=[contact.id, note.id])
+    with as_user(owner):
+        pii_scan_events(user_id=owner.pk, event_ids=[contact.id, note.id])
     assert _findings(owner) == [
         (contact.id, "data/properties/FN/0/value", "PERSON", "low"),
         (contact.id, "data/properties/N/0/value", "PERSON", "low"),
@@ -210,5 +216,6 @@ def test_the_ip_address_spotify_logs_with_each_stream_is_pii(owner, scanner):
         data={"ip_addr": "198.51.100.7", "platform": "android", "ms_played": 1000},
     )
     unknown = make_event(owner, kind="spotify.play", title="Song 2", data={"ip_addr": "unknown"})
-    pii_scan_events(user_id=owner.pk, event_ids=[stream.id, unknown.id])
+    with as_user(owner):
+        pii_scan_events(user_id=owner.pk, event_ids=[stream.id, unknown.id])
     assert _findings(owner) == [(stream.id, "data/ip_addr", "IP_ADDRESS", "medium")]

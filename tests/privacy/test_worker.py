@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from apps.lake.models import Event, Import
 from apps.lake.sample_takeout import build_sample_takeout
 from apps.privacy.pii.models import PiiFinding, PiiScanState
+from tests.acting import all_of, count_of, one_of
 from tests.conftest import CELERY_WORKER, import_takeout_command
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,15 +29,15 @@ def test_import_then_worker_scans_and_api_masks(owner, child_env, tmp_path, back
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert Import.objects.get(user=owner).status == Import.Status.DONE
-    events = Event.objects.filter(user=owner).count()
+    assert one_of(owner, Import).status == Import.Status.DONE
+    events = count_of(owner, Event)
     assert events > 0
-    assert not PiiScanState.objects.filter(user=owner).exists()  # queued, not run yet
+    assert count_of(owner, PiiScanState) == 0  # queued, not run yet
 
     worker = background("worker", CELERY_WORKER, child_env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        state = PiiScanState.objects.filter(user=owner).first()
+        state = next(iter(all_of(owner, PiiScanState)), None)
         if state and state.events_scanned == events:
             break
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
@@ -44,15 +45,11 @@ def test_import_then_worker_scans_and_api_masks(owner, child_env, tmp_path, back
     else:
         pytest.fail("the worker did not scan the imported events")
 
-    contact = Event.objects.get(user=owner, kind="contacts.contact", title="Ana Demo")
-    found = set(
-        PiiFinding.objects.filter(user=owner, event_id=contact.id).values_list(
-            "entity_type", flat=True
-        )
-    )
+    contact = one_of(owner, Event, kind="contacts.contact", title="Ana Demo")
+    found = {finding.entity_type for finding in all_of(owner, PiiFinding, event_id=contact.id)}
     assert "EMAIL_ADDRESS" in found
     client = APIClient()
-    client.force_authenticate(owner)
+    client.force_login(owner)
     body = client.get(f"/api/privacy/events/{contact.id}/").json()
     assert "ana@example.org" not in str(body)
     assert "<EMAIL_ADDRESS>" in str(body)

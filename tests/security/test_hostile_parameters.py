@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
+from tests.acting import store_records
 
 from . import query_reads
 from .test_hostile_requests import _route_templates
@@ -63,14 +63,14 @@ def _parameter_names() -> list[str]:
 def signed_in(make_user, settings):
     settings.MIDDLEWARE = ["tests.security.query_reads.RecordQueryReads", *settings.MIDDLEWARE]
     user = make_user("prober", password="a long enough password")
-    records_store(
-        user_id=user.pk,
-        source="ingest",
-        records=[
+    store_records(
+        user,
+        [
             EventRecord(
                 kind="note.probe", occurred_at=dt.datetime(2024, 5, 1, tzinfo=dt.UTC), title="probe"
             )
         ],
+        source="ingest",
     )
     client = Client(raise_request_exception=False)
     client.force_login(user)

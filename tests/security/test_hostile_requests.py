@@ -20,10 +20,8 @@ from django.apps import apps
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from apps.lake.pipeline import records_store
-from apps.lake.sample_takeout import build_sample_takeout
-from apps.lake.services import takeout_import_prepare, takeout_import_run
 from apps.lake.takeout.records import EventRecord
+from tests.acting import as_user, store_records
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +67,7 @@ def _user_owned_models():
 def _owner_fingerprint(user_id: int) -> dict[str, tuple]:
     """Per user-owned table: how many rows the owner has, and a digest of them."""
     state = {}
-    with connection.cursor() as cursor:
+    with as_user(user_id), connection.cursor() as cursor:
         for model in _user_owned_models():
             table = model._meta.db_table
             cursor.execute(
@@ -82,27 +80,25 @@ def _owner_fingerprint(user_id: int) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def victim(make_user, tmp_path):
+def victim(make_user, import_takeout):
     """A user with data of every kind the lake holds, marked so a leak is visible."""
     user = make_user("victim", password="a long enough password")
     marker = f"victim-secret-{uuid.uuid4().hex}"
-    run = takeout_import_prepare(
-        user=user, paths=[build_sample_takeout(tmp_path / "takeout-001.zip", points=30)]
-    )
-    takeout_import_run(import_id=run.pk)
+    import_takeout(user, points=30, days=14)
     from datetime import UTC, datetime
 
-    records_store(
-        user_id=user.pk,
+    store_records(
+        user,
+        [EventRecord(kind="note.private", occurred_at=datetime.now(UTC), title=marker)],
         source="ingest",
-        records=[EventRecord(kind="note.private", occurred_at=datetime.now(UTC), title=marker)],
     )
     from apps.lake.uploads import upload_create
 
-    upload_create(user=user, filename=f"{marker}.zip", size=10, sha256="0" * 64)
     ids = set()
-    for model in _user_owned_models():
-        ids.update(model.objects.filter(user_id=user.pk).values_list("pk", flat=True)[:1])
+    with as_user(user):
+        upload_create(user=user, filename=f"{marker}.zip", size=10, sha256="0" * 64)
+        for model in _user_owned_models():
+            ids.update(model.objects.filter(user_id=user.pk).values_list("pk", flat=True)[:1])
     return user, marker, sorted(ids)
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from apps.analytics.search.services import embeddings_backfill
 from apps.core.templatetags.links import link_url
-from apps.lake.pipeline import records_store
 from apps.lake.takeout.records import EventRecord
+from tests.acting import as_user, store_records
 from tests.browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,8 +54,9 @@ def hostile_events(make_user):
             kind="note.ingested", occurred_at=now, title="zanzibar web", url="https://example.org/"
         )
     )
-    records_store(user_id=user.pk, source="ingest", records=records)
-    embeddings_backfill(user_id=user.pk)
+    store_records(user, records, source="ingest")
+    with as_user(user):
+        embeddings_backfill(user_id=user.pk)
     return user
 
 

@@ -8,8 +8,9 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from apps.stream.services import ingest_key_rotate
+from apps.stream.services import ingest_key_rotate, webhook_subscription_create
 from apps.stream.signing import ingest_signature
+from tests.acting import as_user
 
 
 @pytest.fixture
@@ -17,9 +18,21 @@ def api():
     return APIClient()
 
 
+def ingest_key_for(user):
+    """New ingest credentials of ``user``, made as ``user`` (as the key page makes them)."""
+    with as_user(user):
+        return ingest_key_rotate(user_id=user.pk)
+
+
+def subscription_for(user, **fields):
+    """A provider's webhook subscription of ``user``, registered as ``user`` (as the connector does)."""
+    with as_user(user):
+        return webhook_subscription_create(user_id=user.pk, **fields)
+
+
 @pytest.fixture
 def owner_key(owner):
-    return ingest_key_rotate(user_id=owner.pk)
+    return ingest_key_for(owner)
 
 
 def signed_headers(key, body: bytes, *, timestamp: int | None = None, secret: str | None = None):

@@ -25,7 +25,7 @@ from apps.stream.services import ingest_key_rotate
 
 from .conftest import signed_headers
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = int(time.time())
 

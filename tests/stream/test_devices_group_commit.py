@@ -17,6 +17,7 @@ from apps.lake.takeout.records import LocationRecord
 from apps.stream import group_commit
 from apps.stream.devices.services import device_create, device_items_store, device_records_check
 from apps.stream.models import Device
+from tests.acting import count_of
 
 NOW = int(time.time())
 
@@ -42,7 +43,6 @@ def _points(user) -> list[LocationPoint]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.rls
 def test_one_group_of_two_users_lands_under_each_owner(owner, outsider):
     phone, tablet, theirs = _device(owner), _device(owner, "tablet"), _device(outsider)
     items = [
@@ -65,7 +65,7 @@ def test_one_group_of_two_users_lands_under_each_owner(owner, outsider):
     assert [round(p.point.y, 2) for p in _points(owner)] == [48.85, 48.85, 48.85]
     assert [round(p.point.y, 2) for p in _points(outsider)] == [1.0]
     with user_context(owner.pk):
-        assert Quarantine.objects.filter(user=owner).count() == 1
+        assert count_of(owner, Quarantine) == 1
         assert all(d.last_seen_at for d in Device.objects.filter(user=owner))
 
 

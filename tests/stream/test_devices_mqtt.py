@@ -28,7 +28,7 @@ from apps.stream.devices.mqtt import (
 )
 from apps.stream.devices.services import device_create, device_revoke
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.rls]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = int(time.time())

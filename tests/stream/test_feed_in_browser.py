@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from apps.stream.services import ingest_key_rotate
 from tests.browser import SCREENSHOTS
+from tests.stream.conftest import ingest_key_for
 
 from ..lake.test_upload_in_browser import _free_port, _wait_for_port
 
@@ -49,7 +49,7 @@ def _ingest(base_url: str, api_key: str, event: dict) -> dict:
 def watcher(make_user):
     # Database work before Playwright starts its event loop in this thread.
     user = make_user("watcher", password="a long enough password")
-    return user.pk, ingest_key_rotate(user_id=user.pk)
+    return user.pk, ingest_key_for(user)
 
 
 def _publish_like_an_import(env: dict[str, str], user_id: int, progress: dict) -> None:
@@ -137,7 +137,7 @@ def watcher_in_kolkata(make_user):
     user = make_user("kolkata", password="a long enough password")
     with user_context(user.pk):
         UserSettings.objects.create(user=user, time_zone="Asia/Kolkata", time_zone_chosen=True)
-    return user.pk, ingest_key_rotate(user_id=user.pk)
+    return user.pk, ingest_key_for(user)
 
 
 def test_live_rows_show_the_users_clock_not_utc(watcher_in_kolkata, daphne, browser):

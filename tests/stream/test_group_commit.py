@@ -14,6 +14,7 @@ from apps.lake.models import Event
 from apps.lake.takeout.records import EventRecord
 from apps.stream import group_commit
 from apps.stream.services import IngestItem, events_ingest_group
+from tests.acting import all_of, count_of
 
 NOW = datetime(2026, 11, 30, 18, tzinfo=UTC)
 
@@ -52,12 +53,12 @@ def test_one_group_many_outcomes(owner, outsider):
         (0, 0, 0, True),
         (0, 0, 1, False),
     ]
-    assert sorted(Event.objects.filter(user=owner).values_list("title", flat=True)) == [
+    assert sorted(e.title for e in all_of(owner, Event)) == [
         "a",
         "b",
         "c",
     ]
-    assert list(Event.objects.filter(user=outsider).values_list("title", flat=True)) == ["a"]
+    assert [e.title for e in all_of(outsider, Event)] == ["a"]
     ids = [i for o in outcomes for i in o.event_ids]
     assert len(ids) == len(set(ids)) == 4
 
@@ -69,7 +70,7 @@ def test_one_group_many_outcomes(owner, outsider):
             )
         ]
     )
-    assert again[0].replayed and not Event.objects.filter(title="z").exists()
+    assert again[0].replayed and count_of(owner, Event, title="z") == 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -99,4 +100,4 @@ async def test_requests_waiting_together_are_committed_together(make_user, monke
 
 def _count_events(user_id: int) -> int:
     with user_context(user_id):  # a thread of its own: under row-level security
-        return Event.objects.filter(user_id=user_id).count()
+        return count_of(user_id, Event)

@@ -12,9 +12,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.lake.models import Event
-from apps.stream.services import ingest_key_rotate
+from tests.acting import all_of, as_user, count_of, one_of
 
-from .conftest import as_body, signed_headers
+from .conftest import as_body, ingest_key_for, signed_headers
 
 URL = "/api/ingest/events/"
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_one_event_is_stored_normalized_before_the_answer(api, owner, owner_key)
 
     assert response.status_code == 202, response.json()
     assert response.json()["written"] == 1 and response.json()["duplicate"] == 0
-    event = Event.objects.get(pk=response.json()["event_ids"][0])
+    event = one_of(owner, Event, pk=response.json()["event_ids"][0])
     assert event.user_id == owner.pk and event.source == "ingest"
     assert event.kind == "mood.logged"
     assert event.occurred_at.isoformat() == "2026-11-30T18:04:05+00:00"
@@ -63,7 +63,7 @@ def test_one_event_is_stored_normalized_before_the_answer(api, owner, owner_key)
     assert event.data["_provenance"]["connector"] == "ingest.api"
 
 
-def test_a_batch_is_stored_and_a_second_send_is_all_duplicates(api, owner_key):
+def test_a_batch_is_stored_and_a_second_send_is_all_duplicates(api, owner, owner_key):
     batch = [{**EVENT, "title": f"event {n}", "occurred_at": 1796148245 + n} for n in range(25)]
 
     first = post(api, {"events": batch}, **bearer(owner_key))
@@ -72,10 +72,10 @@ def test_a_batch_is_stored_and_a_second_send_is_all_duplicates(api, owner_key):
     assert first.status_code == 202 and again.status_code == 202
     assert first.json()["written"] == 25 and first.json()["received"] == 25
     assert again.json() == {**again.json(), "written": 0, "duplicate": 25, "event_ids": []}
-    assert Event.objects.filter(kind="mood.logged").count() == 25
+    assert count_of(owner, Event, kind="mood.logged") == 25
 
 
-def test_every_bad_field_is_listed_with_its_index_and_nothing_is_stored(api, owner_key):
+def test_every_bad_field_is_listed_with_its_index_and_nothing_is_stored(api, owner, owner_key):
     batch = [
         EVENT,
         {
@@ -112,7 +112,7 @@ def test_every_bad_field_is_listed_with_its_index_and_nothing_is_stored(api, own
     assert "no time zone" in messages[(1, "occurred_at")]
     assert "between -90 and 90" in messages[(1, "latitude")]
     assert messages[(2, "kind")] == "is required"
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 def test_a_single_bad_event_lists_fields_without_index(api, owner_key):
@@ -142,14 +142,14 @@ def test_bodies_that_are_not_events_are_refused_with_a_message(api, owner_key, b
     assert says in response.json()["detail"]
 
 
-def test_batches_and_bodies_are_capped(api, owner_key):
+def test_batches_and_bodies_are_capped(api, owner, owner_key):
     too_many = post(api, [EVENT] * 501, **bearer(owner_key))
     assert too_many.status_code == 400
     assert "at most 500" in too_many.json()["errors"][0]["message"]
 
     huge = post(api, {**EVENT, "text": "x" * (1024 * 1024)}, **bearer(owner_key))
     assert huge.status_code == 413
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 def test_without_or_with_wrong_credentials_nothing_is_stored(api, owner_key, owner):
@@ -157,9 +157,9 @@ def test_without_or_with_wrong_credentials_nothing_is_stored(api, owner_key, own
     assert post(api, EVENT, HTTP_AUTHORIZATION="Bearer dpk_wrong").status_code == 401
     assert post(api, EVENT, HTTP_AUTHORIZATION="Bearer").status_code == 401
     old = owner_key
-    ingest_key_rotate(user_id=owner.pk)  # the earlier key stops working at once
+    ingest_key_for(owner)  # the earlier key stops working at once
     assert post(api, EVENT, **bearer(old)).status_code == 401
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 def test_a_drf_token_and_the_session_work_too(api, owner):
@@ -168,7 +168,7 @@ def test_a_drf_token_and_the_session_work_too(api, owner):
     api.force_login(owner)
     response = post(api, {**EVENT, "title": "from the browser"})
     assert response.status_code == 202
-    event = Event.objects.get(pk=response.json()["event_ids"][0])
+    event = one_of(owner, Event, pk=response.json()["event_ids"][0])
     assert event.data["_provenance"]["connector"] == "ingest.session"
 
 
@@ -180,7 +180,7 @@ def test_the_browser_session_posts_json_with_its_csrf_token(owner):
     browser.cookies[settings.CSRF_COOKIE_NAME] = token
     response = post(browser, {**EVENT, "title": "from a page"}, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 202, response.content
-    assert Event.objects.get().title == "from a page"
+    assert one_of(owner, Event).title == "from a page"
 
 
 @pytest.mark.parametrize(
@@ -198,7 +198,7 @@ def test_a_form_body_from_the_session_is_a_clear_400(owner, content_type):
     )
     assert response.status_code == 400
     assert "not valid JSON" in response.json()["detail"]
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
@@ -209,18 +209,18 @@ def test_the_browser_session_without_its_csrf_token_is_refused(owner, content_ty
     response = browser.post(URL, data=as_body(EVENT), content_type=content_type)
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 def test_events_land_for_the_key_owner_only(api, owner, owner_key, outsider):
-    outsider_key = ingest_key_rotate(user_id=outsider.pk)
+    outsider_key = ingest_key_for(outsider)
     post(api, EVENT, **bearer(outsider_key))
     post(api, {**EVENT, "title": "owner's"}, **bearer(owner_key))
     # Two requests in one test transaction: staging must not carry rows across.
-    assert list(Event.objects.values_list("title", "user_id").order_by("title")) == [
-        ("Feeling fine", outsider.pk),
-        ("owner's", owner.pk),
+    assert [(e.title, e.user_id) for e in all_of(outsider, Event)] == [
+        ("Feeling fine", outsider.pk)
     ]
+    assert [(e.title, e.user_id) for e in all_of(owner, Event)] == [("owner's", owner.pk)]
 
 
 # Signed requests (HMAC with the per-user secret).
@@ -235,7 +235,7 @@ def test_a_signed_request_is_stored_once_and_its_replay_refused(api, owner, owne
 
     assert first.status_code == 202 and first.json()["written"] == 1
     assert replay.status_code == 409
-    event = Event.objects.get(user=owner)
+    event = one_of(owner, Event)
     assert event.data["_provenance"]["connector"] == "ingest.hmac"
 
 
@@ -254,7 +254,7 @@ def test_a_replay_with_white_space_in_its_signature_is_still_a_replay(
 
     assert first.status_code == 202
     assert replay.status_code == 409
-    assert Event.objects.filter(user=owner).count() == 1
+    assert count_of(owner, Event) == 1
 
 
 @pytest.mark.parametrize(
@@ -270,7 +270,7 @@ def test_a_replay_with_white_space_in_its_signature_is_still_a_replay(
         "timestamp not a number",
     ],
 )
-def test_forged_or_stale_signed_requests_are_refused(api, owner_key, forge):
+def test_forged_or_stale_signed_requests_are_refused(api, owner, owner_key, forge):
     body = as_body(EVENT)
     now = int(time.time())
     headers = signed_headers(owner_key, body)
@@ -296,7 +296,7 @@ def test_forged_or_stale_signed_requests_are_refused(api, owner_key, forge):
 
     assert response.status_code == 401, response.content
     assert response.json()["detail"]
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 # Managing the key.
@@ -321,10 +321,10 @@ def test_key_api_issues_shows_and_revokes(api, owner, outsider):
     assert response.status_code == 401
 
 
-def test_the_secret_is_sealed_at_rest(owner_key):
+def test_the_secret_is_sealed_at_rest(owner, owner_key):
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    with as_user(owner), connection.cursor() as cursor:
         cursor.execute("SELECT key_hash, secret_sealed FROM stream_ingestkey")
         dumped = " ".join(cursor.fetchone())
     assert owner_key.secret not in dumped and owner_key.api_key not in dumped
@@ -334,10 +334,10 @@ def test_the_secret_is_sealed_at_rest(owner_key):
     "moment",
     ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", "0001-01-01T00:30:00+01:00"],
 )
-def test_a_time_with_no_utc_equivalent_is_a_400_not_a_500(api, owner_key, moment):
+def test_a_time_with_no_utc_equivalent_is_a_400_not_a_500(api, owner, owner_key, moment):
     response = post(api, {"kind": "a.b", "occurred_at": moment}, **bearer(owner_key))
     assert response.status_code == 400
     assert response.json()["errors"] == [
         {"field": "occurred_at", "message": f"{moment!r} is not a time Datapunk can store"}
     ]
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0

@@ -100,7 +100,8 @@ def test_a_success_resets_the_count_of_failures():
     breaker.failure()
     breaker.success()
     breaker.failure()
-    breaker.allow()
+    breaker.allow()  # one failure since the success: still below the threshold
+    assert breaker.state() == "closed"
 
 
 def test_retry_after_is_read_as_seconds_or_as_a_date():

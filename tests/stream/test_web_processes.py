@@ -14,6 +14,7 @@ from channels_redis.core import RedisChannelLayer
 
 from apps.core.feed import feed_group
 from apps.lake.models import Event
+from tests.acting import count_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +58,7 @@ def test_two_processes_share_the_ingest_and_every_store_reaches_the_feed(
 
     titles = _stored_titles(layer, channel, REQUESTS)
     assert titles == {f"tick {n}" for n in range(REQUESTS)}
-    assert Event.objects.filter(user=owner, kind="test.tick").count() == REQUESTS
+    assert count_of(owner, Event, kind="test.tick") == REQUESTS
     # The front spread the requests: each process stored some of them.
     for n in (1, 2):
         log = (tmp_path / f"daphne-{n}-access.log").read_text()

@@ -9,7 +9,8 @@ import pytest
 
 from apps.lake.models import Event
 from apps.stream.models import WebhookSubscription
-from apps.stream.services import webhook_subscription_create
+from tests.acting import as_user, count_of, one_of
+from tests.stream.conftest import subscription_for
 
 URL = "/api/webhooks/microsoft/"
 pytestmark = pytest.mark.django_db
@@ -44,8 +45,8 @@ def deliver(client, *notifications, body=None):
 
 @pytest.fixture
 def subscription(owner):
-    return webhook_subscription_create(
-        user_id=owner.pk,
+    return subscription_for(
+        owner,
         provider="microsoft",
         external_id="sub-1",
         secret="state-of-sub-1",
@@ -70,7 +71,7 @@ def test_a_change_lands_once_even_when_graph_delivers_it_twice(client, owner, su
 
     assert first.status_code == 202 and first.json() == {"written": 1, "duplicate": 0}
     assert second.status_code == 202 and second.json() == {"written": 0, "duplicate": 1}
-    event = Event.objects.get()
+    event = one_of(owner, Event)
     assert (event.user_id, event.source, event.kind) == (
         owner.pk,
         "microsoft",
@@ -98,7 +99,7 @@ def test_forged_notifications_are_refused_and_nothing_is_stored(client, subscrip
     response = deliver(client, *others, bad)
 
     assert response.status_code == 403
-    assert Event.objects.count() == 0
+    assert count_of(subscription.user_id, Event) == 0
 
 
 @pytest.mark.parametrize("body", ["{nope", "[]", '{"value": "x"}', '{"value": [{"id": 1}]}'])
@@ -116,8 +117,8 @@ def test_subscription_removed_marks_it_revoked(client, subscription):
         "tenantId": "84bd8158",
     }
     assert deliver(client, removed).status_code == 202
-    assert WebhookSubscription.objects.get().status == "revoked"
-    assert Event.objects.count() == 0
+    assert one_of(subscription.user_id, WebhookSubscription).status == "revoked"
+    assert count_of(subscription.user_id, Event) == 0
 
 
 def test_oversized_bodies_are_refused(client, subscription):
@@ -126,7 +127,8 @@ def test_oversized_bodies_are_refused(client, subscription):
 
 @pytest.mark.parametrize(("status", "answer"), [("revoked", 410), ("pending", 403)])
 def test_a_revoked_or_unconfirmed_subscription_stores_nothing(client, subscription, status, answer):
-    WebhookSubscription.objects.filter(pk=subscription.pk).update(status=status)
+    with as_user(subscription.user_id):
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(status=status)
     notification = {
         "subscriptionId": "sub-1",
         "clientState": "state-of-sub-1",
@@ -137,4 +139,4 @@ def test_a_revoked_or_unconfirmed_subscription_stores_nothing(client, subscripti
     response = deliver(client, notification)
     assert response.status_code == answer
     assert status in response.json()["detail"]
-    assert Event.objects.count() == 0
+    assert count_of(subscription.user_id, Event) == 0

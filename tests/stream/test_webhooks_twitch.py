@@ -15,8 +15,9 @@ import pytest
 
 from apps.lake.models import Event
 from apps.stream.models import InboundDelivery, WebhookSubscription
-from apps.stream.services import webhook_subscription_create
 from apps.stream.signing import SignatureRejected, twitch_verify
+from tests.acting import as_user, count_of, one_of
+from tests.stream.conftest import subscription_for
 
 URL = "/api/webhooks/twitch/"
 REALDATA = Path(
@@ -71,8 +72,8 @@ def follow(owner):
     """The subscription of verify_request.json, as the Twitch connector registers it."""
     real = vector("verify_request.json")
     body = json.loads(real["body"])
-    webhook_subscription_create(
-        user_id=owner.pk,
+    subscription_for(
+        owner,
         provider="twitch",
         external_id=body["subscription"]["id"],
         secret=real["secret"],
@@ -86,8 +87,8 @@ def follow(owner):
 def challenge(owner):
     real = vector("verify_request_challenge.json")
     body = json.loads(real["body"])
-    webhook_subscription_create(
-        user_id=owner.pk,
+    subscription_for(
+        owner,
         provider="twitch",
         external_id=body["subscription"]["id"],
         secret=real["secret"],
@@ -119,12 +120,12 @@ def test_twitchs_own_signatures_verify_and_a_changed_byte_does_not(name):
         twitch_verify(**arguments, now=sent_at + timedelta(minutes=10, seconds=1))
 
 
-def test_the_real_delivery_as_captured_is_stale_today(client, follow):
+def test_the_real_delivery_as_captured_is_stale_today(client, owner, follow):
     # Genuine signature, sent in 2021: refused for its age, not for its signature.
     response = deliver(client, follow["body"], follow["headers"])
     assert response.status_code == 403
     assert "10 minutes" in response.json()["detail"]
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 def test_a_follow_lands_once_even_when_delivered_twice(client, owner, follow):
@@ -136,17 +137,17 @@ def test_a_follow_lands_once_even_when_delivered_twice(client, owner, follow):
     assert first.status_code == 204
     # Twitch redelivers anything answered otherwise than 2XX: acknowledged, not stored again.
     assert second.status_code == 204
-    event = Event.objects.get()
+    event = one_of(owner, Event)
     assert event.user_id == owner.pk and event.source == "twitch"
     assert event.kind == "twitch.channel_follow"
     assert event.title == "testFromUser followed testBroadcaster"
     assert event.url == "https://www.twitch.tv/44429626"
     assert event.data["event"]["user_id"] == "28408015"
     assert event.data["_provenance"]["connector"] == "twitch.eventsub"
-    assert InboundDelivery.objects.filter(channel="twitch").count() == 1
+    assert count_of(owner, InboundDelivery, channel="twitch") == 1
 
 
-def test_the_same_follow_under_a_new_message_id_is_still_one_event(client, follow):
+def test_the_same_follow_under_a_new_message_id_is_still_one_event(client, owner, follow):
     moment = datetime.now(UTC)
     assert (
         deliver(client, follow["body"], fresh(follow, message_id="a", when=moment)).status_code
@@ -156,20 +157,22 @@ def test_the_same_follow_under_a_new_message_id_is_still_one_event(client, follo
         deliver(client, follow["body"], fresh(follow, message_id="b", when=moment)).status_code
         == 204
     )
-    assert Event.objects.count() == 1
+    assert count_of(owner, Event) == 1
 
 
-def test_the_verification_challenge_is_answered_raw_and_enables_the_subscription(client, challenge):
+def test_the_verification_challenge_is_answered_raw_and_enables_the_subscription(
+    client, owner, challenge
+):
     response = deliver(client, challenge["body"], fresh(challenge))
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     assert response.content == b"11535768-497e-14ec-8197-ba2cb5341a01"
-    assert WebhookSubscription.objects.get().status == "enabled"
-    assert Event.objects.count() == 0
+    assert one_of(owner, WebhookSubscription).status == "enabled"
+    assert count_of(owner, Event) == 0
 
 
-def test_revocation_marks_the_subscription(client, follow):
+def test_revocation_marks_the_subscription(client, owner, follow):
     body = json.loads(follow["body"])
     body["subscription"]["status"] = "authorization_revoked"
     raw = json.dumps(body)
@@ -178,12 +181,12 @@ def test_revocation_marks_the_subscription(client, follow):
 
     assert deliver(client, raw, headers).status_code == 204
 
-    subscription = WebhookSubscription.objects.get()
+    subscription = one_of(owner, WebhookSubscription)
     assert (subscription.status, subscription.revoked_reason) == (
         "revoked",
         "authorization_revoked",
     )
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
 @pytest.mark.parametrize(
@@ -202,7 +205,7 @@ def test_revocation_marks_the_subscription(client, follow):
         ("unknown message type", 400),
     ],
 )
-def test_forged_and_stale_deliveries_are_refused(client, follow, forge, status):
+def test_forged_and_stale_deliveries_are_refused(client, owner, follow, forge, status):
     body = follow["body"]
     headers = fresh(follow)
     if forge == "signature of another body":
@@ -242,11 +245,11 @@ def test_forged_and_stale_deliveries_are_refused(client, follow, forge, status):
 
     assert response.status_code == status, response.content
     assert response.json()["detail"]
-    assert Event.objects.count() == 0
-    assert InboundDelivery.objects.count() == 0
+    assert count_of(owner, Event) == 0
+    assert count_of(owner, InboundDelivery) == 0
 
 
-def test_oversized_bodies_and_other_methods_are_refused(client, follow):
+def test_oversized_bodies_and_other_methods_are_refused(client, owner, follow):
     headers = fresh(follow)
     assert deliver(client, b"{" + b" " * (256 * 1024) + b"}", headers).status_code == 413
     assert client.get(URL).status_code == 405
@@ -254,8 +257,8 @@ def test_oversized_bodies_and_other_methods_are_refused(client, follow):
 
 def test_a_stream_going_live_uses_its_own_start_time(client, owner):
     secret = "s3cret-for-stream-online"
-    webhook_subscription_create(
-        user_id=owner.pk,
+    subscription_for(
+        owner,
         provider="twitch",
         external_id="sub-online",
         secret=secret,
@@ -290,57 +293,61 @@ def test_a_stream_going_live_uses_its_own_start_time(client, owner):
         "Twitch-Eventsub-Message-Signature": sign(secret, "m-online", stamp, body.encode()),
     }
     assert deliver(client, body, headers).status_code == 204
-    event = Event.objects.get()
+    event = one_of(owner, Event)
     assert (event.kind, event.title) == ("twitch.stream_online", "Cool_User went live")
     assert event.occurred_at == datetime(2020, 10, 11, 10, 11, 12, 123000, tzinfo=UTC)
 
 
-def test_the_subscription_secret_is_sealed_at_rest(follow):
+def test_the_subscription_secret_is_sealed_at_rest(owner, follow):
     from django.db import connection
 
-    with connection.cursor() as cursor:
+    with as_user(owner), connection.cursor() as cursor:
         cursor.execute("SELECT secret_sealed FROM stream_webhooksubscription")
         (sealed,) = cursor.fetchone()
     assert follow["secret"] not in sealed
-    assert WebhookSubscription.objects.get().secret == follow["secret"]
+    assert one_of(owner, WebhookSubscription).secret == follow["secret"]
 
 
-def test_a_secret_sealed_with_another_key_refuses_instead_of_failing(client, follow, settings):
+def test_a_secret_sealed_with_another_key_refuses_instead_of_failing(
+    client, owner, follow, settings
+):
     from cryptography.fernet import Fernet
 
     settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
     response = deliver(client, follow["body"], fresh(follow))
     assert response.status_code == 403
-    assert Event.objects.count() == 0
+    assert count_of(owner, Event) == 0
 
 
-def test_old_message_ids_are_forgotten_after_the_window(client, follow):
+def test_old_message_ids_are_forgotten_after_the_window(client, owner, follow):
     from django.utils import timezone
 
     from apps.stream.services import inbound_deliveries_prune
 
     assert deliver(client, follow["body"], fresh(follow)).status_code == 204
     assert inbound_deliveries_prune() == 0  # still inside the window
-    InboundDelivery.objects.update(received_at=timezone.now() - timedelta(hours=2))
+    with as_user(owner):
+        InboundDelivery.objects.update(received_at=timezone.now() - timedelta(hours=2))
     assert inbound_deliveries_prune() == 1
 
 
 @pytest.mark.parametrize(("status", "answer"), [("revoked", 410), ("pending", 403)])
-def test_a_revoked_or_unverified_subscription_stores_nothing(client, follow, status, answer):
-    WebhookSubscription.objects.update(status=status)
+def test_a_revoked_or_unverified_subscription_stores_nothing(client, owner, follow, status, answer):
+    with as_user(owner):
+        WebhookSubscription.objects.update(status=status)
     response = deliver(client, follow["body"], fresh(follow))
     assert response.status_code == answer
     assert status in response.json()["detail"]
-    assert Event.objects.count() == 0
-    assert InboundDelivery.objects.count() == 0
+    assert count_of(owner, Event) == 0
+    assert count_of(owner, InboundDelivery) == 0
 
 
-def test_a_subscription_type_too_long_for_an_event_type_is_a_clear_400(client, follow):
+def test_a_subscription_type_too_long_for_an_event_type_is_a_clear_400(client, owner, follow):
     body = json.loads(follow["body"])
     body["subscription"]["type"] = "channel." + "x" * 70
     raw = json.dumps(body)
     response = deliver(client, raw, fresh({**follow, "body": raw}))
     assert response.status_code == 400
     assert "subscription.type" in response.json()["detail"]
-    assert Event.objects.count() == 0
-    assert InboundDelivery.objects.count() == 0
+    assert count_of(owner, Event) == 0
+    assert count_of(owner, InboundDelivery) == 0
