@@ -109,7 +109,10 @@ def measurements(request: Request) -> Response:
         if start and end and end < start:
             raise FilterError("end must not be before start")
         raw_limit = params.get("limit") or "1000"
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_MEASUREMENTS_PAGE:
+        # isascii: str.isdigit() says yes to "²", which int() refuses (a 500, not a 400).
+        if not (raw_limit.isascii() and raw_limit.isdigit()) or not (
+            1 <= int(raw_limit) <= MAX_MEASUREMENTS_PAGE
+        ):
             raise FilterError(f"limit: a number from 1 to {MAX_MEASUREMENTS_PAGE}")
         limit = int(raw_limit)
         token = params.get("cursor")

@@ -71,7 +71,8 @@ def _import(owner, tmp_path, name: str, members: dict) -> None:
 
 
 def _plays(owner) -> list[Event]:
-    return list(Event.objects.filter(user=owner, kind="spotify.play").order_by("occurred_at"))
+    with user_context(owner.pk):
+        return list(Event.objects.filter(user=owner, kind="spotify.play").order_by("occurred_at"))
 
 
 EXTENDED = "Spotify Extended Streaming History/Streaming_History_Audio_2023.json"
@@ -130,8 +131,9 @@ def test_a_stream_and_the_api_play_seconds_apart_are_one_event(
     assert len(_plays(owner)) == 3
 
     # The dashboard's listening minutes count the streams' real ms_played, once.
-    aggregates.aggregates_refresh(user_id=owner.pk)
-    [day] = aggregates.media_minutes_per_day(user_id=owner.pk)
+    with user_context(owner.pk):
+        aggregates.aggregates_refresh(user_id=owner.pk)
+        [day] = aggregates.media_minutes_per_day(user_id=owner.pk)
     assert day["minutes"] == round((201_000 + 150_000 + 2_500) / 60_000, 1)
 
 

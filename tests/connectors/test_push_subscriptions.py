@@ -20,6 +20,7 @@ from apps.connectors.tasks import push_subscription_event, webhook_subscriptions
 from apps.lake.models import Event
 from apps.privacy.tasks import run_user_data_delete
 from apps.stream.models import WebhookSubscription
+from tests.acting import as_user, count_of, one_of, refreshed
 from tests.connectors.conftest import make_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,7 +50,9 @@ def public(settings, live_server):
 
 
 def _subs(conn) -> dict[str, WebhookSubscription]:
-    return {s.topic: s for s in WebhookSubscription.objects.filter(connection_id=conn.pk)}
+    """The connection's subscriptions, read as its user."""
+    with as_user(conn.user_id):
+        return {s.topic: s for s in WebhookSubscription.objects.filter(connection_id=conn.pk)}
 
 
 # -- Microsoft Graph -----------------------------------------------------------------
@@ -92,7 +95,7 @@ def test_a_failed_validation_leaves_no_subscription_and_says_why(owner, graph, p
     assert webhook_subscriptions_maintain() == 0
 
     assert not graph.subscriptions and not _subs(conn)
-    conn.refresh_from_db()
+    refreshed(conn)
     assert "Subscription validation request failed" in conn.push_error
 
 
@@ -102,14 +105,15 @@ def test_the_beat_task_renews_what_expires_within_two_days(owner, graph, public)
     webhook_subscriptions_maintain()
     events = _subs(conn)["me/events"]
     soon = datetime.now(UTC) + timedelta(hours=20)
-    WebhookSubscription.objects.filter(pk=events.pk).update(expires_at=soon)
+    with as_user(owner):
+        WebhookSubscription.objects.filter(pk=events.pk).update(expires_at=soon)
     calls = len(graph.log)
 
     assert webhook_subscriptions_maintain() == 1
 
     patches = [r for r in graph.log[calls:] if r.method == "PATCH"]
     assert [r.path for r in patches] == [f"/v1.0/subscriptions/{events.external_id}"]
-    events.refresh_from_db()
+    refreshed(events)
     assert events.expires_at > soon + timedelta(days=5)
     assert graph.subscriptions[events.external_id]["expirationDateTime"].startswith(
         events.expires_at.strftime("%Y-%m-%dT%H:%M:%S")
@@ -122,16 +126,17 @@ def test_a_subscription_graph_lost_is_made_again_when_renewal_is_404(owner, grap
     webhook_subscriptions_maintain()
     old = _subs(conn)["me/events"]
     del graph.subscriptions[old.external_id]
-    WebhookSubscription.objects.filter(pk=old.pk).update(
-        expires_at=datetime.now(UTC) + timedelta(hours=1)
-    )
+    with as_user(owner):
+        WebhookSubscription.objects.filter(pk=old.pk).update(
+            expires_at=datetime.now(UTC) + timedelta(hours=1)
+        )
 
     webhook_subscriptions_maintain()
 
-    old.refresh_from_db()
+    refreshed(old)
     assert (old.status, old.revoked_reason) == ("revoked", "gone at the provider")
-    new = WebhookSubscription.objects.get(
-        connection_id=conn.pk, topic="me/events", status="enabled"
+    new = one_of(
+        owner, WebhookSubscription, connection_id=conn.pk, topic="me/events", status="enabled"
     )
     assert new.external_id in graph.subscriptions
 
@@ -142,7 +147,8 @@ def test_disconnect_deletes_the_subscriptions_at_graph(owner, graph, public):
     webhook_subscriptions_maintain()
     ids = {s.external_id for s in _subs(conn).values()}
 
-    connection_disconnect(connection_id=conn.pk, actor_id=owner.pk)
+    with as_user(owner):  # as the disconnect view runs it, in the request's user context
+        connection_disconnect(connection_id=conn.pk, actor_id=owner.pk)
 
     deletes = {r.path.rsplit("/", 1)[1] for r in graph.log if r.method == "DELETE"}
     assert deletes == ids
@@ -158,7 +164,7 @@ def test_delete_my_data_ends_the_subscriptions_first(owner, graph, public):
     run_user_data_delete(owner.pk, owner.pk)
 
     assert not graph.subscriptions
-    assert not WebhookSubscription.objects.exists()
+    assert count_of(owner, WebhookSubscription) == 0
 
 
 def test_a_redelivered_change_lands_once_and_brings_a_sync(owner, graph, public, queued):
@@ -171,14 +177,14 @@ def test_a_redelivered_change_lands_once_and_brings_a_sync(owner, graph, public,
     first, again = graph.notify(change), graph.notify(change)
 
     assert (first.status_code, again.status_code) == (202, 202)  # Graph retries a non-2XX
-    assert Event.objects.filter(user=owner, kind="microsoft.event_created").count() == 1
+    assert count_of(owner, Event, kind="microsoft.event_created") == 1
     # The notification brought the sync forward (queued once, for the first
     # delivery): the calendar and mail were read.
     assert [args[3] for args in queued] == ["changed"]
     run_queued(queued)
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.last_sync_at is not None
-    assert Event.objects.filter(user=owner, kind="calendar.event").count() == 120
+    assert count_of(owner, Event, kind="calendar.event") == 120
 
 
 @pytest.mark.parametrize("event", ["missed", "reauthorizationRequired", "subscriptionRemoved"])
@@ -194,16 +200,16 @@ def test_lifecycle_notifications_resync_and_keep_the_subscription(
     response = graph.lifecycle(events.external_id, event)
 
     assert response.status_code == 202
-    assert not Event.objects.filter(user=owner, kind__startswith="microsoft.").exists()
+    assert count_of(owner, Event, kind__startswith="microsoft.") == 0
     assert [args[3] for args in queued] == [event]
     run_queued(queued)
     since = graph.log[calls:]
     # Resync: the delta queries ran.
     assert any("calendarView/delta" in r.path for r in since)
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.last_sync_at is not None
-    live = WebhookSubscription.objects.get(
-        connection_id=conn.pk, topic="me/events", status="enabled"
+    live = one_of(
+        owner, WebhookSubscription, connection_id=conn.pk, topic="me/events", status="enabled"
     )
     if event == "reauthorizationRequired":
         assert [r.path for r in since if r.method == "PATCH"] == [
@@ -211,7 +217,7 @@ def test_lifecycle_notifications_resync_and_keep_the_subscription(
         ]
         assert live.pk == events.pk
     elif event == "subscriptionRemoved":
-        events.refresh_from_db()
+        refreshed(events)
         assert events.status == "revoked"
         assert live.pk != events.pk and live.external_id in graph.subscriptions
     else:
@@ -255,20 +261,21 @@ def test_a_twitch_subscription_never_verified_is_made_again_after_an_hour(owner,
     webhook_subscriptions_maintain()
     twitch.unverified.clear()  # the challenge was lost
     stale = _subs(conn)["stream.online"]
-    WebhookSubscription.objects.filter(pk=stale.pk).update(
-        created_at=datetime.now(UTC) - timedelta(hours=2)
-    )
+    with as_user(owner):
+        WebhookSubscription.objects.filter(pk=stale.pk).update(
+            created_at=datetime.now(UTC) - timedelta(hours=2)
+        )
 
     assert webhook_subscriptions_maintain() == 1
 
-    stale.refresh_from_db()
+    refreshed(stale)
     assert (stale.status, stale.revoked_reason) == ("revoked", "never verified")
     assert stale.external_id not in twitch.eventsub  # deleted there first (no 409)
-    fresh = WebhookSubscription.objects.get(
-        connection_id=conn.pk, topic="stream.online", status="pending"
+    fresh = one_of(
+        owner, WebhookSubscription, connection_id=conn.pk, topic="stream.online", status="pending"
     )
     twitch.send_verifications()
-    fresh.refresh_from_db()
+    refreshed(fresh)
     assert fresh.status == "enabled"
 
 
@@ -291,15 +298,15 @@ def test_twitch_notifications_land_once_and_revocation_is_recorded(owner, twitch
     again = twitch.notify(online.external_id, event, message_id="msg-1")
 
     assert (first.status_code, again.status_code) == (204, 204)
-    assert Event.objects.filter(user=owner, kind="twitch.stream_online").count() == 1
+    assert count_of(owner, Event, kind="twitch.stream_online") == 1
 
     # Too many failed deliveries: Twitch revokes; the connector subscribes again.
     assert twitch.revoke(online.external_id, "notification_failures_exceeded").status_code == 204
     run_queued(queued)
-    online.refresh_from_db()
+    refreshed(online)
     assert (online.status, online.revoked_reason) == ("revoked", "notification_failures_exceeded")
-    again_made = WebhookSubscription.objects.get(
-        connection_id=conn.pk, topic="stream.online", status="pending"
+    again_made = one_of(
+        owner, WebhookSubscription, connection_id=conn.pk, topic="stream.online", status="pending"
     )
     assert again_made.external_id in twitch.eventsub
 
@@ -307,9 +314,16 @@ def test_twitch_notifications_land_once_and_revocation_is_recorded(owner, twitch
     offline = _subs(conn)["stream.offline"]
     twitch.revoke(offline.external_id, "authorization_revoked")
     run_queued(queued)
-    assert not WebhookSubscription.objects.filter(
-        connection_id=conn.pk, topic="stream.offline", status__in=("pending", "enabled")
-    ).exists()
+    assert (
+        count_of(
+            owner,
+            WebhookSubscription,
+            connection_id=conn.pk,
+            topic="stream.offline",
+            status__in=("pending", "enabled"),
+        )
+        == 0
+    )
 
 
 def test_twitch_disconnect_deletes_with_the_app_token(owner, twitch, public):
@@ -318,13 +332,14 @@ def test_twitch_disconnect_deletes_with_the_app_token(owner, twitch, public):
     webhook_subscriptions_maintain()
     twitch.send_verifications()
 
-    connection_disconnect(connection_id=conn.pk, actor_id=owner.pk)
+    with as_user(owner):  # as the disconnect view runs it, in the request's user context
+        connection_disconnect(connection_id=conn.pk, actor_id=owner.pk)
 
     deletes = [r for r in twitch.log if r.method == "DELETE"]
     assert len(deletes) == 2
     assert all(r.headers["authorization"][7:] in twitch.app_tokens for r in deletes)
     assert not twitch.eventsub and not _subs(conn)
-    conn.refresh_from_db()
+    refreshed(conn)
     assert conn.status == Connection.Status.REVOKED and conn.last_error == ""
 
 
@@ -341,7 +356,7 @@ def test_without_a_public_https_url_nothing_is_subscribed_and_the_page_says_poll
 
     assert not [r for r in graph.log if "subscriptions" in r.path]
     assert not [r for r in twitch.log if "eventsub" in r.path]
-    assert not WebhookSubscription.objects.exists()
+    assert count_of(owner, WebhookSubscription) == 0
     client = Client()
     client.force_login(owner)
     page = client.get("/connections/").content.decode()

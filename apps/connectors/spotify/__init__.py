@@ -162,8 +162,8 @@ class SpotifyConnector(Connector):
             after = str(
                 max(
                     newest,
-                    int(given) if given.isdigit() else 0,
-                    int(before) if before.isdigit() else 0,
+                    int(given) if given.isdecimal() else 0,
+                    int(before) if before.isdecimal() else 0,
                 )
             )
             cursor["played_after"] = after

@@ -281,7 +281,7 @@ def parse_html_time(text: str) -> datetime:
 
 def _moment(match: re.Match[str], original: str) -> datetime:
     month_text = match["mon"]
-    month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text)
+    month = int(month_text) if month_text.isdecimal() else _MONTHS.get(month_text)
     if month is None:
         raise ValueError(f"unknown month {month_text!r} in time {original!r}")
     hour = int(match["h"])
