@@ -13,12 +13,13 @@ nothing matches, the page says "nothing close" and the nearest few are shown apa
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from apps.analytics.embeddings import MODEL_NAME, PREVIOUS_MODEL, embed_query
-from apps.analytics.filters import apply_event_filters
+from apps.analytics.filters import EventFilters, apply_event_filters
 from apps.analytics.search.fulltext import newest_text_matches
 from apps.analytics.search.selectors import (
     SearchRequest,
@@ -102,25 +103,37 @@ def _crop(text: str, size: int) -> str:
     return text if len(text) <= size else text[: size - 1].rstrip() + "…"
 
 
-def hybrid_search(
-    *, user_id: int, request: SearchRequest, for_owner_page: bool = False
-) -> HybridResult:
-    """The user's events for ``request.query``: matches fused best first, redacted (or,
-    for the owner's own page, as they are with PII marked: apps/privacy/pii/on_screen.py)."""
-    if not request.query:
-        return HybridResult(hits=[], nearest=[])
-    model = serving_model(user_id=user_id)
-    vector_refs = nearest_event_refs(
-        user_id=user_id,
-        vector=embed_query(request.query, model=model),
-        filters=request.filters,
-        limit=CANDIDATES,
-        model=model,
-    )
+@dataclass(frozen=True)
+class Ranking:
+    """Both candidate lists of a query and what fusing them gives (ids only)."""
+
+    model: str  # whose vectors
+    text_ranked: list[int]  # full-text candidates, best first (ts_rank_cd)
+    vector_refs: list[tuple[int, dt.datetime, float]]  # (id, occurred_at, distance), nearest first
+    text_times: dict[int, dt.datetime]
+    fused: dict[int, float]
+    matches: list[int]  # fused order, only those called a match (words, or close enough)
+
+    @property
+    def similarity(self) -> dict[int, float]:
+        return {event_id: 1.0 - distance for event_id, _, distance in self.vector_refs}
+
+    @property
+    def vector_matches(self) -> list[tuple[int, dt.datetime]]:
+        """The vector candidates close enough to be called a match, nearest first."""
+        threshold = MIN_SIMILARITY.get(self.model, 0.0)
+        return [(e, moment) for e, moment, d in self.vector_refs if 1.0 - d >= threshold]
+
+
+def text_candidates(
+    *, user_id: int, query: str, filters: EventFilters
+) -> tuple[list[int], dict[int, dt.datetime]]:
+    """The user's full-text matches of ``query`` passing ``filters``, best first
+    (ts_rank_cd over the newest TEXT_POOL), at most CANDIDATES; and their times."""
     # The function reads the user from the connection: say it (as the vector search's
     # explicit user_id does), whatever context the caller is in.
     with user_context(user_id):
-        pool = newest_text_matches(request.query, limit=TEXT_POOL)
+        pool = newest_text_matches(query, limit=TEXT_POOL)
     text_matches = sorted(
         pool,
         key=lambda match: (-match.rank, -match.occurred_at.timestamp(), -match.event_id),
@@ -134,27 +147,70 @@ def hybrid_search(
                 id__in=list(wanted),
                 occurred_at__in=sorted({m.occurred_at for m in text_matches}),
             ),
-            replace(request.filters, query=""),
+            replace(filters, query=""),
         ).values_list("id", flat=True)
     ) if wanted else set()  # fmt: skip
-    text_ranked = [m.event_id for m in text_matches if m.event_id in allowed][:CANDIDATES]
-    similarity = {event_id: 1.0 - distance for event_id, _, distance in vector_refs}
+    ranked = [m.event_id for m in text_matches if m.event_id in allowed][:CANDIDATES]
+    return ranked, {m.event_id: m.occurred_at for m in text_matches}
+
+
+def vector_candidates(
+    *, user_id: int, query: str, filters: EventFilters, model: str
+) -> list[tuple[int, dt.datetime, float]]:
+    """The user's CANDIDATES nearest events to ``query`` by ``model``'s vectors."""
+    return nearest_event_refs(
+        user_id=user_id,
+        vector=embed_query(query, model=model),
+        filters=filters,
+        limit=CANDIDATES,
+        model=model,
+    )
+
+
+def fuse(
+    text_ranked: list[int], vector_refs: list[tuple[int, dt.datetime, float]]
+) -> dict[int, float]:
+    """Reciprocal rank fusion: each list adds 1 / (RRF_K + rank) to its candidates."""
     fused: dict[int, float] = {}
     for rank, event_id in enumerate(text_ranked, start=1):
         fused[event_id] = fused.get(event_id, 0.0) + 1.0 / (RRF_K + rank)
     for rank, (event_id, _, _) in enumerate(vector_refs, start=1):
         fused[event_id] = fused.get(event_id, 0.0) + 1.0 / (RRF_K + rank)
-    best_possible = 2.0 / (RRF_K + 1)
+    return fused
+
+
+def hybrid_ranking(*, user_id: int, query: str, filters: EventFilters) -> Ranking:
+    """The engine's ranking of the user's events for ``query`` (ids; nothing read or
+    redacted yet): what hybrid_search shows, the timeline's ``q`` and the benchmark use."""
+    model = serving_model(user_id=user_id)
+    vector_refs = vector_candidates(user_id=user_id, query=query, filters=filters, model=model)
+    text_ranked, text_times = text_candidates(user_id=user_id, query=query, filters=filters)
+    fused = fuse(text_ranked, vector_refs)
     threshold = MIN_SIMILARITY.get(model, 0.0)
+    similarity = {event_id: 1.0 - distance for event_id, _, distance in vector_refs}
     text_set = set(text_ranked)
     ordered = sorted(fused, key=lambda event_id: (-fused[event_id], event_id))
     matches = [e for e in ordered if e in text_set or similarity.get(e, 0.0) >= threshold]
-    matches = matches[: request.limit]
+    return Ranking(model, text_ranked, vector_refs, text_times, fused, matches)
+
+
+def hybrid_search(
+    *, user_id: int, request: SearchRequest, for_owner_page: bool = False
+) -> HybridResult:
+    """The user's events for ``request.query``: matches fused best first, redacted (or,
+    for the owner's own page, as they are with PII marked: apps/privacy/pii/on_screen.py)."""
+    if not request.query:
+        return HybridResult(hits=[], nearest=[])
+    ranking = hybrid_ranking(user_id=user_id, query=request.query, filters=request.filters)
+    vector_refs, fused = ranking.vector_refs, ranking.fused
+    similarity = ranking.similarity
+    text_set = set(ranking.text_ranked)
+    matches = ranking.matches[: request.limit]
     nearest = [] if matches else [e for e, _, _ in vector_refs[:NEAREST_SHOWN]]
     shown = matches or nearest
     if not shown:
         return HybridResult(hits=[], nearest=[])
-    times = {m.event_id: m.occurred_at for m in text_matches}
+    times = dict(ranking.text_times)
     times |= {event_id: moment for event_id, moment, _ in vector_refs}
     events = {
         event.pk: event
@@ -166,6 +222,7 @@ def hybrid_search(
     shown_as = marks_for_owner if for_owner_page else redact_event_payloads
     payloads = shown_as(user_id=user_id, payloads=[event_payload(events[e]) for e in present])
     words = query_words(request.query)
+    best_possible = 2.0 / (RRF_K + 1)
     hits = [
         HybridHit(
             event=payload,
