@@ -97,7 +97,7 @@ class Embedding(models.Model):
         indexes = [
             # The one vector index: cosine distance, as the model's vectors are compared.
             # m 16 (pgvector's default) and ef_construction 128 (twice the default):
-            # scripts/bench_search.py at 1,000,000 vectors gave recall@10 0.996 at
+            # scripts/bench_vector_index.py at 1,000,000 vectors gave recall@10 0.996 at
             # ef_search 200; with ef_construction 64 recall stopped near 0.94 whatever
             # ef_search (the graph, not the walk, was the limit).
             HnswIndex(

@@ -118,12 +118,6 @@ class Ranking:
     def similarity(self) -> dict[int, float]:
         return {event_id: 1.0 - distance for event_id, _, distance in self.vector_refs}
 
-    @property
-    def vector_matches(self) -> list[tuple[int, dt.datetime]]:
-        """The vector candidates close enough to be called a match, nearest first."""
-        threshold = MIN_SIMILARITY.get(self.model, 0.0)
-        return [(e, moment) for e, moment, d in self.vector_refs if 1.0 - d >= threshold]
-
 
 def text_candidates(
     *, user_id: int, query: str, filters: EventFilters
@@ -167,6 +161,23 @@ def vector_candidates(
     )
 
 
+def close_enough(refs: list[tuple[int, dt.datetime, float]], model: str) -> list[int]:
+    """The vector candidates called a match by meaning (``MIN_SIMILARITY``), nearest first."""
+    threshold = MIN_SIMILARITY.get(model, 0.0)
+    return [event_id for event_id, _, distance in refs if 1.0 - distance >= threshold]
+
+
+def vector_matches(
+    *, user_id: int, query: str, filters: EventFilters
+) -> list[tuple[int, dt.datetime]]:
+    """(id, occurred_at) of the events the engine calls a match by meaning alone: the
+    timeline's ``q`` shows these beside its full-text matches, as /search/ does."""
+    model = serving_model(user_id=user_id)
+    refs = vector_candidates(user_id=user_id, query=query, filters=filters, model=model)
+    close = set(close_enough(refs, model))
+    return [(event_id, moment) for event_id, moment, _ in refs if event_id in close]
+
+
 def fuse(
     text_ranked: list[int], vector_refs: list[tuple[int, dt.datetime, float]]
 ) -> dict[int, float]:
@@ -186,11 +197,9 @@ def hybrid_ranking(*, user_id: int, query: str, filters: EventFilters) -> Rankin
     vector_refs = vector_candidates(user_id=user_id, query=query, filters=filters, model=model)
     text_ranked, text_times = text_candidates(user_id=user_id, query=query, filters=filters)
     fused = fuse(text_ranked, vector_refs)
-    threshold = MIN_SIMILARITY.get(model, 0.0)
-    similarity = {event_id: 1.0 - distance for event_id, _, distance in vector_refs}
-    text_set = set(text_ranked)
+    called = set(text_ranked) | set(close_enough(vector_refs, model))
     ordered = sorted(fused, key=lambda event_id: (-fused[event_id], event_id))
-    matches = [e for e in ordered if e in text_set or similarity.get(e, 0.0) >= threshold]
+    matches = [event_id for event_id in ordered if event_id in called]
     return Ranking(model, text_ranked, vector_refs, text_times, fused, matches)
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from django.db import connection
+from django.db import OperationalError, connection
 
 from apps.analytics.embeddings import MODEL_NAME, PREVIOUS_MODEL
 from apps.analytics.filters import EventFilters
@@ -33,6 +34,7 @@ from apps.lake.pipeline import records_store
 
 K = 10
 METHODS = ("fulltext", f"vector:{PREVIOUS_MODEL}", f"vector:{MODEL_NAME}", "hybrid")
+ATTEMPTS = 3
 CORPUS_KEY = "corpus_key"  # in each stored event's data: its key in the corpus
 
 
@@ -108,25 +110,49 @@ class MethodScore:
 def evaluate(
     *, user_id: int, ids: dict[str, int], queries: Iterable[LabelledQuery]
 ) -> list[MethodScore]:
-    """Mean nDCG@10 and recall@10 of every method over ``queries``."""
+    """Mean nDCG@10 and recall@10 of every method over ``queries``, asked as a request
+    asks them: in the user's context, under row-level security."""
     queries = list(queries)
-    scores = []
-    for method, ranked_for in rankers(user_id).items():
-        ndcgs: list[float] = []
-        recalls: list[float] = []
-        per_language: dict[str, list[float]] = {}
-        for query in queries:
-            relevant = {ids[key] for key in query.relevant}
-            ranked = ranked_for(query.query)
-            ndcgs.append(ndcg_at_k(ranked, relevant))
-            recalls.append(recall_at_k(ranked, relevant))
-            per_language.setdefault(query.language, []).append(ndcgs[-1])
-        scores.append(
-            MethodScore(
-                method,
-                statistics.fmean(ndcgs),
-                statistics.fmean(recalls),
-                {lang: statistics.fmean(v) for lang, v in sorted(per_language.items())},
-            )
-        )
-    return scores
+    return [
+        _score(user_id, method, ranked_for, ids, queries)
+        for method, ranked_for in rankers(user_id).items()
+    ]
+
+
+def asked(user_id: int, ranked_for: Callable[[str], list[int]], query: str) -> list[int]:
+    """One query in the user's context; asked again on a new connection if the server
+    ended this one (a shared development server: other sessions' tests end backends)."""
+    for attempt in range(ATTEMPTS):
+        try:
+            with user_context(user_id):
+                return ranked_for(query)
+        except OperationalError:
+            if attempt == ATTEMPTS - 1:
+                raise
+            connection.close()
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
+def _score(
+    user_id: int,
+    method: str,
+    ranked_for: Callable[[str], list[int]],
+    ids: dict[str, int],
+    queries: list[LabelledQuery],
+) -> MethodScore:
+    ndcgs: list[float] = []
+    recalls: list[float] = []
+    per_language: dict[str, list[float]] = {}
+    for query in queries:
+        relevant = {ids[key] for key in query.relevant}
+        ranked = asked(user_id, ranked_for, query.query)
+        ndcgs.append(ndcg_at_k(ranked, relevant))
+        recalls.append(recall_at_k(ranked, relevant))
+        per_language.setdefault(query.language, []).append(ndcgs[-1])
+    return MethodScore(
+        method,
+        statistics.fmean(ndcgs),
+        statistics.fmean(recalls),
+        {lang: statistics.fmean(v) for lang, v in sorted(per_language.items())},
+    )
