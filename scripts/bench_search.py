@@ -62,6 +62,7 @@ from apps.analytics.search.relevance.corpus import (  # noqa: E402
 )
 from apps.analytics.search.relevance.measure import evaluate, store_corpus  # noqa: E402
 from apps.analytics.search.selectors import SearchRequest  # noqa: E402
+from apps.analytics.search.services import retire_previous_vectors  # noqa: E402
 from apps.core.db.context import system_context, user_context  # noqa: E402
 from apps.core.db.roles import table_owner  # noqa: E402
 
@@ -247,6 +248,10 @@ def main() -> None:
     print(f"{os.cpu_count()} cores (shared with whatever else runs here)")
     try:
         ids = relevance(user.pk)
+        # As the re-embedding ends in life: the previous model's vectors retired, so
+        # searches are served by the new model alone.
+        with user_context(user.pk):
+            retire_previous_vectors(user_id=user.pk)
         embedding_rates(args.embed_texts)
         t0 = time.perf_counter()
         retried(fill, user.pk, max(args.events - len(ids), 0))

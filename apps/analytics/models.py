@@ -110,6 +110,14 @@ class Embedding(models.Model):
             # A user's own rows by time: counts, and the exact scan the planner picks
             # when a filter leaves few rows (a narrow date range).
             models.Index(fields=["user", "occurred_at"], name="analytics_embedding_user_time"),
+            # Every search asks whether the user still has vectors of the previous model
+            # (search.selectors.serving_model): answered from this small index, not by
+            # walking the user's million rows. Empty once the re-embedding is done.
+            models.Index(
+                fields=["user"],
+                name="analytics_embedding_previous",
+                condition=models.Q(model="all-MiniLM-L6-v2"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -112,6 +112,9 @@ def serving_model(*, user_id: int) -> str:
     previous one had (a new user: at once); until then, while the background
     re-embedding runs, the previous model's vectors keep serving.
     """
+    # The usual case, asked of a small partial index: no vector of the previous model.
+    if not Embedding.objects.filter(user_id=user_id, model=PREVIOUS_MODEL).exists():
+        return MODEL_NAME
     counts = dict(
         Embedding.objects.filter(user_id=user_id, model__in=(MODEL_NAME, PREVIOUS_MODEL))
         .values_list("model")
