@@ -28,7 +28,7 @@ from apps.privacy.redaction import redact_event_payloads
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
 # Candidates the graph walk keeps (hnsw.ef_search): scripts/bench_vector_index.py shows 200
-# gives recall@10 0.996 at 1,000,000 vectors, p95 17 ms (README "Search benchmark").
+# gives recall@10 0.996 at 1,000,000 vectors, p95 17 ms (README "Vector index benchmark").
 EF_SEARCH = 200
 # An upper bound on the rows an iterative scan visits for a very selective filter
 # (pgvector's default is 20,000); past it, fewer results than asked come back.
