@@ -134,16 +134,18 @@ def text_candidates(
         pool,
         key=lambda match: (-match.rank, -match.occurred_at.timestamp(), -match.event_id),
     )
-    # The full-text list passes through the same filters as the vector list.
+    # The full-text list passes through the same filters as the vector list (a read
+    # saved when there are none: the function answers only the user's events).
     wanted = {m.event_id: m for m in text_matches}
-    allowed = set(
+    others = replace(filters, query="", echo={})
+    allowed = set(wanted) if others.is_empty else set(
         apply_event_filters(
             Event.objects.filter(
                 user_id=user_id,
                 id__in=list(wanted),
                 occurred_at__in=sorted({m.occurred_at for m in text_matches}),
             ),
-            replace(filters, query=""),
+            others,
         ).values_list("id", flat=True)
     ) if wanted else set()  # fmt: skip
     ranked = [m.event_id for m in text_matches if m.event_id in allowed][:CANDIDATES]
