@@ -35,7 +35,7 @@ DIMENSIONS = 384
 # that, and cropping first keeps tokenising a long mail body cheap.
 MAX_TEXT_CHARS = 1000
 # Texts per ONNX Runtime call, sorted by length so that a batch pads little
-# (scripts/bench_search.py: 64 is where throughput stops growing on 2 cores).
+# (scripts/bench_embeddings.py: 64 is where throughput stops growing on 2 cores).
 E5_BATCH = 64
 
 _load_lock = threading.Lock()

@@ -97,7 +97,7 @@ class Embedding(models.Model):
         indexes = [
             # The one vector index: cosine distance, as the model's vectors are compared.
             # m 16 (pgvector's default) and ef_construction 128 (twice the default):
-            # scripts/bench_search.py at 1,000,000 vectors gave recall@10 0.996 at
+            # scripts/bench_vector_index.py at 1,000,000 vectors gave recall@10 0.996 at
             # ef_search 200; with ef_construction 64 recall stopped near 0.94 whatever
             # ef_search (the graph, not the walk, was the limit).
             HnswIndex(
@@ -110,6 +110,14 @@ class Embedding(models.Model):
             # A user's own rows by time: counts, and the exact scan the planner picks
             # when a filter leaves few rows (a narrow date range).
             models.Index(fields=["user", "occurred_at"], name="analytics_embedding_user_time"),
+            # Every search asks whether the user still has vectors of the previous model
+            # (search.selectors.serving_model): answered from this small index, not by
+            # walking the user's million rows. Empty once the re-embedding is done.
+            models.Index(
+                fields=["user"],
+                name="analytics_embedding_previous",
+                condition=models.Q(model="all-MiniLM-L6-v2"),
+            ),
         ]
 
     def __str__(self) -> str:

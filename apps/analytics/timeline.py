@@ -14,12 +14,13 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from apps.analytics.aggregates import daily_summaries
-from apps.analytics.filters import EventFilters, FilterError, apply_event_filters
+from apps.analytics.filters import EventFilters, FilterError, apply_event_filters, fts_match_sql
 from apps.analytics.search.fulltext import newest_text_matches
+from apps.analytics.search.hybrid import vector_matches
 from apps.core.timezones import zone_of
 from apps.lake.models import Event
 from apps.privacy.fields import pointer_part
@@ -98,23 +99,48 @@ def timeline_queryset(
 ) -> QuerySet[Event]:
     """``user``'s events matching ``filters``, newest first, after ``cursor``.
 
+    ``q`` is answered by the search engine's rule of what matches (as /search/ and
+    GET /api/search/): the events with the query's words (full-text) and those close
+    enough in meaning (apps/analytics/search/hybrid.py ``vector_matches``: at most
+    its 50 nearest), shown here in time order.
+
     ``limit`` (the rows the caller will take) lets a search by words alone read just
     one page of matches from the full-text index and then those events by id and
     time (constants, so TimescaleDB reads only their chunks). With other filters too
     the matches are joined in whole (apply_event_filters): a page of matches might
     not hold a page of rows that pass the other filters.
     """
-    if filters.query and limit is not None and _only_words(filters):
-        matches = newest_text_matches(
+    if not filters.query:
+        return _filtered(user, filters, cursor)
+    by_meaning = vector_matches(user_id=user.pk, query=filters.query, filters=filters)
+    if cursor is not None:
+        by_meaning = [(e, t) for e, t in by_meaning if (t, e) < (cursor.occurred_at, cursor.id)]
+    if limit is not None and _only_words(filters):
+        by_words = newest_text_matches(
             filters.query,
             limit=limit,
             before=(cursor.occurred_at, cursor.id) if cursor is not None else None,
         )
+        # The newest ``limit`` of both lists: a page of the union (keyset order).
+        found = sorted(
+            {(m.occurred_at, m.event_id) for m in by_words} | {(t, e) for e, t in by_meaning},
+            reverse=True,
+        )[:limit]
         return Event.objects.filter(
             user=user,
-            id__in=[match.event_id for match in matches],
-            occurred_at__in=sorted({match.occurred_at for match in matches}),
+            id__in=[event_id for _, event_id in found],
+            occurred_at__in=sorted({moment for moment, _ in found}),
         ).order_by("-occurred_at", "-id")
+    queryset = apply_event_filters(Event.objects.filter(user=user), replace(filters, query=""))
+    queryset = queryset.filter(
+        Q(fts_match_sql(filters.query)) | Q(id__in=[event_id for event_id, _ in by_meaning])
+    )
+    if cursor is not None:
+        queryset = events_before(queryset, cursor)
+    return queryset.order_by("-occurred_at", "-id")
+
+
+def _filtered(user: Any, filters: EventFilters, cursor: Cursor | None) -> QuerySet[Event]:
     queryset = apply_event_filters(Event.objects.filter(user=user), filters)
     if cursor is not None:
         queryset = events_before(queryset, cursor)

@@ -29,7 +29,7 @@ QK = 32  # weights per 4-bit block
 _BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 MAX_TOKENS = 128  # event texts are short; the model reads at most 512
 METASPACE = "\u2581"
-FORMAT_VERSION = "1"  # bump when the graph written below changes
+FORMAT_VERSION = "2"  # bump when the graph written below changes
 
 
 @dataclass
@@ -174,7 +174,6 @@ def _encoder_graph(w: _Weights):
             epsilon=w.eps,
         )
 
-    head_dim = w.hidden // w.heads
     positions = w.tensors["emb.pos"][:MAX_TOKENS]
     length = op("Shape", "mask", start=1, end=2)
     pos = op(
@@ -187,27 +186,28 @@ def _encoder_graph(w: _Weights):
     x = op("Add", op("Add", "words", pos), const(w.tensors["emb.type"]))
     x = layer_norm(x, "emb.ln")
     maskf = op("Cast", "mask", to=TensorProto.FLOAT)
-    # 0 where a token is, -10,000 where padding is: added to the attention scores.
-    bias = op("Mul", op("Sub", const(np.float32(1.0)), maskf), const(np.float32(-10000.0)))
-    bias = op("Unsqueeze", bias, const(np.array([1, 2], np.int64)))  # [B, 1, 1, L]
-    split_shape = const(np.array([0, 0, w.heads, head_dim], np.int64))
-    merge_shape = const(np.array([0, 0, w.hidden], np.int64))
-    scale = const(np.float32(1.0 / np.sqrt(head_dim)))
+    # ONNX Runtime's fused kernels (com.microsoft): one Attention per layer (Q, K and V
+    # as one [H, 3H] product, the mask applied inside; quantised to QAttention below)
+    # and Gelu, instead of two dozen small ops each that cost more than they compute
+    # on short texts.
+    mask32 = op("Cast", "mask", to=TensorProto.INT32)
     for layer in range(w.layers):
         p = f"l{layer}"
-        q = op("Transpose", op("Reshape", linear(x, f"{p}.q"), split_shape), perm=[0, 2, 1, 3])
-        k = op("Transpose", op("Reshape", linear(x, f"{p}.k"), split_shape), perm=[0, 2, 3, 1])
-        v = op("Transpose", op("Reshape", linear(x, f"{p}.v"), split_shape), perm=[0, 2, 1, 3])
-        scores = op("Add", op("Mul", op("MatMul", q, k), scale), bias)
-        context = op("MatMul", op("Softmax", scores, axis=-1), v)
-        context = op("Reshape", op("Transpose", context, perm=[0, 2, 1, 3]), merge_shape)
+        qkv_weight = np.ascontiguousarray(
+            np.concatenate([w.tensors[f"{p}.{part}.w"].T for part in ("q", "k", "v")], axis=1)
+        )
+        qkv_bias = np.concatenate([w.tensors[f"{p}.{part}.b"] for part in ("q", "k", "v")])
+        context = op(
+            "Attention",
+            x,
+            const(qkv_weight, f"{p}.qkv.w"),
+            const(qkv_bias, f"{p}.qkv.b"),
+            mask32,
+            domain="com.microsoft",
+            num_heads=w.heads,
+        )
         x = layer_norm(op("Add", x, linear(context, f"{p}.ao")), f"{p}.aln")
-        inner = linear(x, f"{p}.fi")
-        gelu = op(
-            "Mul",
-            op("Mul", inner, const(np.float32(0.5))),
-            op("Add", op("Erf", op("Mul", inner, const(np.float32(0.70710678)))), const(np.float32(1.0))),
-        )  # fmt: skip
+        gelu = op("Gelu", linear(x, f"{p}.fi"), domain="com.microsoft")
         x = layer_norm(op("Add", x, linear(gelu, f"{p}.fo")), f"{p}.oln")
     # Mean over the real tokens (e5's pooling), then unit length.
     m3 = op("Unsqueeze", maskf, const(np.array([2], np.int64)))
@@ -228,7 +228,9 @@ def _encoder_graph(w: _Weights):
         [helper.make_tensor_value_info("vectors", TensorProto.FLOAT, ["batch", w.hidden])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
     model.ir_version = 10  # what ONNX Runtime 1.31 reads (onnx 1.23 writes 14 by default)
     return model
 
@@ -239,7 +241,8 @@ def _fuse_transformer_ops(path: Path, *, heads: int, hidden: int) -> None:
     from onnxruntime.transformers.optimizer import optimize_model
 
     optimized = optimize_model(str(path), model_type="bert", num_heads=heads, hidden_size=hidden)
-    # 24 SkipLayerNormalization fused here; attention and GELU keep their plain ops.
+    # 24 SkipLayerNormalization (the residual add with its LayerNorm) fused here; the
+    # graph is written with Attention and Gelu fused already.
     optimized.save_model_to_file(str(path))
 
 
@@ -307,6 +310,10 @@ class E5Encoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # No busy-waiting between kernels: on two cores shared with the database and
+        # the web processes a spinning thread takes the CPU the other one needs
+        # (scripts/bench_embeddings.py: about 1.5x the rate on a loaded machine).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(
             str(int8_model_path(source)), options, providers=["CPUExecutionProvider"]
         )

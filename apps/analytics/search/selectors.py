@@ -27,8 +27,8 @@ from apps.privacy.redaction import redact_event_payloads
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
-# Candidates the graph walk keeps (hnsw.ef_search): scripts/bench_search.py shows 200
-# gives recall@10 0.996 at 1,000,000 vectors, p95 17 ms (README "Search benchmark").
+# Candidates the graph walk keeps (hnsw.ef_search): scripts/bench_vector_index.py shows 200
+# gives recall@10 0.996 at 1,000,000 vectors, p95 17 ms (README "Vector index benchmark").
 EF_SEARCH = 200
 # An upper bound on the rows an iterative scan visits for a very selective filter
 # (pgvector's default is 20,000); past it, fewer results than asked come back.
@@ -112,6 +112,9 @@ def serving_model(*, user_id: int) -> str:
     previous one had (a new user: at once); until then, while the background
     re-embedding runs, the previous model's vectors keep serving.
     """
+    # The usual case, asked of a small partial index: no vector of the previous model.
+    if not Embedding.objects.filter(user_id=user_id, model=PREVIOUS_MODEL).exists():
+        return MODEL_NAME
     counts = dict(
         Embedding.objects.filter(user_id=user_id, model__in=(MODEL_NAME, PREVIOUS_MODEL))
         .values_list("model")

@@ -69,10 +69,8 @@ def _embed_rows(*, user_id: int, rows: list[dict], model: str = MODEL_NAME) -> i
         return cursor.rowcount
 
 
-def _missing(queryset: QuerySet[Event]) -> QuerySet[Event]:
-    return queryset.exclude(
-        Exists(Embedding.objects.filter(event_id=OuterRef("id"), model=MODEL_NAME))
-    )
+def _missing(queryset: QuerySet[Event], model: str = MODEL_NAME) -> QuerySet[Event]:
+    return queryset.exclude(Exists(Embedding.objects.filter(event_id=OuterRef("id"), model=model)))
 
 
 def embeddings_backfill(
@@ -126,6 +124,18 @@ def embeddings_for_events(*, user_id: int, event_ids: Iterable[int]) -> int:
             _missing(text_events(user_id).filter(id__in=chunk)).order_by("id").values(*_FIELDS)
         )
         embedded += _embed_rows(user_id=user_id, rows=rows)
+    return embedded
+
+
+def embed_events_with(*, user_id: int, event_ids: Iterable[int], model: str) -> int:
+    """Embed the given events of the user with ``model`` where they lack its vector
+    (the relevance benchmark compares models on one corpus). Idempotent."""
+    ids = sorted({int(event_id) for event_id in event_ids})
+    embedded = 0
+    for start in range(0, len(ids), BATCH_SIZE):
+        queryset = text_events(user_id).filter(id__in=ids[start : start + BATCH_SIZE])
+        rows = list(_missing(queryset, model).order_by("id").values(*_FIELDS))
+        embedded += _embed_rows(user_id=user_id, rows=rows, model=model)
     return embedded
 
 
