@@ -8,6 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.analytics.search.services import embeddings_backfill
+from tests.acting import as_user
 
 from .search_data import LIFE, store_life
 
@@ -17,14 +18,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def life(owner):
     ids = store_life(owner.pk)
-    embeddings_backfill(user_id=owner.pk)
+    with as_user(owner):  # as the backfill task runs it
+        embeddings_backfill(user_id=owner.pk)
     return dict(zip([title for _, _, title, _, _ in LIFE], ids, strict=True))
 
 
 @pytest.fixture
 def api(owner):
     client = APIClient()
-    client.force_authenticate(owner)
+    client.force_login(owner)  # through the project's authentication: the user's context
     return client
 
 
