@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -27,6 +28,21 @@ from apps.lake.metrics import (
 _NAME = re.compile(r"[^\x00-\x1fA-Z]{1,64}")
 
 
+def _metric_params(params) -> tuple[str, str | None, dt.date | None, dt.date | None]:
+    """The parameters both endpoints take: metric, stream (None: the preferred), the
+    user's first and last day; FilterError (a 400) for any that is off."""
+    metric = params.get("metric", "")
+    if not _NAME.fullmatch(metric):
+        raise FilterError("metric: a metric name such as steps, distance or heart_rate")
+    stream = params.get("stream") or None
+    if stream is not None and (len(stream) > 255 or "\x00" in stream):
+        raise FilterError("stream: not a stream name")
+    start, end = _date(params.get("start"), "start"), _date(params.get("end"), "end")
+    if start and end and end < start:
+        raise FilterError("end must not be before start")
+    return metric, stream, start, end
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter(
@@ -46,16 +62,8 @@ def metrics(request: Request) -> Response:
     measurement its number as the source wrote it (``text``). Buckets start at the
     user's midnights (hours: ISO 8601 with offset)."""
     params = request.query_params
-    metric = params.get("metric", "")
-    if not _NAME.fullmatch(metric):
-        return api_error("metric: a metric name such as steps, distance or heart_rate")
-    stream = params.get("stream") or None
-    if stream is not None and (len(stream) > 255 or "\x00" in stream):
-        return api_error("stream: not a stream name")
     try:
-        start, end = _date(params.get("start"), "start"), _date(params.get("end"), "end")
-        if start and end and end < start:
-            raise FilterError("end must not be before start")
+        metric, stream, start, end = _metric_params(params)
         user_id = _user(request).pk
         rows = metric_series(
             user_id=user_id,
@@ -98,16 +106,8 @@ def measurements(request: Request) -> Response:
     with offset), ``value`` (the double sums use) and ``text`` (the number exactly as
     the export wrote it, e.g. "0.40129898838885744"; null for a computed one)."""
     params = request.query_params
-    metric = params.get("metric", "")
-    if not _NAME.fullmatch(metric):
-        return api_error("metric: a metric name such as steps, distance or heart_rate")
-    stream = params.get("stream") or None
-    if stream is not None and (len(stream) > 255 or "\x00" in stream):
-        return api_error("stream: not a stream name")
     try:
-        start, end = _date(params.get("start"), "start"), _date(params.get("end"), "end")
-        if start and end and end < start:
-            raise FilterError("end must not be before start")
+        metric, stream, start, end = _metric_params(params)
         raw_limit = params.get("limit") or "1000"
         # isascii: str.isdigit() says yes to "²", which int() refuses (a 500, not a 400).
         if not (raw_limit.isascii() and raw_limit.isdigit()) or not (
