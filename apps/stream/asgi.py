@@ -98,18 +98,31 @@ async def _send(send: Send, answer: DeviceAnswer) -> None:
     await send({"type": "http.response.body", "body": answer.body})
 
 
-async def _serve(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
-    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+async def _guarded_body(
+    scope: Scope, receive: Receive, send: Send, headers: dict[str, str], limit: int
+) -> bytes | None:
+    """The request's body after the checks Django's middleware makes on every other
+    path (host, size, JSON depth); None when one refused it (the answer is sent)."""
     if not _host_allowed(headers.get("host", "")):
         await _send(send, refusal(400, "This host name is not served here."))
-        return
+        return None
     try:
-        body = await _body(scope, receive, DEVICE_MAX_BYTES)
+        body = await _body(scope, receive, limit)
     except _TooLarge:
-        await _send(
-            send, refusal(413, f"The request body is larger than {DEVICE_MAX_BYTES} bytes.")
-        )
-        return
+        await _send(send, refusal(413, f"The request body is larger than {limit} bytes."))
+        return None
+    if body is None:
+        return None
+    if json_depth_exceeds(body, settings.DATAPUNK_MAX_JSON_DEPTH):
+        depth = settings.DATAPUNK_MAX_JSON_DEPTH
+        await _send(send, refusal(400, f"JSON nested too deeply: at most {depth} levels"))
+        return None
+    return body
+
+
+async def _serve(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    body = await _guarded_body(scope, receive, send, headers, DEVICE_MAX_BYTES)
     if body is None:
         return
     request = DeviceRequest(
@@ -129,20 +142,8 @@ async def _serve(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send)
 async def _serve_ingest(scope: Scope, receive: Receive, send: Send) -> None:
     """The ingest view, called as Django would call it, minus the middleware."""
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-    if not _host_allowed(headers.get("host", "")):
-        await _send(send, refusal(400, "This host name is not served here."))
-        return
-    limit = settings.DATAPUNK_MAX_REQUEST_BYTES
-    try:
-        body = await _body(scope, receive, limit)
-    except _TooLarge:
-        await _send(send, refusal(413, f"The request body is larger than {limit} bytes."))
-        return
+    body = await _guarded_body(scope, receive, send, headers, settings.DATAPUNK_MAX_REQUEST_BYTES)
     if body is None:
-        return
-    if json_depth_exceeds(body, settings.DATAPUNK_MAX_JSON_DEPTH):
-        depth = settings.DATAPUNK_MAX_JSON_DEPTH
-        await _send(send, refusal(400, f"JSON nested too deeply: at most {depth} levels"))
         return
     try:
         response: HttpResponse = await ingest_events(ASGIRequest(scope, io.BytesIO(body)))

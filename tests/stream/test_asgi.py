@@ -113,6 +113,9 @@ async def test_wrong_owner_unknown_host_and_large_bodies_are_refused(make_user):
     assert large["status"] == 413
     deep = await post_fix(issued.credential, body=b"[" * 200 + b"]" * 200)
     assert deep["status"] == 400 and b"nested too deeply" in deep["body"]
+    # Refused before anyone is asked for a login, as Django's middleware does elsewhere.
+    deep_unknown = await post_fix("dpd_guessed", body=b"[" * 200 + b"]" * 200)
+    assert deep_unknown["status"] == 400 and b"nested too deeply" in deep_unknown["body"]
     assert await sync_to_async(_points)(owner) == []
 
 
