@@ -228,15 +228,8 @@ def metric_series(
     if stream is None:
         return []
     zone = zone_of(user_id)
-    lower, upper = day_bounds(start, end, zone)
-    conditions = ""
-    params: list[Any] = [BUCKETS[bucket], zone.key, user_id, metric, stream]
-    if lower:
-        conditions += " AND start >= %s"
-        params.append(lower)
-    if upper:
-        conditions += " AND start < %s"
-        params.append(upper)
+    conditions, bounds = _days_sql(start, end, zone)
+    params: list[Any] = [BUCKETS[bucket], zone.key, user_id, metric, stream, *bounds]
     value = "sum(value)" if metric in SUMMED_METRICS else "avg(value)"
     rows = _rows(
         f"SELECT time_bucket(%s::interval, start, %s) AS bucket, {value} AS value, "
@@ -250,6 +243,20 @@ def metric_series(
         local = row["bucket"].astimezone(zone)
         row["bucket"] = local.date() if bucket == "day" else local
     return rows
+
+
+def _days_sql(start: dt.date | None, end: dt.date | None, zone) -> tuple[str, list[Any]]:
+    """The SQL conditions (and their parameters) of measurements starting on the days
+    from ``start`` to ``end`` of ``zone``, either end open when None."""
+    lower, upper = day_bounds(start, end, zone)
+    conditions, params = "", []
+    if lower:
+        conditions += " AND start >= %s"
+        params.append(lower)
+    if upper:
+        conditions += " AND start < %s"
+        params.append(upper)
+    return conditions, params
 
 
 MAX_MEASUREMENTS_PAGE = 5_000
@@ -272,15 +279,8 @@ def metric_measurements(
     stream = stream or preferred_stream(user_id=user_id, metric=metric)
     if stream is None:
         return []
-    lower, upper = day_bounds(start, end, zone_of(user_id))
-    conditions = ""
-    params: list[Any] = [user_id, metric, stream]
-    if lower:
-        conditions += " AND start >= %s"
-        params.append(lower)
-    if upper:
-        conditions += " AND start < %s"
-        params.append(upper)
+    conditions, bounds = _days_sql(start, end, zone_of(user_id))
+    params: list[Any] = [user_id, metric, stream, *bounds]
     if after:
         # The plain bound beside the row comparison lets TimescaleDB skip older chunks.
         conditions += " AND start >= %s AND (start, id) > (%s, %s)"
