@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from apps.lake.models import Import
 from tests.acting import one_of, refreshed
@@ -27,7 +28,7 @@ def test_queued_import_warns_without_a_worker_and_runs_when_one_starts(
     owner, sample_zip, child_env, tmp_path, background
 ):
     # child_env's Redis database is this test's own: no other worker takes the task.
-    subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, capture_output=True)
+    redis.Redis.from_url(child_env["REDIS_URL"]).flushdb()
     queued = _import_takeout(sample_zip, owner.username, child_env)
     assert queued.returncode == 0, queued.stderr
     run = one_of(owner, Import)
